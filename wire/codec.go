@@ -1,0 +1,109 @@
+package wire
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Serializer ids as Pyro4 assigns them.
+const (
+	SerpentID     = 1
+	JSONID        = 2
+	MarshalID     = 3
+	PickleID      = 4
+	DillID        = 5
+	MsgpackID     = 6
+	CloudpickleID = 7
+)
+
+// Call is one remote method invocation: what Pyro4's serializeCall packs.
+type Call struct {
+	Object string
+	Method string
+	Args   []Value
+	Kwargs *Dict // str keys; nil when there are none
+}
+
+// Codec turns Values into one serializer's bytes and back. Implementations
+// are safe for concurrent use. Decoders never panic on hostile input and bound
+// nesting depth; they return values of the Value model only.
+type Codec interface {
+	ID() uint16
+	Name() string
+	Marshal(v Value) ([]byte, error)
+	Unmarshal(data []byte) (Value, error)
+	MarshalCall(c Call) ([]byte, error)
+	UnmarshalCall(data []byte) (Call, error)
+}
+
+// MaxDepth bounds the nesting of containers a decoder accepts.
+const MaxDepth = 200
+
+var (
+	byID   = map[uint16]Codec{}
+	byName = map[string]Codec{}
+)
+
+// register is called from each codec file's init.
+func register(c Codec) {
+	byID[c.ID()] = c
+	byName[c.Name()] = c
+}
+
+// CodecByID returns the codec for a serializer id.
+func CodecByID(id uint16) (Codec, bool) {
+	c, ok := byID[id]
+	return c, ok
+}
+
+// CodecByName returns the codec for a serializer name ("serpent", "json", ...).
+func CodecByName(name string) (Codec, bool) {
+	c, ok := byName[strings.ToLower(strings.TrimSpace(name))]
+	return c, ok
+}
+
+// CodecNames lists the names of all registered codecs, sorted.
+func CodecNames() []string {
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// DefaultAccepted is Pyro4's default SERIALIZERS_ACCEPTED.
+var DefaultAccepted = []string{"serpent", "marshal", "json"}
+
+// Accepted is a set of serializer ids a server will deserialize.
+type Accepted map[uint16]bool
+
+// ParseAccepted reads a SERIALIZERS_ACCEPTED value: names separated by commas
+// (Pyro4's config format) or spaces. Unknown names are an error.
+func ParseAccepted(s string) (Accepted, error) {
+	acc := Accepted{}
+	for _, n := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		c, ok := CodecByName(n)
+		if !ok {
+			return nil, fmt.Errorf("unknown serializer %q (known: %s)", n, strings.Join(CodecNames(), ", "))
+		}
+		acc[c.ID()] = true
+	}
+	if len(acc) == 0 {
+		return nil, fmt.Errorf("no serializers accepted")
+	}
+	return acc, nil
+}
+
+// Names lists the accepted serializer names, sorted.
+func (a Accepted) Names() []string {
+	var out []string
+	for id := range a {
+		if c, ok := byID[id]; ok {
+			out = append(out, c.Name())
+		}
+	}
+	sort.Strings(out)
+	return out
+}

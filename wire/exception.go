@@ -1,0 +1,150 @@
+package wire
+
+import "fmt"
+
+// Class names of the exceptions the name server raises or relays.
+const (
+	ClassPyroError            = "Pyro4.errors.PyroError"
+	ClassCommunicationError   = "Pyro4.errors.CommunicationError"
+	ClassConnectionClosed     = "Pyro4.errors.ConnectionClosedError"
+	ClassTimeoutError         = "Pyro4.errors.TimeoutError"
+	ClassProtocolError        = "Pyro4.errors.ProtocolError"
+	ClassMessageTooLargeError = "Pyro4.errors.MessageTooLargeError"
+	ClassNamingError          = "Pyro4.errors.NamingError"
+	ClassDaemonError          = "Pyro4.errors.DaemonError"
+	ClassSecurityError        = "Pyro4.errors.SecurityError"
+	ClassSerializeError       = "Pyro4.errors.SerializeError"
+	ClassTypeError            = "builtins.TypeError"
+	ClassValueError           = "builtins.ValueError"
+	ClassAttributeError       = "builtins.AttributeError"
+)
+
+// Exception is a Python exception as Pyro4 serializes it: a class name, the
+// args tuple and the instance attributes (where the remote traceback lives).
+// It is also a Go error, so the server returns it and the client receives it.
+type Exception struct {
+	Class string // module-qualified, e.g. "Pyro4.errors.NamingError"
+	// Message is the single str argument most exceptions carry. When Args is
+	// nil, the exception's args are (Message,).
+	Message    string
+	Args       Tuple
+	Attributes *Dict
+}
+
+// NewException returns an exception of class with a single message argument.
+func NewException(class, format string, a ...any) *Exception {
+	msg := format
+	if len(a) > 0 {
+		msg = fmt.Sprintf(format, a...)
+	}
+	return &Exception{Class: class, Message: msg}
+}
+
+// ShortClass is the class name without its module ("NamingError").
+func (e *Exception) ShortClass() string {
+	for i := len(e.Class) - 1; i >= 0; i-- {
+		if e.Class[i] == '.' {
+			return e.Class[i+1:]
+		}
+	}
+	return e.Class
+}
+
+// Error formats like Python's str(exception) prefixed with the class:
+// "NamingError: unknown name: x".
+func (e *Exception) Error() string {
+	return e.ShortClass() + ": " + e.Text()
+}
+
+// Text is str(exception) in Python: the single argument, or the args tuple.
+func (e *Exception) Text() string {
+	args := e.args()
+	switch len(args) {
+	case 0:
+		return ""
+	case 1:
+		if s, ok := args[0].(string); ok {
+			return s
+		}
+		return Repr(args[0])
+	}
+	return Repr(args)
+}
+
+func (e *Exception) args() Tuple {
+	if e.Args != nil {
+		return e.Args
+	}
+	return Tuple{e.Message}
+}
+
+// Traceback returns the remote traceback lines ("_pyroTraceback"), if any.
+func (e *Exception) Traceback() []string {
+	v, _ := e.Attributes.GetString("_pyroTraceback")
+	lines, _ := Strings(v)
+	return lines
+}
+
+// WithTraceback returns a copy carrying the given remote traceback lines,
+// the way a Pyro4 daemon attaches one to every error reply.
+func (e *Exception) WithTraceback(lines []string) *Exception {
+	c := *e
+	c.Attributes = NewDict(1)
+	if e.Attributes != nil {
+		c.Attributes.Items = append(c.Attributes.Items, e.Attributes.Items...)
+	}
+	tb := make(List, len(lines))
+	for i, l := range lines {
+		tb[i] = l
+	}
+	c.Attributes.Set("_pyroTraceback", tb)
+	return &c
+}
+
+// Value is the class-dict form in which Pyro4 serializes the exception.
+func (e *Exception) Value() Value {
+	d := NewDict(4)
+	d.Append("__class__", e.Class)
+	d.Append("__exception__", true)
+	d.Append("args", e.args())
+	attrs := e.Attributes
+	if attrs == nil {
+		attrs = NewDict(0)
+	}
+	d.Append("attributes", attrs)
+	return d
+}
+
+// ExceptionFromValue recognises an exception class dict.
+func ExceptionFromValue(v Value) (*Exception, bool) {
+	d, ok := v.(*Dict)
+	if !ok {
+		return nil, false
+	}
+	if flag, _ := d.GetString("__exception__"); flag != true {
+		return nil, false
+	}
+	class, _ := d.GetString("__class__")
+	name, ok := class.(string)
+	if !ok {
+		return nil, false
+	}
+	e := &Exception{Class: name}
+	switch a, _ := d.GetString("args"); a := a.(type) {
+	case Tuple:
+		e.Args = a
+	case List:
+		e.Args = Tuple(a)
+	}
+	if len(e.Args) == 1 {
+		if s, ok := e.Args[0].(string); ok {
+			e.Message, e.Args = s, nil
+		}
+	} else if e.Args == nil {
+		e.Args = Tuple{}
+	}
+	if attrs, ok := d.GetString("attributes"); ok {
+		e.Attributes, _ = attrs.(*Dict)
+	}
+	return e, true
+}

@@ -1,0 +1,316 @@
+package wire
+
+import (
+	"bytes"
+	"compress/zlib"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// ProtocolVersion is the Pyro4 wire protocol this package speaks.
+const ProtocolVersion = 48
+
+// HeaderSize is the size of the fixed message header.
+const HeaderSize = 24
+
+const checksumMagic = 0x34E9
+
+// Message types.
+const (
+	MsgConnect     = 1
+	MsgConnectOK   = 2
+	MsgConnectFail = 3
+	MsgInvoke      = 4
+	MsgResult      = 5
+	MsgPing        = 6
+)
+
+// Message flags.
+const (
+	FlagException        = 1 << 0
+	FlagCompressed       = 1 << 1
+	FlagOneway           = 1 << 2
+	FlagBatch            = 1 << 3
+	FlagMetaOnConnect    = 1 << 4
+	FlagItemStreamResult = 1 << 5
+	FlagKeepSerialized   = 1 << 6
+)
+
+// Annotation is one annotation chunk. Keys are exactly four ASCII bytes.
+type Annotation struct {
+	Key   string
+	Value []byte
+}
+
+// Message is one Pyro4 protocol message. Data is the payload as sent: when
+// FlagCompressed is set it is still compressed (see Decompress).
+type Message struct {
+	Type         uint16
+	Flags        uint16
+	Seq          uint16
+	SerializerID uint16
+	Annotations  []Annotation // without the HMAC chunk, which Pack adds and Unpack verifies
+	Data         []byte
+}
+
+// Annotation returns the value of the annotation with the given key.
+func (m *Message) Annotation(key string) ([]byte, bool) {
+	for _, a := range m.Annotations {
+		if a.Key == key {
+			return a.Value, true
+		}
+	}
+	return nil, false
+}
+
+// Errors a peer's bytes can cause. They are *Exception values so that the
+// server can send them back in the form Pyro4 clients expect.
+var (
+	errHMACMismatch  = &Exception{Class: ClassSecurityError, Message: "message hmac mismatch"}
+	errHMACAsymmetry = &Exception{Class: ClassSecurityError, Message: "hmac key config not symmetric"}
+)
+
+// Limits says what Unpack will accept.
+type Limits struct {
+	// MaxSize bounds data plus annotations, as PYRO_MAX_MESSAGE_SIZE does; 0 means no bound.
+	MaxSize int
+	// HMACKey, when set, is required on every message; when empty, a message
+	// that carries an HMAC chunk is refused.
+	HMACKey []byte
+}
+
+// Pack returns the message as bytes, signed with key when key is non-empty.
+func (m *Message) Pack(key []byte) ([]byte, error) {
+	return m.AppendPack(nil, key)
+}
+
+// AppendPack appends the packed message to dst.
+func (m *Message) AppendPack(dst []byte, key []byte) ([]byte, error) {
+	var mac []byte
+	if len(key) > 0 {
+		mac = m.mac(key)
+	}
+	annSize := 0
+	for _, a := range m.Annotations {
+		if len(a.Key) != 4 {
+			return nil, &Exception{Class: ClassProtocolError, Message: "annotation key must be of length 4"}
+		}
+		if len(a.Value) > 0xffff {
+			return nil, &Exception{Class: ClassProtocolError, Message: fmt.Sprintf("annotation %q too large", a.Key)}
+		}
+		annSize += 6 + len(a.Value)
+	}
+	if mac != nil {
+		annSize += 6 + len(mac)
+	}
+	if annSize > 0xffff {
+		return nil, &Exception{Class: ClassProtocolError, Message: "annotations too large"}
+	}
+	if len(m.Data) > 0x7fffffff {
+		return nil, &Exception{Class: ClassMessageTooLargeError, Message: "invalid message size (outside range 0..2Gb)"}
+	}
+	h := header{m.Type, m.Flags, m.Seq, uint32(len(m.Data)), m.SerializerID, uint16(annSize)}
+	dst = h.append(dst)
+	for _, a := range m.Annotations {
+		dst = appendChunk(dst, a.Key, a.Value)
+	}
+	if mac != nil {
+		dst = appendChunk(dst, "HMAC", mac)
+	}
+	return append(dst, m.Data...), nil
+}
+
+func appendChunk(dst []byte, key string, v []byte) []byte {
+	dst = append(dst, key...)
+	dst = binary.BigEndian.AppendUint16(dst, uint16(len(v)))
+	return append(dst, v...)
+}
+
+// mac is HMAC-SHA1 over the data and then every annotation but HMAC, in
+// sorted key order, exactly as Pyro4's Message.hmac computes it.
+func (m *Message) mac(key []byte) []byte {
+	h := hmac.New(sha1.New, key)
+	h.Write(m.Data)
+	anns := m.Annotations
+	if !sort.SliceIsSorted(anns, func(i, j int) bool { return anns[i].Key < anns[j].Key }) {
+		anns = append([]Annotation(nil), anns...)
+		sort.Slice(anns, func(i, j int) bool { return anns[i].Key < anns[j].Key })
+	}
+	for _, a := range anns {
+		if a.Key != "HMAC" {
+			h.Write(a.Value)
+		}
+	}
+	return h.Sum(nil)
+}
+
+type header struct {
+	typ, flags, seq uint16
+	dataSize        uint32
+	serializer      uint16
+	annSize         uint16
+}
+
+func (h header) checksum() uint16 {
+	return uint16((uint32(h.typ) + ProtocolVersion + h.dataSize + uint32(h.annSize) +
+		uint32(h.serializer) + uint32(h.flags) + uint32(h.seq) + checksumMagic) & 0xffff)
+}
+
+func (h header) append(dst []byte) []byte {
+	dst = append(dst, "PYRO"...)
+	dst = binary.BigEndian.AppendUint16(dst, ProtocolVersion)
+	dst = binary.BigEndian.AppendUint16(dst, h.typ)
+	dst = binary.BigEndian.AppendUint16(dst, h.flags)
+	dst = binary.BigEndian.AppendUint16(dst, h.seq)
+	dst = binary.BigEndian.AppendUint32(dst, h.dataSize)
+	dst = binary.BigEndian.AppendUint16(dst, h.serializer)
+	dst = binary.BigEndian.AppendUint16(dst, h.annSize)
+	dst = binary.BigEndian.AppendUint16(dst, 0)
+	return binary.BigEndian.AppendUint16(dst, h.checksum())
+}
+
+func parseHeader(b []byte) (header, error) {
+	if len(b) != HeaderSize {
+		return header{}, &Exception{Class: ClassProtocolError, Message: "header data size mismatch"}
+	}
+	be := binary.BigEndian
+	if string(b[:4]) != "PYRO" || be.Uint16(b[4:]) != ProtocolVersion {
+		return header{}, &Exception{Class: ClassProtocolError, Message: "invalid data or unsupported protocol version"}
+	}
+	h := header{be.Uint16(b[6:]), be.Uint16(b[8:]), be.Uint16(b[10:]), be.Uint32(b[12:]), be.Uint16(b[16:]), be.Uint16(b[18:])}
+	if h.dataSize > 0x7fffffff {
+		return header{}, &Exception{Class: ClassProtocolError, Message: "invalid message size (outside range 0..2Gb)"}
+	}
+	if be.Uint16(b[22:]) != h.checksum() {
+		return header{}, &Exception{Class: ClassProtocolError, Message: "header checksum mismatch"}
+	}
+	return h, nil
+}
+
+// ReadMessage reads one message from r. The size limit is checked from the
+// header alone, before any buffer for the body exists, so a peer claiming a
+// 2 GB message costs nothing. A message whose header was valid but whose body
+// is refused (size, HMAC) is still returned alongside the error, so the caller
+// can answer with the right sequence number.
+func ReadMessage(r io.Reader, lim Limits) (*Message, error) {
+	var hb [HeaderSize]byte
+	if _, err := io.ReadFull(r, hb[:]); err != nil {
+		return nil, err
+	}
+	h, err := parseHeader(hb[:])
+	if err != nil {
+		return nil, err
+	}
+	m := &Message{Type: h.typ, Flags: h.flags, Seq: h.seq, SerializerID: h.serializer}
+	total := int(h.dataSize) + int(h.annSize)
+	if lim.MaxSize > 0 && total > lim.MaxSize {
+		return m, &Exception{Class: ClassMessageTooLargeError,
+			Message: fmt.Sprintf("max message size exceeded (%d where max=%d)", total, lim.MaxSize)}
+	}
+	body := make([]byte, total)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, fmt.Errorf("read message body: %w", noEOF(err))
+	}
+	mac, err := m.parseAnnotations(body[:h.annSize])
+	if err != nil {
+		return m, err
+	}
+	m.Data = body[h.annSize:]
+	switch {
+	case mac != nil && len(lim.HMACKey) > 0:
+		if !hmac.Equal(mac, m.mac(lim.HMACKey)) {
+			return m, errHMACMismatch
+		}
+	case (mac != nil) != (len(lim.HMACKey) > 0):
+		return m, errHMACAsymmetry
+	}
+	return m, nil
+}
+
+// noEOF turns a clean EOF inside a message into an unexpected one: once a
+// header was read, the peer owes us the rest.
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func (m *Message) parseAnnotations(b []byte) (mac []byte, err error) {
+	for len(b) > 0 {
+		if len(b) < 6 {
+			return nil, &Exception{Class: ClassProtocolError, Message: "truncated annotation chunk"}
+		}
+		key, n := string(b[:4]), int(binary.BigEndian.Uint16(b[4:]))
+		if len(b) < 6+n {
+			return nil, &Exception{Class: ClassProtocolError, Message: "truncated annotation chunk"}
+		}
+		v := b[6 : 6+n : 6+n]
+		if key == "HMAC" {
+			mac = v
+		} else {
+			m.Annotations = append(m.Annotations, Annotation{key, v})
+		}
+		b = b[6+n:]
+	}
+	return mac, nil
+}
+
+// Unpack parses one whole message held in b.
+func Unpack(b []byte, lim Limits) (*Message, error) {
+	r := bytes.NewReader(b)
+	m, err := ReadMessage(r, lim)
+	if err == nil && r.Len() != 0 {
+		return m, &Exception{Class: ClassProtocolError, Message: "trailing bytes after message"}
+	}
+	return m, err
+}
+
+// Compress replaces Data with its zlib form and sets FlagCompressed, but only
+// when that makes it smaller, as Pyro4's serializer does.
+func (m *Message) Compress() {
+	if m.Flags&FlagCompressed != 0 || len(m.Data) < 200 {
+		return
+	}
+	var buf bytes.Buffer
+	w := zlib.NewWriter(&buf)
+	w.Write(m.Data)
+	w.Close()
+	if buf.Len() < len(m.Data) {
+		m.Data = buf.Bytes()
+		m.Flags |= FlagCompressed
+	}
+}
+
+// Decompress inflates Data when FlagCompressed is set, bounded by maxSize
+// (0: unbounded) so that a small compressed body cannot expand without limit.
+func (m *Message) Decompress(maxSize int) error {
+	if m.Flags&FlagCompressed == 0 {
+		return nil
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(m.Data))
+	if err != nil {
+		return &Exception{Class: ClassProtocolError, Message: "invalid compressed data: " + err.Error()}
+	}
+	defer zr.Close()
+	var src io.Reader = zr
+	if maxSize > 0 {
+		src = io.LimitReader(zr, int64(maxSize)+1)
+	}
+	data, err := io.ReadAll(src)
+	if err != nil {
+		return &Exception{Class: ClassProtocolError, Message: "invalid compressed data: " + err.Error()}
+	}
+	if maxSize > 0 && len(data) > maxSize {
+		return &Exception{Class: ClassMessageTooLargeError,
+			Message: fmt.Sprintf("max message size exceeded (decompressed data larger than %d)", maxSize)}
+	}
+	m.Data = data
+	m.Flags &^= FlagCompressed
+	return nil
+}
