@@ -1,0 +1,198 @@
+// Package pypeer runs the real Python Pyro4 (Debian's python3-pyro4) for
+// interop tests: it finds the interpreter, starts scripts and servers on
+// loopback, and stops every process it started by its PID.
+//
+// When CI=true a missing peer fails the test instead of skipping it, so a
+// green CI run means the Python side really ran.
+package pypeer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Python is Debian's interpreter, which sees the python3-pyro4 package.
+const Python = "/usr/bin/python3"
+
+var (
+	checkOnce sync.Once
+	checkErr  error
+)
+
+// Require skips (or, under CI=true, fails) the test when the Python Pyro4
+// peer is not installed.
+func Require(t testing.TB) {
+	t.Helper()
+	checkOnce.Do(func() {
+		out, err := exec.Command(Python, "-c", "import Pyro4, serpent, msgpack; print(Pyro4.__version__)").CombinedOutput()
+		if err != nil {
+			checkErr = fmt.Errorf("python3-pyro4 not usable: %v: %s", err, out)
+		}
+	})
+	if checkErr != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("interop peer missing under CI: %v (install: apt-get install -y pyro4 python3-pyro4 python3-msgpack)", checkErr)
+		}
+		t.Skipf("interop peer missing: %v", checkErr)
+	}
+}
+
+// Env returns a process environment for a Python peer: the caller's
+// environment without PYRO_* items, plus extra ("KEY=value"). Python output is
+// unbuffered so that tests can read it line by line.
+func Env(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PYRO_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1")
+	return append(env, extra...)
+}
+
+// Run runs a Python script (the source text) with args and returns its
+// combined output. The run is bounded by timeout.
+func Run(t testing.TB, timeout time.Duration, env []string, script string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, Python, append([]string{"-c", script}, args...)...)
+	cmd.Env = env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return out.String(), fmt.Errorf("python script timed out after %v: %w", timeout, ctx.Err())
+	}
+	return out.String(), err
+}
+
+// Process is a long-running child (a Python name server, a daemon) whose
+// output is collected line by line.
+type Process struct {
+	Cmd   *exec.Cmd
+	mu    sync.Mutex
+	lines []string
+	cond  *sync.Cond
+	done  bool
+}
+
+// Start starts name with args and registers its stop with t.Cleanup: SIGTERM
+// to its PID, then SIGKILL if it has not exited within two seconds.
+func Start(t testing.TB, env []string, name string, args ...string) *Process {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = env
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	p := &Process{Cmd: cmd}
+	p.cond = sync.NewCond(&p.mu)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.lines = append(p.lines, sc.Text())
+			p.cond.Broadcast()
+			p.mu.Unlock()
+		}
+	}()
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		pw.Close()
+		p.mu.Lock()
+		p.done = true
+		p.cond.Broadcast()
+		p.mu.Unlock()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		pid := cmd.Process.Pid
+		syscall.Kill(pid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(2 * time.Second):
+			syscall.Kill(pid, syscall.SIGKILL)
+			<-exited
+		}
+	})
+	return p
+}
+
+// WaitLine waits until a line containing substr has been printed and returns
+// it. It fails the test after timeout or when the process exits first.
+func (p *Process) WaitLine(t testing.TB, substr string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	timer := time.AfterFunc(timeout, func() { p.mu.Lock(); p.cond.Broadcast(); p.mu.Unlock() })
+	defer timer.Stop()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		for _, l := range p.lines {
+			if strings.Contains(l, substr) {
+				return l
+			}
+		}
+		if p.done || time.Now().After(deadline) {
+			t.Fatalf("no line containing %q (exited=%v); output so far:\n%s", substr, p.done, strings.Join(p.lines, "\n"))
+		}
+		p.cond.Wait()
+	}
+}
+
+// Output returns everything printed so far.
+func (p *Process) Output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.lines, "\n")
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
+func FreeUDPPort(t testing.TB) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// StartPythonNS starts the reference /usr/bin/pyro4-ns on 127.0.0.1 at a free
+// port, without a broadcast responder, and returns its port once it serves.
+func StartPythonNS(t testing.TB, env []string, extraArgs ...string) (*Process, int) {
+	t.Helper()
+	Require(t)
+	port := FreePort(t)
+	args := append([]string{"-n", "127.0.0.1", "-p", fmt.Sprint(port), "-x"}, extraArgs...)
+	p := Start(t, env, "/usr/bin/pyro4-ns", args...)
+	p.WaitLine(t, "URI =", 20*time.Second)
+	return p, port
+}
