@@ -1,0 +1,120 @@
+// Package commands is the pyro4 command line: one file per subcommand, all
+// parsed by kong from one model, so help, completion and the README's
+// reference come from the same struct tags.
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/alecthomas/kong"
+	"github.com/willabides/kongplete"
+)
+
+// Build information, set by the release build through -ldflags -X.
+var (
+	Version = "dev"
+	Commit  = "none"
+	Date    = "unknown"
+)
+
+// CLI is the whole command-line model.
+type CLI struct {
+	Version kong.VersionFlag `help:"Print version information and exit."`
+
+	Ns                 NsCmd                        `cmd:"" help:"Run a Pyro4 name server (pyro4-ns)."`
+	Nsc                NscCmd                       `cmd:"" help:"Control a running name server (pyro4-nsc)."`
+	Resolve            ResolveCmd                   `cmd:"" help:"Resolve PYRONAME:, PYROMETA: or PYRO: URIs to PYRO: URIs."`
+	Locate             LocateCmd                    `cmd:"" help:"Find a name server and print its URI."`
+	InstallLinks       InstallLinksCmd              `cmd:"" name:"install-links" help:"Create the pyro4-ns and pyro4-nsc symlinks."`
+	InstallCompletions kongplete.InstallCompletions `cmd:"" name:"install-completions" help:"Install shell completions for bash, zsh or fish."`
+}
+
+// IO carries the process's standard streams to the commands, so tests can run
+// a command in-process and read what it printed.
+type IO struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// ExitError ends a command with a specific exit status; its message, if any,
+// has already been printed or is printed by Main.
+type ExitError struct {
+	Code int
+	Msg  string
+}
+
+func (e *ExitError) Error() string { return e.Msg }
+
+// multicallArgs turns "pyro4-ns -p 1" into "ns -p 1": a link named
+// pyro4-<sub> runs <sub>.
+func multicallArgs(argv []string) []string {
+	if len(argv) == 0 {
+		return nil
+	}
+	base := strings.TrimSuffix(filepath.Base(argv[0]), ".exe")
+	if sub, ok := strings.CutPrefix(base, "pyro4-"); ok && sub != "" {
+		return append([]string{sub}, argv[1:]...)
+	}
+	return argv[1:]
+}
+
+// NewParser builds the kong parser for the CLI model.
+func NewParser(cli *CLI, stdout, stderr io.Writer, exit func(int)) (*kong.Kong, error) {
+	return kong.New(cli,
+		kong.Name("pyro4"),
+		kong.Description("A Pyro4 name server and its tools, wire-compatible with Pyro4 4.x (protocol 48)."),
+		kong.UsageOnError(),
+		kong.Writers(stdout, stderr),
+		kong.Exit(exit),
+		kong.Vars{"version": fmt.Sprintf("pyro4 %s (commit %s, built %s)", Version, Commit, Date)},
+	)
+}
+
+// Main runs the command line and returns the process exit status.
+func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	var cli CLI
+	exited := false
+	exit := func(c int) { exited, code = true, c; panic(exitSignal{}) }
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(exitSignal); !ok || !exited {
+				panic(r)
+			}
+		}
+	}()
+	parser, err := NewParser(&cli, stdout, stderr, exit)
+	if err != nil {
+		fmt.Fprintln(stderr, "pyro4:", err)
+		return 2
+	}
+	kongplete.Complete(parser)
+	ctx, err := parser.Parse(multicallArgs(argv))
+	if err != nil {
+		parser.Errorf("%s", err)
+		return 2
+	}
+	err = ctx.Run(&IO{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+	var ee *ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		if ee.Msg != "" {
+			fmt.Fprintln(stderr, ee.Msg)
+		}
+		return ee.Code
+	default:
+		fmt.Fprintln(stderr, "pyro4:", err)
+		return 1
+	}
+}
+
+// exitSignal unwinds kong's exit callback (help, version, parse errors) back
+// into Main, so Main returns a status instead of ending the process: tests
+// call Main directly.
+type exitSignal struct{}
