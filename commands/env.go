@@ -111,7 +111,7 @@ func LoadPyroEnv(lookup func(string) (string, bool)) (PyroEnv, error) {
 }
 
 // ParseAddresses splits a comma-separated address list as Pyro4 does: items
-// are trimmed and the literal '' stands for the empty string.
+// are trimmed and the literal ” stands for the empty string.
 func ParseAddresses(s string) []string {
 	var out []string
 	for _, a := range strings.Split(s, ",") {
