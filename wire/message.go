@@ -54,8 +54,10 @@ type Message struct {
 	Flags        uint16
 	Seq          uint16
 	SerializerID uint16
-	Annotations  []Annotation // without the HMAC chunk, which Pack adds and Unpack verifies
-	Data         []byte
+	// Annotations in wire order. ReadMessage leaves the HMAC chunk out (it
+	// verifies it instead) and Pack adds it when given a key.
+	Annotations []Annotation
+	Data        []byte
 }
 
 // Annotation returns the value of the annotation with the given key.
@@ -68,6 +70,18 @@ func (m *Message) Annotation(key string) ([]byte, bool) {
 	return nil, false
 }
 
+// SetAnnotation stores v under key the way Pyro4's annotations dict does: an
+// existing key keeps its position and gets the new value, a new key goes last.
+func (m *Message) SetAnnotation(key string, v []byte) {
+	for i := range m.Annotations {
+		if m.Annotations[i].Key == key {
+			m.Annotations[i].Value = v
+			return
+		}
+	}
+	m.Annotations = append(m.Annotations, Annotation{key, v})
+}
+
 // Errors a peer's bytes can cause. They are *Exception values so that the
 // server can send them back in the form Pyro4 clients expect.
 var (
@@ -75,7 +89,9 @@ var (
 	errHMACAsymmetry = &Exception{Class: ClassSecurityError, Message: "hmac key config not symmetric"}
 )
 
-// Limits says what Unpack will accept.
+func protocolError(msg string) error { return &Exception{Class: ClassProtocolError, Message: msg} }
+
+// Limits says what ReadMessage will accept.
 type Limits struct {
 	// MaxSize bounds data plus annotations, as PYRO_MAX_MESSAGE_SIZE does; 0 means no bound.
 	MaxSize int
@@ -89,40 +105,98 @@ func (m *Message) Pack(key []byte) ([]byte, error) {
 	return m.AppendPack(nil, key)
 }
 
-// AppendPack appends the packed message to dst.
+// AppendPack appends the packed message to dst. The annotation chunks are
+// written in the order of m.Annotations, which is the insertion order of
+// Pyro4's annotations dict; the HMAC chunk, when signing, comes last unless
+// m.Annotations already holds an "HMAC" entry, whose place it then takes, as
+// assigning to an existing dict key does in Python.
 func (m *Message) AppendPack(dst []byte, key []byte) ([]byte, error) {
+	anns := m.Annotations
+	if hasDuplicateKeys(anns) {
+		anns = dedupe(anns)
+	}
 	var mac []byte
 	if len(key) > 0 {
-		mac = m.mac(key)
+		mac = macOf(key, m.Data, anns)
 	}
-	annSize := 0
-	for _, a := range m.Annotations {
-		if len(a.Key) != 4 {
-			return nil, &Exception{Class: ClassProtocolError, Message: "annotation key must be of length 4"}
+	annSize, macPending := 0, mac != nil
+	for _, a := range anns {
+		if err := checkKey(a.Key); err != nil {
+			return nil, err
 		}
 		if len(a.Value) > 0xffff {
-			return nil, &Exception{Class: ClassProtocolError, Message: fmt.Sprintf("annotation %q too large", a.Key)}
+			return nil, protocolError(fmt.Sprintf("annotation %q too large", a.Key))
+		}
+		if a.Key == "HMAC" && mac != nil {
+			annSize += 6 + len(mac)
+			macPending = false
+			continue
 		}
 		annSize += 6 + len(a.Value)
 	}
-	if mac != nil {
+	if macPending {
 		annSize += 6 + len(mac)
 	}
 	if annSize > 0xffff {
-		return nil, &Exception{Class: ClassProtocolError, Message: "annotations too large"}
+		return nil, protocolError("annotations too large")
 	}
 	if len(m.Data) > 0x7fffffff {
 		return nil, &Exception{Class: ClassMessageTooLargeError, Message: "invalid message size (outside range 0..2Gb)"}
 	}
 	h := header{m.Type, m.Flags, m.Seq, uint32(len(m.Data)), m.SerializerID, uint16(annSize)}
 	dst = h.append(dst)
-	for _, a := range m.Annotations {
+	for _, a := range anns {
+		if a.Key == "HMAC" && mac != nil {
+			dst = appendChunk(dst, a.Key, mac)
+			continue
+		}
 		dst = appendChunk(dst, a.Key, a.Value)
 	}
-	if mac != nil {
+	if macPending {
 		dst = appendChunk(dst, "HMAC", mac)
 	}
 	return append(dst, m.Data...), nil
+}
+
+// checkKey refuses what Pyro4 cannot encode: a key that is not four ASCII characters.
+func checkKey(k string) error {
+	if len(k) != 4 {
+		return protocolError("annotation key must be of length 4")
+	}
+	for i := 0; i < 4; i++ {
+		if k[i] >= 0x80 {
+			return protocolError(fmt.Sprintf("annotation key %q is not ASCII", k))
+		}
+	}
+	return nil
+}
+
+func hasDuplicateKeys(anns []Annotation) bool {
+	for i := 1; i < len(anns); i++ {
+		for j := 0; j < i; j++ {
+			if anns[i].Key == anns[j].Key {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dedupe gives the annotations a Python dict built from them would hold:
+// the first position of each key with the last value stored under it.
+func dedupe(anns []Annotation) []Annotation {
+	out := make([]Annotation, 0, len(anns))
+outer:
+	for _, a := range anns {
+		for i := range out {
+			if out[i].Key == a.Key {
+				out[i].Value = a.Value
+				continue outer
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 func appendChunk(dst []byte, key string, v []byte) []byte {
@@ -131,17 +205,18 @@ func appendChunk(dst []byte, key string, v []byte) []byte {
 	return append(dst, v...)
 }
 
-// mac is HMAC-SHA1 over the data and then every annotation but HMAC, in
-// sorted key order, exactly as Pyro4's Message.hmac computes it.
-func (m *Message) mac(key []byte) []byte {
+// macOf is HMAC-SHA1 over the data and then every annotation value but
+// HMAC's, in sorted key order, as Pyro4's Message.hmac computes it. Keys are
+// distinct (a dict's), so the order is total.
+func macOf(key, data []byte, anns []Annotation) []byte {
 	h := hmac.New(sha1.New, key)
-	h.Write(m.Data)
-	anns := m.Annotations
-	if !sort.SliceIsSorted(anns, func(i, j int) bool { return anns[i].Key < anns[j].Key }) {
-		anns = append([]Annotation(nil), anns...)
-		sort.Slice(anns, func(i, j int) bool { return anns[i].Key < anns[j].Key })
+	h.Write(data)
+	sorted := anns
+	if !sort.SliceIsSorted(sorted, func(i, j int) bool { return sorted[i].Key < sorted[j].Key }) {
+		sorted = append([]Annotation(nil), anns...)
+		sort.Slice(sorted, func(i, j int) bool { return sorted[i].Key < sorted[j].Key })
 	}
-	for _, a := range anns {
+	for _, a := range sorted {
 		if a.Key != "HMAC" {
 			h.Write(a.Value)
 		}
@@ -174,33 +249,42 @@ func (h header) append(dst []byte) []byte {
 	return binary.BigEndian.AppendUint16(dst, h.checksum())
 }
 
+// parseHeader checks in Pyro4's order: tag and version, then checksum. The
+// reserved field is ignored, as Pyro4 ignores it. Pyro4 reads the size as a
+// signed int and would then fail on a negative one; we refuse it here.
 func parseHeader(b []byte) (header, error) {
 	if len(b) != HeaderSize {
-		return header{}, &Exception{Class: ClassProtocolError, Message: "header data size mismatch"}
+		return header{}, protocolError("header data size mismatch")
 	}
 	be := binary.BigEndian
 	if string(b[:4]) != "PYRO" || be.Uint16(b[4:]) != ProtocolVersion {
-		return header{}, &Exception{Class: ClassProtocolError, Message: "invalid data or unsupported protocol version"}
+		return header{}, protocolError("invalid data or unsupported protocol version")
 	}
 	h := header{be.Uint16(b[6:]), be.Uint16(b[8:]), be.Uint16(b[10:]), be.Uint32(b[12:]), be.Uint16(b[16:]), be.Uint16(b[18:])}
-	if h.dataSize > 0x7fffffff {
-		return header{}, &Exception{Class: ClassProtocolError, Message: "invalid message size (outside range 0..2Gb)"}
-	}
 	if be.Uint16(b[22:]) != h.checksum() {
-		return header{}, &Exception{Class: ClassProtocolError, Message: "header checksum mismatch"}
+		return header{}, protocolError("header checksum mismatch")
+	}
+	if h.dataSize > 0x7fffffff {
+		return header{}, protocolError("invalid message size (outside range 0..2Gb)")
 	}
 	return h, nil
 }
 
-// ReadMessage reads one message from r. The size limit is checked from the
-// header alone, before any buffer for the body exists, so a peer claiming a
-// 2 GB message costs nothing. A message whose header was valid but whose body
-// is refused (size, HMAC) is still returned alongside the error, so the caller
-// can answer with the right sequence number.
+// ReadMessage reads one message from r. A clean end of input before the first
+// header byte is io.EOF; input that ends later is io.ErrUnexpectedEOF
+// (wrapped). The size limit is checked from the header alone, before any
+// buffer for the body exists, and without a limit the body buffer grows only
+// as bytes arrive, so a peer merely claiming 2 GB costs nothing. A message
+// whose header was valid but whose body is refused (size, annotations, HMAC)
+// is still returned alongside the error, so the caller can answer with the
+// right sequence number.
 func ReadMessage(r io.Reader, lim Limits) (*Message, error) {
 	var hb [HeaderSize]byte
-	if _, err := io.ReadFull(r, hb[:]); err != nil {
-		return nil, err
+	if n, err := io.ReadFull(r, hb[:]); err != nil {
+		if n == 0 && err == io.EOF {
+			return nil, io.EOF
+		}
+		return nil, fmt.Errorf("read message header: %w", err)
 	}
 	h, err := parseHeader(hb[:])
 	if err != nil {
@@ -212,9 +296,9 @@ func ReadMessage(r io.Reader, lim Limits) (*Message, error) {
 		return m, &Exception{Class: ClassMessageTooLargeError,
 			Message: fmt.Sprintf("max message size exceeded (%d where max=%d)", total, lim.MaxSize)}
 	}
-	body := make([]byte, total)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return nil, fmt.Errorf("read message body: %w", noEOF(err))
+	body, err := readBody(r, total)
+	if err != nil {
+		return m, fmt.Errorf("read message body: %w", noEOF(err))
 	}
 	mac, err := m.parseAnnotations(body[:h.annSize])
 	if err != nil {
@@ -223,13 +307,35 @@ func ReadMessage(r io.Reader, lim Limits) (*Message, error) {
 	m.Data = body[h.annSize:]
 	switch {
 	case mac != nil && len(lim.HMACKey) > 0:
-		if !hmac.Equal(mac, m.mac(lim.HMACKey)) {
+		if !hmac.Equal(mac, macOf(lim.HMACKey, m.Data, m.Annotations)) {
 			return m, errHMACMismatch
 		}
 	case (mac != nil) != (len(lim.HMACKey) > 0):
 		return m, errHMACAsymmetry
 	}
 	return m, nil
+}
+
+// bodyChunk is the largest body allocated up front. Bigger bodies grow with
+// the bytes actually received.
+const bodyChunk = 1 << 20
+
+func readBody(r io.Reader, n int) ([]byte, error) {
+	if n <= bodyChunk {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(bodyChunk)
+	got, err := io.CopyN(&buf, r, int64(n))
+	if got == int64(n) {
+		return buf.Bytes(), nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return nil, err
 }
 
 // noEOF turns a clean EOF inside a message into an unexpected one: once a
@@ -241,20 +347,27 @@ func noEOF(err error) error {
 	return err
 }
 
+// parseAnnotations fills m.Annotations as Pyro4 fills its annotations dict
+// (a repeated key keeps its first position and takes the last value) and
+// returns the HMAC chunk separately. Pyro4 would accept a chunk whose length
+// runs past the annotations (keeping a short value); we refuse it.
 func (m *Message) parseAnnotations(b []byte) (mac []byte, err error) {
 	for len(b) > 0 {
 		if len(b) < 6 {
-			return nil, &Exception{Class: ClassProtocolError, Message: "truncated annotation chunk"}
+			return nil, protocolError("truncated annotation chunk")
 		}
 		key, n := string(b[:4]), int(binary.BigEndian.Uint16(b[4:]))
 		if len(b) < 6+n {
-			return nil, &Exception{Class: ClassProtocolError, Message: "truncated annotation chunk"}
+			return nil, protocolError("truncated annotation chunk")
+		}
+		if err := checkKey(key); err != nil {
+			return nil, err
 		}
 		v := b[6 : 6+n : 6+n]
 		if key == "HMAC" {
 			mac = v
 		} else {
-			m.Annotations = append(m.Annotations, Annotation{key, v})
+			m.SetAnnotation(key, v)
 		}
 		b = b[6+n:]
 	}
