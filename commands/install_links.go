@@ -20,7 +20,7 @@ var executable = os.Executable
 // InstallLinksCmd creates pyro4-ns and pyro4-nsc symlinks to this binary,
 // like busybox --install.
 type InstallLinksCmd struct {
-	Dir     string `arg:"" optional:"" type:"path" help:"Directory for the links (default: the directory holding the pyro4 binary)."`
+	Dir     string `arg:"" optional:"" type:"path" predictor:"dir" help:"Directory for the links (default: the directory holding the pyro4 binary)."`
 	Force   bool   `short:"f" help:"Replace existing files or links of the same name."`
 	Verbose bool   `short:"v" help:"Print each link created, kept or replaced."`
 }

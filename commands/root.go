@@ -92,7 +92,8 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintln(stderr, "pyro4:", err)
 		return 2
 	}
-	kongplete.Complete(parser)
+	rewriteMulticallCompletion()
+	kongplete.Complete(parser, kongplete.WithPredictors(completionPredictors))
 	ctx, err := parser.Parse(multicallArgs(argv))
 	if err != nil {
 		parser.Errorf("%s", err)
