@@ -16,13 +16,25 @@ var ErrExists = errors.New("name already registered")
 // ErrNotFound is returned when an operation needs an existing name.
 var ErrNotFound = errors.New("unknown name")
 
+// ErrClosed is returned by every method of a store after Close.
+var ErrClosed = errors.New("store is closed")
+
+// MaxNameLen is the longest name, in bytes, a store accepts. It is bbolt's
+// key limit less the byte the bolt backend prefixes to every key; the memory
+// backend enforces it too so that both backends accept the same names.
+const MaxNameLen = 32767
+
 // Store holds the registrations. Every method is atomic with respect to the
 // others, and a method that returns nil has made its change durable to the
 // degree the backend promises (for bolt: committed and fsynced). Compound
 // decisions (register-if-absent, update-if-present, remove-matching) are store
 // operations so that they are atomic without a lock around the store.
+//
+// Metadata passed in is copied, sorted and deduplicated; an empty set is
+// stored as nil. Any string, including the empty one, is a valid name up to
+// MaxNameLen bytes. Names are ordered bytewise (Go string order).
 type Store interface {
-	// Get returns the entry for name.
+	// Get returns the entry for name. The entry is the caller's to keep.
 	Get(name string) (Entry, bool, error)
 	// Put stores e, replacing any entry with the same name.
 	Put(e Entry) error
@@ -32,8 +44,11 @@ type Store interface {
 	SetMetadata(name string, metadata []string) error
 	// Delete removes name and reports whether it was there.
 	Delete(name string) (bool, error)
-	// DeleteMatching removes every entry for which match returns true, in one
-	// atomic step, and returns the names removed.
+	// DeleteMatching removes, in one atomic step, every entry whose name
+	// starts with prefix (empty: every entry) and for which match returns
+	// true (a nil match selects them all), and returns the names removed in
+	// name order. match runs while the store is locked for writing: it must
+	// be quick and must not call back into the store.
 	DeleteMatching(prefix string, match func(name string) bool) ([]string, error)
 	// Range calls fn for each entry whose name starts with prefix, in name
 	// order, until fn returns false. The entry must not be retained beyond the
@@ -41,6 +56,7 @@ type Store interface {
 	Range(prefix string, fn func(e Entry) bool) error
 	// Count returns the number of entries.
 	Count() (int, error)
-	// Close releases the store. Further calls fail.
+	// Close releases the store. Further calls fail with ErrClosed; a second
+	// Close returns nil.
 	Close() error
 }

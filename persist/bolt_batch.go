@@ -1,0 +1,281 @@
+package persist
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Writes go through a committer: one goroutine that takes every write queued
+// while the previous commit was syncing and applies them all in one bbolt
+// transaction, so N concurrent writers pay for one fsync instead of N. It
+// plays the part of bbolt's DB.Batch, which waits MaxBatchDelay (10 ms by
+// default) before starting a batch: a lone writer would wait that long for
+// every call, and with a short delay concurrent writers no longer share
+// commits. Here a lone write starts at once, and batches grow only while a
+// commit is in progress, which is exactly when waiting writers pile up.
+//
+// As with DB.Batch, an operation may run more than once (when another in
+// its batch fails, the transaction is rolled back and the rest rerun), so
+// every op function computes its results afresh from the transaction and
+// only the run that committed is reported.
+
+// writeOp is one queued write. fn runs inside the batch's transaction.
+type writeOp struct {
+	fn   func(tx *bolt.Tx) error
+	done chan error
+}
+
+// refusal is returned by an op that declined before writing anything
+// (ErrExists, ErrNotFound): the batch can still commit the other ops.
+type refusal struct{ err error }
+
+func (r refusal) Error() string { return r.err.Error() }
+
+type committer struct {
+	db      *bolt.DB
+	ops     chan *writeOp
+	max     int
+	stopped chan struct{}
+}
+
+func startCommitter(db *bolt.DB, maxBatch int) *committer {
+	c := &committer{db: db, ops: make(chan *writeOp, maxBatch), max: maxBatch, stopped: make(chan struct{})}
+	go c.run()
+	return c
+}
+
+// stop ends the committer once the queued writes are done. The caller
+// guarantees that no write is being submitted.
+func (c *committer) stop() {
+	close(c.ops)
+	<-c.stopped
+}
+
+func (c *committer) run() {
+	defer close(c.stopped)
+	batch := make([]*writeOp, 0, c.max)
+	results := make([]error, c.max)
+	for op := range c.ops {
+		batch = append(batch[:0], op)
+	fill:
+		for len(batch) < c.max {
+			select {
+			case op, ok := <-c.ops:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, op)
+			default:
+				break fill
+			}
+		}
+		c.commit(batch, results)
+	}
+}
+
+// commit applies batch in one transaction. An op that fails with a real
+// error (not a refusal) may have written part of its change, so the
+// transaction is discarded, that op is run alone to get its own verdict, and
+// the others are retried together.
+func (c *committer) commit(batch []*writeOp, results []error) {
+	for len(batch) > 0 {
+		failed := -1
+		err := guard(func() error {
+			return c.db.Update(func(tx *bolt.Tx) error {
+				for i, op := range batch {
+					err := guard(func() error { return op.fn(tx) })
+					var r refusal
+					switch {
+					case errors.As(err, &r):
+						results[i] = r.err
+					case err != nil:
+						failed = i
+						return err
+					default:
+						results[i] = nil
+					}
+				}
+				return nil
+			})
+		})
+		if failed >= 0 {
+			batch[failed].done <- c.solo(batch[failed])
+			batch = append(batch[:failed], batch[failed+1:]...)
+			continue
+		}
+		for i, op := range batch {
+			if err != nil {
+				op.done <- err
+			} else {
+				op.done <- results[i]
+			}
+		}
+		return
+	}
+}
+
+func (c *committer) solo(op *writeOp) error {
+	err := guard(func() error { return c.db.Update(op.fn) })
+	var r refusal
+	if errors.As(err, &r) {
+		return r.err
+	}
+	return err
+}
+
+// write queues fn and waits until its batch is committed and synced.
+func (b *Bolt) write(what string, fn func(tx *bolt.Tx) error) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return ErrClosed
+	}
+	op := &writeOp{fn: fn, done: make(chan error, 1)}
+	b.w.ops <- op
+	err := <-op.done
+	switch {
+	case err == nil, errors.Is(err, ErrExists), errors.Is(err, ErrNotFound):
+		return err
+	case errors.As(err, new(faultError)):
+		return fmt.Errorf("store %s is %w: %s: %v", b.path, ErrDamaged, what, err)
+	default:
+		return fmt.Errorf("store %s: %s: %w", b.path, what, err)
+	}
+}
+
+// addCount adjusts the entry count in the same transaction as the change
+// it reflects, so the two cannot disagree after a crash.
+func addCount(tx *bolt.Tx, delta int) error {
+	meta := tx.Bucket(metaBucket)
+	v := meta.Get(countKey)
+	if len(v) != 8 {
+		return fmt.Errorf("%w: bad entry count", ErrDamaged)
+	}
+	n := int64(binary.BigEndian.Uint64(v)) + int64(delta)
+	if n < 0 {
+		return fmt.Errorf("%w: entry count below zero", ErrDamaged)
+	}
+	return meta.Put(countKey, binary.BigEndian.AppendUint64(nil, uint64(n)))
+}
+
+// Put implements Store.
+func (b *Bolt) Put(e Entry) error {
+	return b.put(e, false)
+}
+
+// PutNew implements Store. Whether the name exists is decided inside the
+// transaction that writes it, so two concurrent PutNew calls for one name
+// cannot both succeed.
+func (b *Bolt) PutNew(e Entry) error {
+	return b.put(e, true)
+}
+
+func (b *Bolt) put(e Entry, onlyNew bool) error {
+	if err := checkName(e.Name); err != nil {
+		return err
+	}
+	return b.write(fmt.Sprintf("register %q", e.Name), putOp(e, onlyNew))
+}
+
+// The op builders below return functions that may run several times (see
+// the committer): each run starts from the transaction's state and resets
+// the results it reports.
+
+func putOp(e Entry, onlyNew bool) func(tx *bolt.Tx) error {
+	key, rec := nameKey(e.Name), encodeRecord(e.URI, normalizeMetadata(e.Metadata))
+	return func(tx *bolt.Tx) error {
+		names := tx.Bucket(namesBucket)
+		existed := names.Get(key) != nil
+		if existed && onlyNew {
+			return refusal{ErrExists}
+		}
+		if err := names.Put(key, rec); err != nil {
+			return err
+		}
+		if existed {
+			return nil
+		}
+		return addCount(tx, 1)
+	}
+}
+
+// SetMetadata implements Store.
+func (b *Bolt) SetMetadata(name string, metadata []string) error {
+	return b.write(fmt.Sprintf("set metadata of %q", name), setMetadataOp(name, metadata))
+}
+
+func setMetadataOp(name string, metadata []string) func(tx *bolt.Tx) error {
+	key, md := nameKey(name), normalizeMetadata(metadata)
+	return func(tx *bolt.Tx) error {
+		names := tx.Bucket(namesBucket)
+		old := names.Get(key)
+		if old == nil {
+			return refusal{ErrNotFound}
+		}
+		uri, _, err := decodeRecord(old)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrDamaged, err)
+		}
+		return names.Put(key, encodeRecord(uri, md))
+	}
+}
+
+// Delete implements Store.
+func (b *Bolt) Delete(name string) (bool, error) {
+	var existed bool
+	err := b.write(fmt.Sprintf("remove %q", name), deleteOp(name, &existed))
+	return existed && err == nil, err
+}
+
+func deleteOp(name string, existed *bool) func(tx *bolt.Tx) error {
+	key := nameKey(name)
+	return func(tx *bolt.Tx) error {
+		names := tx.Bucket(namesBucket)
+		*existed = names.Get(key) != nil
+		if !*existed {
+			return nil
+		}
+		if err := names.Delete(key); err != nil {
+			return err
+		}
+		return addCount(tx, -1)
+	}
+}
+
+// DeleteMatching implements Store. match runs in the committer's goroutine.
+func (b *Bolt) DeleteMatching(prefix string, match func(name string) bool) ([]string, error) {
+	var removed []string
+	err := b.write(fmt.Sprintf("remove names with prefix %q", prefix), deleteMatchingOp(prefix, match, &removed))
+	if err != nil || len(removed) == 0 {
+		return nil, err
+	}
+	return removed, nil
+}
+
+func deleteMatchingOp(prefix string, match func(name string) bool, removed *[]string) func(tx *bolt.Tx) error {
+	start := nameKey(prefix)
+	return func(tx *bolt.Tx) error {
+		*removed = (*removed)[:0]
+		names := tx.Bucket(namesBucket)
+		// Collect first: deleting under a bbolt cursor makes it skip keys.
+		c := names.Cursor()
+		for k, _ := c.Seek(start); k != nil && bytes.HasPrefix(k, start); k, _ = c.Next() {
+			if name := string(k[1:]); match == nil || match(name) {
+				*removed = append(*removed, name)
+			}
+		}
+		for _, name := range *removed {
+			if err := names.Delete(nameKey(name)); err != nil {
+				return err
+			}
+		}
+		if len(*removed) == 0 {
+			return nil
+		}
+		return addCount(tx, -len(*removed))
+	}
+}

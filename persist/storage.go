@@ -1,0 +1,66 @@
+package persist
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Storage is a parsed storage specification, the name server's -s option.
+type Storage struct {
+	// Kind is "memory" or "bolt".
+	Kind string
+	// Path is the file of a bolt store; empty for memory.
+	Path string
+}
+
+// String returns the specification in the form ParseStorage reads.
+func (s Storage) String() string {
+	if s.Kind == "bolt" {
+		return "bolt:" + s.Path
+	}
+	return s.Kind
+}
+
+// ParseStorage reads a storage specification: "memory" (or "", as Pyro4
+// defaults to it) or "bolt:FILE". Pyro4's "sql:FILE" and "dbm:FILE" name
+// Python sqlite and dbm files, which this server cannot read; they get an
+// error saying so rather than Pyro4's generic one, and the file is not
+// touched. Anything else is refused as Pyro4 refuses it.
+func ParseStorage(spec string) (Storage, error) {
+	kind, path, _ := strings.Cut(spec, ":")
+	switch {
+	case spec == "" || spec == "memory":
+		return Storage{Kind: "memory"}, nil
+	case kind == "bolt" && path != "":
+		return Storage{Kind: "bolt", Path: path}, nil
+	case kind == "sql" && path != "":
+		return Storage{}, fmt.Errorf("storage %q is a Pyro4 (Python) sqlite store, which this name server does not read; use bolt:%s (a new file) instead", spec, path)
+	case kind == "dbm" && path != "":
+		return Storage{}, fmt.Errorf("storage %q is a Pyro4 (Python) dbm store, which this name server does not read; use bolt:%s (a new file) instead", spec, path)
+	}
+	return Storage{}, fmt.Errorf("invalid storage type '%s'", spec)
+}
+
+// Open opens the store s names, a bolt store with the default options.
+func (s Storage) Open() (Store, error) {
+	switch s.Kind {
+	case "memory":
+		return NewMemory(), nil
+	case "bolt":
+		b, err := OpenBolt(s.Path, BoltOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("invalid storage type '%s'", s.Kind)
+}
+
+// Open parses spec with ParseStorage and opens the store it names.
+func Open(spec string) (Store, error) {
+	s, err := ParseStorage(spec)
+	if err != nil {
+		return nil, err
+	}
+	return s.Open()
+}
