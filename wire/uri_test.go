@@ -16,12 +16,12 @@ import (
 // goldenURIs is testdata/golden/uris.json, written by gen_uris.py from
 // Pyro4's core.URI.
 type goldenURIs struct {
-	Python     string     `json:"python"`
-	Unicode    string     `json:"unicode"`
-	Space      [][2]rune  `json:"space"`
-	Decimal    [][2]rune  `json:"decimal"`
-	Unassigned [][2]rune  `json:"unassigned"`
-	Cases      []uriCase  `json:"cases"`
+	Python     string    `json:"python"`
+	Unicode    string    `json:"unicode"`
+	Space      [][2]rune `json:"space"`
+	Decimal    [][2]rune `json:"decimal"`
+	Unassigned [][2]rune `json:"unassigned"`
+	Cases      []uriCase `json:"cases"`
 	unassigned func(rune) bool
 }
 
