@@ -2,19 +2,308 @@ package nameserver
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pyro4/pyro4/persist"
+	"github.com/pyro4/pyro4/wire"
 )
 
+// Well-known object ids.
+const (
+	// NameServerName is the id of the name server object and the name under
+	// which the name server registers itself.
+	NameServerName = "Pyro.NameServer"
+	// DaemonName is the id of the daemon's own object.
+	DaemonName = "Pyro.Daemon"
+)
+
+// nameServerMetadata is what Pyro4's name server puts on its own entry.
+var nameServerMetadata = []string{"class:Pyro4.naming.NameServer"}
+
 // Registry is the name server's name space with the semantics of Pyro4's
-// NameServer, kept in a persist.Store plus an overlay of static entries.
+// NameServer. Client registrations live in a persist.Store; static entries
+// (from the configuration file) live in an overlay in memory and are never
+// written to the store, so an entry removed from the configuration is gone
+// after a restart too.
+//
+// A static entry shadows a client entry of the same name: lookups and
+// listings show the static one, while the client entry stays in the store
+// untouched and is visible again once the static entry is removed. Clients
+// cannot register over, set metadata on, or remove a static name; they get
+// a NamingError "name is statically configured: NAME (edit the config file)".
+//
+// The Pyro.NameServer entry is the name server's own: remove never deletes
+// it, as in Pyro4.
 type Registry struct {
-	store persist.Store
+	store    persist.Store
+	static   atomic.Pointer[staticSet]
+	staticMu sync.Mutex // serialises SetStatic
 }
 
-// SetStatic replaces the static entries (from the configuration file) with
-// entries, changing only what differs, and reports which names were added,
-// changed and removed.
+// staticSet is immutable once published, so readers need no lock.
+type staticSet struct {
+	byName map[string]persist.Entry
+	sorted []persist.Entry
+}
+
+var emptyStatic = &staticSet{byName: map[string]persist.Entry{}}
+
+// NewRegistry returns a registry over store with no static entries.
+func NewRegistry(store persist.Store) *Registry {
+	r := &Registry{store: store}
+	r.static.Store(emptyStatic)
+	return r
+}
+
+// Store returns the store that holds the client registrations.
+func (r *Registry) Store() persist.Store { return r.store }
+
+func staticError(name string) *wire.Exception {
+	return namingError("name is statically configured: %s (edit the config file)", name)
+}
+
+// Lookup returns the entry registered under name, static entries first.
+func (r *Registry) Lookup(name string) (persist.Entry, bool, error) {
+	if e, ok := r.static.Load().byName[name]; ok {
+		e.Metadata = slices.Clone(e.Metadata)
+		return e, true, nil
+	}
+	e, ok, err := r.store.Get(name)
+	if err != nil {
+		return persist.Entry{}, false, fmt.Errorf("lookup %q: %w", name, err)
+	}
+	return e, ok, nil
+}
+
+// Register stores e. With safe, an existing name is a NamingError "name
+// already registered: NAME", as in Pyro4.
+func (r *Registry) Register(e persist.Entry, safe bool) error {
+	if _, ok := r.static.Load().byName[e.Name]; ok {
+		if safe {
+			return namingError("name already registered: %s", e.Name)
+		}
+		return staticError(e.Name)
+	}
+	if !safe {
+		if err := r.store.Put(e); err != nil {
+			return fmt.Errorf("register %q: %w", e.Name, err)
+		}
+		return nil
+	}
+	err := r.store.PutNew(e)
+	if errors.Is(err, persist.ErrExists) {
+		return namingError("name already registered: %s", e.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("register %q: %w", e.Name, err)
+	}
+	return nil
+}
+
+// registerSelf stores the name server's own entry, bypassing the static
+// overlay (SetStatic refuses the name, so it cannot be static).
+func (r *Registry) registerSelf(uri string) error {
+	err := r.store.Put(persist.Entry{Name: NameServerName, URI: uri, Metadata: nameServerMetadata})
+	if err != nil {
+		return fmt.Errorf("register %q: %w", NameServerName, err)
+	}
+	return nil
+}
+
+// SetMetadata replaces the metadata of an existing registration.
+func (r *Registry) SetMetadata(name string, metadata []string) error {
+	if _, ok := r.static.Load().byName[name]; ok {
+		return staticError(name)
+	}
+	err := r.store.SetMetadata(name, metadata)
+	if errors.Is(err, persist.ErrNotFound) {
+		return namingError("unknown name: %s", name)
+	}
+	if err != nil {
+		return fmt.Errorf("set metadata of %q: %w", name, err)
+	}
+	return nil
+}
+
+// Remove deletes a client registration and reports whether it existed. The
+// name server's own entry is never removed; a static name is an error.
+func (r *Registry) Remove(name string) (bool, error) {
+	if name == NameServerName {
+		return false, nil
+	}
+	if _, ok := r.static.Load().byName[name]; ok {
+		return false, staticError(name)
+	}
+	ok, err := r.store.Delete(name)
+	if err != nil {
+		return false, fmt.Errorf("remove %q: %w", name, err)
+	}
+	return ok, nil
+}
+
+// RemoveMatching deletes, in one atomic step, every client registration
+// whose name starts with prefix and satisfies match (nil: all of them). The
+// name server's own entry and static names are skipped, not errors, the way
+// Pyro4 skips its own entry in a prefix or regex removal.
+func (r *Registry) RemoveMatching(prefix string, match func(name string) bool) ([]string, error) {
+	static := r.static.Load().byName
+	removed, err := r.store.DeleteMatching(prefix, func(name string) bool {
+		if name == NameServerName {
+			return false
+		}
+		if _, ok := static[name]; ok {
+			return false
+		}
+		return match == nil || match(name)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("remove names with prefix %q: %w", prefix, err)
+	}
+	return removed, nil
+}
+
+// Range calls fn for every entry whose name starts with prefix, in name
+// order, static entries in place of client entries of the same name, until
+// fn returns false. fn must not call back into the registry and must copy
+// the metadata slice if it keeps it.
+func (r *Registry) Range(prefix string, fn func(e persist.Entry, static bool) bool) error {
+	all := r.static.Load().sorted
+	lo, _ := slices.BinarySearchFunc(all, prefix, func(e persist.Entry, p string) int {
+		return compareStrings(e.Name, p)
+	})
+	hi := lo
+	for hi < len(all) && hasPrefix(all[hi].Name, prefix) {
+		hi++
+	}
+	st, i, more := all[lo:hi], 0, true
+	err := r.store.Range(prefix, func(e persist.Entry) bool {
+		for i < len(st) && st[i].Name < e.Name {
+			if more = fn(st[i], true); !more {
+				return false
+			}
+			i++
+		}
+		if i < len(st) && st[i].Name == e.Name {
+			i++
+			more = fn(st[i-1], true)
+			return more
+		}
+		more = fn(e, false)
+		return more
+	})
+	if err != nil {
+		return fmt.Errorf("list names with prefix %q: %w", prefix, err)
+	}
+	for ; more && i < len(st); i++ {
+		more = fn(st[i], true)
+	}
+	return nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+// Count returns the number of names, static and client, each counted once.
+func (r *Registry) Count() (int, error) {
+	n, err := r.store.Count()
+	if err != nil {
+		return 0, fmt.Errorf("count names: %w", err)
+	}
+	for name := range r.static.Load().byName {
+		_, shadowed, err := r.store.Get(name)
+		if err != nil {
+			return 0, fmt.Errorf("count names: %w", err)
+		}
+		if !shadowed {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// IsStatic reports whether name is a static entry.
+func (r *Registry) IsStatic(name string) bool {
+	_, ok := r.static.Load().byName[name]
+	return ok
+}
+
+// Static returns the static entries in name order.
+func (r *Registry) Static() []persist.Entry {
+	st := r.static.Load().sorted
+	out := make([]persist.Entry, len(st))
+	for i, e := range st {
+		e.Metadata = slices.Clone(e.Metadata)
+		out[i] = e
+	}
+	return out
+}
+
+// SetStatic replaces the static entries with entries, changing only what
+// differs, and reports the names added, changed (URI or metadata) and
+// removed, each in name order. Client registrations are never touched. Every
+// entry needs a valid URI and a distinct name other than Pyro.NameServer;
+// when one does not qualify nothing changes and the error says why.
 func (r *Registry) SetStatic(entries []persist.Entry) (added, changed, removed []string, err error) {
-	return nil, nil, nil, errors.New("nameserver: not implemented yet")
+	next := &staticSet{byName: make(map[string]persist.Entry, len(entries))}
+	for _, e := range entries {
+		if e.Name == NameServerName {
+			return nil, nil, nil, fmt.Errorf("static entry %q: the name server's own name cannot be configured", e.Name)
+		}
+		if _, dup := next.byName[e.Name]; dup {
+			return nil, nil, nil, fmt.Errorf("static entry %q: configured twice", e.Name)
+		}
+		if len(e.Name) > persist.MaxNameLen {
+			return nil, nil, nil, fmt.Errorf("static entry of %d bytes: name longer than %d bytes", len(e.Name), persist.MaxNameLen)
+		}
+		if _, perr := wire.ParseURI(e.URI); perr != nil {
+			return nil, nil, nil, fmt.Errorf("static entry %q: uri %q: %w", e.Name, e.URI, perr)
+		}
+		e.Metadata = normaliseMetadata(e.Metadata)
+		next.byName[e.Name] = e
+		next.sorted = append(next.sorted, e)
+	}
+	slices.SortFunc(next.sorted, func(a, b persist.Entry) int { return compareStrings(a.Name, b.Name) })
+
+	r.staticMu.Lock()
+	defer r.staticMu.Unlock()
+	prev := r.static.Load()
+	for _, e := range next.sorted {
+		old, ok := prev.byName[e.Name]
+		switch {
+		case !ok:
+			added = append(added, e.Name)
+		case old.URI != e.URI || !slices.Equal(old.Metadata, e.Metadata):
+			changed = append(changed, e.Name)
+		}
+	}
+	for _, e := range prev.sorted {
+		if _, ok := next.byName[e.Name]; !ok {
+			removed = append(removed, e.Name)
+		}
+	}
+	r.static.Store(next)
+	return added, changed, removed, nil
+}
+
+// normaliseMetadata sorts and deduplicates, as the stores do, with nil for
+// an empty set.
+func normaliseMetadata(md []string) []string {
+	if len(md) == 0 {
+		return nil
+	}
+	out := slices.Clone(md)
+	slices.Sort(out)
+	return slices.Compact(out)
 }

@@ -1,10 +1,15 @@
 package nameserver
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pyro4/pyro4/persist"
@@ -22,7 +27,7 @@ type Options struct {
 	BroadcastHost  string        // "" -> "0.0.0.0" (or "::" for an IPv6 bind)
 	BroadcastPort  int           // 9091 conventionally; 0 -> random
 	NoBroadcast    bool          // do not start the UDP responder
-	Store          persist.Store // nil -> persist memory store
+	Store          persist.Store // nil -> persist memory store (closed by Close; a given store is not)
 	HMACKey        []byte        // when set, every message must carry a matching HMAC
 	Accepted       wire.Accepted // nil -> serpent, marshal, json
 	CommTimeout    time.Duration // 0 = none; closes connections idle this long
@@ -30,41 +35,331 @@ type Options struct {
 	Compression    bool          // compress replies >= 200 bytes as Pyro4 COMPRESSION does
 	AutoClean      time.Duration // 0 = off; < 3s is an error, as in Pyro4
 	Logger         *slog.Logger  // nil -> discard
+
+	// AutoCleanUnreachable is how long a registered server must stay
+	// unreachable before autoclean removes it; 0 -> 20s, as in Pyro4.
+	AutoCleanUnreachable time.Duration
+	// AutoCleanLoopDelay is how often the autocleaner wakes up to see whether
+	// a round (every AutoClean) is due; 0 -> 2s, as in Pyro4.
+	AutoCleanLoopDelay time.Duration
 }
 
-// Server is a running name server: its listeners are bound by New.
+// minAutoClean is Pyro4's AutoCleaner.min_autoclean_value. Tests lower it,
+// as Pyro4's own tests set override_autoclean_min.
+var minAutoClean = 3 * time.Second
+
+// Server is a name server whose listeners are bound. Serve runs it.
 type Server struct {
-	opts Options
-	reg  *Registry
+	opts     Options
+	log      *slog.Logger
+	reg      *Registry
+	ownStore bool
+	accepted wire.Accepted
+	lim      wire.Limits
+	ln       net.Listener
+	udp      net.PacketConn
+	internal wire.URI
+	nat      atomic.Pointer[wire.URI] // the external name server URI; nil without NAT
+	ctx      context.Context          // cancelled by Close
+	cancel   context.CancelFunc
+
+	mu      sync.Mutex
+	conns   map[*conn]struct{}
+	closed  bool
+	serving bool
+
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+	done      chan struct{} // closed once Close has finished
 }
 
 // New binds the listeners (TCP or Unix socket, plus the UDP broadcast
 // responder when it applies) and registers Pyro.NameServer in the store.
+// The responder is not started for a Unix socket, a loopback or IPv6 bind,
+// or with NoBroadcast, as in Pyro4's startNSloop.
 func New(opts Options) (*Server, error) {
-	return nil, errors.New("nameserver: not implemented yet")
+	if err := checkOptions(&opts); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		opts:     opts,
+		log:      opts.Logger,
+		accepted: opts.Accepted,
+		lim:      wire.Limits{MaxSize: opts.MaxMessageSize, HMACKey: opts.HMACKey},
+		conns:    map[*conn]struct{}{},
+		done:     make(chan struct{}),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.accepted == nil {
+		s.accepted = wire.Accepted{wire.SerpentID: true, wire.MarshalID: true, wire.JSONID: true}
+	}
+	store := opts.Store
+	if store == nil {
+		store, s.ownStore = persist.NewMemory(), true
+	}
+	s.reg = NewRegistry(store)
+	if err := s.listen(); err != nil {
+		s.release()
+		return nil, err
+	}
+	if opts.NATHost != "" {
+		s.setNAT(opts.NATHost, opts.NATPort)
+	}
+	if err := s.reg.registerSelf(s.URI().String()); err != nil {
+		s.release()
+		return nil, err
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
 }
+
+func checkOptions(o *Options) error {
+	if o.AutoClean < 0 || (o.AutoClean > 0 && o.AutoClean < minAutoClean) {
+		return fmt.Errorf("autoclean interval %v: cannot be smaller than %v", o.AutoClean, minAutoClean)
+	}
+	if o.NATHost != "" && o.UnixSocket != "" {
+		return errors.New("cannot use a NAT host together with a Unix socket")
+	}
+	if o.NATPort != 0 && o.NATHost == "" {
+		return errors.New("a NAT port needs a NAT host")
+	}
+	o.Host = strings.TrimSuffix(strings.TrimPrefix(o.Host, "["), "]")
+	if o.Host == "" {
+		o.Host = "localhost"
+	}
+	return nil
+}
+
+// listen binds the daemon socket and, when it applies, the responder.
+func (s *Server) listen() error {
+	o := s.opts
+	s.internal = wire.URI{Protocol: "PYRO", Object: NameServerName}
+	if o.UnixSocket != "" {
+		ln, err := net.Listen("unix", o.UnixSocket)
+		if err != nil {
+			return fmt.Errorf("listen on unix socket %s: %w", o.UnixSocket, err)
+		}
+		s.ln, s.internal.Sockname = ln, o.UnixSocket
+		return nil
+	}
+	addr := net.JoinHostPort(o.Host, fmt.Sprint(o.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	bound := ln.Addr().(*net.TCPAddr)
+	// Pyro4 names the location by the host as given, not the bound address.
+	s.ln, s.internal.Host, s.internal.Port = ln, o.Host, bound.Port
+	if o.NoBroadcast || bound.IP.To4() == nil || bound.IP.IsLoopback() {
+		return nil
+	}
+	bcHost := o.BroadcastHost
+	if bcHost == "" {
+		bcHost = "0.0.0.0"
+	}
+	bcAddr := net.JoinHostPort(bcHost, fmt.Sprint(o.BroadcastPort))
+	udp, err := listenBroadcast(bcAddr)
+	if err != nil {
+		return fmt.Errorf("broadcast responder on %s: %w", bcAddr, err)
+	}
+	s.udp = udp
+	return nil
+}
+
+// release undoes a partial New.
+func (s *Server) release() {
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	if s.udp != nil {
+		s.udp.Close()
+	}
+	if s.ownStore {
+		s.reg.store.Close()
+	}
+}
+
+func (s *Server) limits() wire.Limits { return s.lim }
 
 // URI is the name server URI clients use: the NAT location when one is set.
-func (s *Server) URI() wire.URI { return wire.URI{} }
-
-// InternalURI is the name server URI at the bound location.
-func (s *Server) InternalURI() wire.URI { return wire.URI{} }
-
-// BroadcastAddr is the UDP address of the broadcast responder, nil when none runs.
-func (s *Server) BroadcastAddr() net.Addr { return nil }
-
-// Serve accepts and serves connections until ctx is done or Close is called.
-// It returns nil on such a clean stop.
-func (s *Server) Serve(ctx context.Context) error {
-	return errors.New("nameserver: not implemented yet")
+func (s *Server) URI() wire.URI {
+	if u := s.nat.Load(); u != nil {
+		return *u
+	}
+	return s.internal
 }
 
-// Close stops the server: listeners, connections, responder and autocleaner.
-func (s *Server) Close() error { return nil }
+// InternalURI is the name server URI at the bound location.
+func (s *Server) InternalURI() wire.URI { return s.internal }
+
+// BroadcastAddr is the UDP address of the broadcast responder, nil when none runs.
+func (s *Server) BroadcastAddr() net.Addr {
+	if s.udp == nil {
+		return nil
+	}
+	return s.udp.LocalAddr()
+}
 
 // Registry returns the server's registry, for in-process use.
 func (s *Server) Registry() *Registry { return s.reg }
 
-// SetNAT changes the external location used for URIs handed out from now on
-// (the Pyro.NameServer registration included). An empty host removes NAT.
-func (s *Server) SetNAT(host string, port int) {}
+// SetNAT changes the external location used for URIs handed out from now on,
+// the Pyro.NameServer registration included. An empty host removes NAT; a
+// zero port means the bound port. A server on a Unix socket has no NAT.
+func (s *Server) SetNAT(host string, port int) {
+	if s.opts.UnixSocket != "" && host != "" {
+		s.log.Error("ignoring NAT setting: the name server listens on a Unix socket", "nathost", host)
+		return
+	}
+	s.setNAT(host, port)
+	if err := s.reg.registerSelf(s.URI().String()); err != nil {
+		s.log.Error("re-registering the name server after a NAT change", "err", err)
+	}
+}
+
+func (s *Server) setNAT(host string, port int) {
+	if host == "" {
+		s.nat.Store(nil)
+		return
+	}
+	if port == 0 {
+		port = s.internal.Port
+	}
+	u := wire.URI{Protocol: "PYRO", Object: NameServerName, Host: strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), Port: port}
+	s.nat.Store(&u)
+}
+
+// natLocation is Pyro4's natLocationStr, "" without NAT.
+func (s *Server) natLocation() string {
+	if u := s.nat.Load(); u != nil {
+		return u.Location()
+	}
+	return ""
+}
+
+// Serve accepts and serves connections until ctx is done or Close is called,
+// and returns nil on such a clean stop (after Close has finished). It runs
+// the broadcast responder and the autocleaner alongside. Serve may be called
+// once.
+func (s *Server) Serve(ctx context.Context) error {
+	s.mu.Lock()
+	if s.serving {
+		s.mu.Unlock()
+		return errors.New("nameserver: Serve called twice")
+	}
+	s.serving = true
+	closed := s.closed
+	if !closed {
+		if s.udp != nil {
+			s.wg.Add(1)
+			go s.respond()
+		}
+		if s.opts.AutoClean > 0 {
+			s.wg.Add(1)
+			go s.autoclean()
+		}
+	}
+	s.mu.Unlock()
+	if closed {
+		return nil
+	}
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	s.log.Info("name server running", "uri", s.URI().String(), "internal", s.internal.String())
+	var backoff time.Duration
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			if s.isClosed() {
+				<-s.done
+				return nil
+			}
+			// Out of file descriptors and the like pass; back off meanwhile
+			// instead of spinning.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("accept failed; retrying", "err", err, "in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-s.ctx.Done():
+			}
+			continue
+		}
+		backoff = 0
+		s.startConn(c)
+	}
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+func (s *Server) startConn(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	cn := &conn{s: s, c: c, br: bufio.NewReaderSize(c, readBufferSize), log: s.log.With("remote", c.RemoteAddr().String())}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		c.Close()
+		return
+	}
+	s.conns[cn] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		cn.serve()
+		c.Close()
+		s.mu.Lock()
+		delete(s.conns, cn)
+		s.mu.Unlock()
+	}()
+}
+
+func (s *Server) connCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// Close stops the server: the listeners, every connection, the responder and
+// the autocleaner, and waits for them. It closes the store only when New
+// created it. Further calls return the first call's result.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		conns := make([]*conn, 0, len(s.conns))
+		for cn := range s.conns {
+			conns = append(conns, cn)
+		}
+		s.mu.Unlock()
+		s.cancel()
+		var errs []error
+		if err := s.ln.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close listener: %w", err))
+		}
+		if s.udp != nil {
+			s.udp.Close()
+		}
+		for _, cn := range conns {
+			cn.c.Close()
+		}
+		s.wg.Wait()
+		if s.ownStore {
+			if err := s.reg.store.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close store: %w", err))
+			}
+		}
+		s.closeErr = errors.Join(errs...)
+		s.log.Info("name server shut down")
+		close(s.done)
+	})
+	return s.closeErr
+}

@@ -1,0 +1,381 @@
+package nameserver
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"runtime/debug"
+	"time"
+
+	"github.com/pyro4/pyro4/wire"
+)
+
+// readBufferSize holds any ordinary request in one read.
+const readBufferSize = 8192
+
+// maxKeptBuffer bounds the reply buffer a connection keeps between replies,
+// so that one huge list result does not pin its memory for good.
+const maxKeptBuffer = 1 << 20
+
+// conn is one client connection, served by one goroutine.
+type conn struct {
+	s    *Server
+	c    net.Conn
+	br   *bufio.Reader
+	out  []byte
+	corr [16]byte
+	ann  [1]wire.Annotation
+	log  *slog.Logger
+}
+
+// serve runs the handshake and then answers requests until the client goes
+// away, sends something unacceptable, or the server closes. A panic (a bug)
+// ends this connection only.
+func (cn *conn) serve() {
+	defer func() {
+		if r := recover(); r != nil {
+			cn.log.Error("panic serving connection; closed it", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	if !cn.handshake() {
+		return
+	}
+	for cn.request() {
+	}
+}
+
+func (cn *conn) read() (*wire.Message, error) {
+	if t := cn.s.opts.CommTimeout; t > 0 {
+		cn.c.SetReadDeadline(time.Now().Add(t))
+	}
+	return wire.ReadMessage(cn.br, cn.s.limits())
+}
+
+// setCorrelation makes the CORR annotation of the next reply: the request's
+// own, or a fresh random (version 4) UUID, as a Pyro4 daemon does.
+func (cn *conn) setCorrelation(m *wire.Message) {
+	if m != nil {
+		if v, ok := m.Annotation("CORR"); ok && len(v) == 16 {
+			copy(cn.corr[:], v)
+			return
+		}
+	}
+	for i := 0; i < 16; i += 8 {
+		u := rand.Uint64()
+		for j := range 8 {
+			cn.corr[i+j] = byte(u >> (8 * j))
+		}
+	}
+	cn.corr[6] = cn.corr[6]&0x0f | 0x40
+	cn.corr[8] = cn.corr[8]&0x3f | 0x80
+}
+
+// send writes one message with a single Write.
+func (cn *conn) send(typ, flags, seq, serializer uint16, data []byte) error {
+	cn.ann[0] = wire.Annotation{Key: "CORR", Value: cn.corr[:]}
+	m := wire.Message{Type: typ, Flags: flags, Seq: seq, SerializerID: serializer, Annotations: cn.ann[:], Data: data}
+	lim := cn.s.limits()
+	if lim.MaxSize > 0 && len(data)+6+len(cn.corr) > lim.MaxSize {
+		// Pyro4 cannot build such a reply either; it drops the connection.
+		return &wire.Exception{Class: wire.ClassMessageTooLargeError,
+			Message: fmt.Sprintf("max message size exceeded (%d where max=%d)", len(data)+6+len(cn.corr), lim.MaxSize)}
+	}
+	out, err := m.AppendPack(cn.out[:0], lim.HMACKey)
+	if err != nil {
+		return err
+	}
+	if t := cn.s.opts.CommTimeout; t > 0 {
+		cn.c.SetWriteDeadline(time.Now().Add(t))
+	}
+	_, err = cn.c.Write(out)
+	if cap(out) <= maxKeptBuffer {
+		cn.out = out[:0]
+	} else {
+		cn.out = nil
+	}
+	return err
+}
+
+// connectFail answers a handshake with MSG_CONNECTFAIL carrying the error
+// text, serialized with serializer (Pyro4 uses marshal until it has
+// accepted the client's serializer).
+func (cn *conn) connectFail(seq, serializer uint16, text string) {
+	codec, ok := wire.CodecByID(serializer)
+	if !ok {
+		return
+	}
+	data, err := codec.Marshal(text)
+	if err != nil {
+		return
+	}
+	if err := cn.send(wire.MsgConnectFail, 0, seq, serializer, data); err != nil {
+		cn.log.Debug("sending handshake failure", "err", err)
+	}
+}
+
+// isDisconnect reports errors that mean the peer went away or went quiet,
+// after which nothing can be answered.
+func isDisconnect(err error) bool {
+	var x *wire.Exception
+	return !errors.As(err, &x)
+}
+
+// handshake is Daemon._handshake: it returns whether the connection may
+// proceed to requests.
+func (cn *conn) handshake() bool {
+	m, err := cn.read()
+	cn.setCorrelation(m)
+	if m != nil && m.Type != wire.MsgConnect && !isTooLarge(err) {
+		cn.log.Debug("handshake refused", "type", m.Type)
+		cn.connectFail(0, wire.MarshalID, fmt.Sprintf("invalid msg type %d received", m.Type))
+		return false
+	}
+	if err != nil {
+		cn.log.Debug("handshake failed", "err", err)
+		if !isDisconnect(err) && !isTooLarge(err) {
+			cn.connectFail(0, wire.MarshalID, exceptionText(err))
+		}
+		return false
+	}
+	if !cn.s.accepted[m.SerializerID] {
+		cn.connectFail(m.Seq, wire.MarshalID, fmt.Sprintf("message used serializer that is not accepted: %d", m.SerializerID))
+		return false
+	}
+	codec, ok := wire.CodecByID(m.SerializerID)
+	if !ok {
+		cn.connectFail(m.Seq, wire.MarshalID, fmt.Sprintf("no serializer available for id %d", m.SerializerID))
+		return false
+	}
+	resp, flags, err := cn.handshakeResponse(m, codec)
+	if err != nil {
+		cn.connectFail(m.Seq, m.SerializerID, exceptionText(err))
+		return false
+	}
+	data, err := codec.Marshal(resp)
+	if err != nil {
+		cn.connectFail(m.Seq, m.SerializerID, exceptionText(err))
+		return false
+	}
+	reply := wire.Message{Data: data, Flags: flags}
+	if cn.s.opts.Compression {
+		reply.Compress()
+	}
+	if err := cn.send(wire.MsgConnectOK, reply.Flags, m.Seq, m.SerializerID, reply.Data); err != nil {
+		cn.log.Debug("sending handshake reply", "err", err)
+		return false
+	}
+	return true
+}
+
+// handshakeResponse decodes the client's {'handshake': ..., 'object': id}
+// and builds the CONNECTOK payload.
+func (cn *conn) handshakeResponse(m *wire.Message, codec wire.Codec) (wire.Value, uint16, error) {
+	if err := m.Decompress(cn.s.opts.MaxMessageSize); err != nil {
+		return nil, 0, err
+	}
+	v, err := codec.Unmarshal(m.Data)
+	if err != nil {
+		return nil, 0, err
+	}
+	d, ok := v.(*wire.Dict)
+	if !ok {
+		return nil, 0, typeError("'%s' object is not subscriptable", wire.TypeName(v))
+	}
+	if _, ok := d.GetString("handshake"); !ok {
+		return nil, 0, &wire.Exception{Class: "builtins.KeyError", Message: "'handshake'"}
+	}
+	const hello = "hello" // Daemon.validateHandshake's answer
+	if m.Flags&wire.FlagMetaOnConnect == 0 {
+		return hello, 0, nil
+	}
+	id, ok := d.GetString("object")
+	if !ok {
+		return nil, 0, &wire.Exception{Class: "builtins.KeyError", Message: "'object'"}
+	}
+	meta, err := metadataFor(id, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	resp := wire.NewDict(2)
+	resp.Append("handshake", hello)
+	resp.Append("meta", meta)
+	return resp, wire.FlagMetaOnConnect, nil
+}
+
+func isTooLarge(err error) bool {
+	var x *wire.Exception
+	return errors.As(err, &x) && x.Class == wire.ClassMessageTooLargeError
+}
+
+// exceptionText is str(exception) for the CONNECTFAIL payload.
+func exceptionText(err error) string {
+	var x *wire.Exception
+	if errors.As(err, &x) {
+		return x.Text()
+	}
+	return err.Error()
+}
+
+// request reads and answers one request (Daemon.handleRequest). It returns
+// false when the connection must be closed: the peer left, the message was
+// unacceptable, or the error was one Pyro4 drops the connection for.
+func (cn *conn) request() bool {
+	m, err := cn.read()
+	if err != nil {
+		if !isDisconnect(err) {
+			cn.log.Debug("closing connection after bad message", "err", err)
+		}
+		return false
+	}
+	if m.Type != wire.MsgInvoke && m.Type != wire.MsgPing {
+		cn.log.Debug("closing connection", "err", fmt.Sprintf("invalid msg type %d received", m.Type))
+		return false
+	}
+	cn.setCorrelation(m)
+	if m.Type == wire.MsgPing {
+		// same seq and serializer id, data ignored, nothing deserialized
+		return cn.send(wire.MsgPing, 0, m.Seq, m.SerializerID, []byte("pong")) == nil
+	}
+	oneway := m.Flags&wire.FlagOneway != 0
+	result, flags, where, err := cn.invoke(m)
+	if err != nil {
+		x := asException(err)
+		if !oneway {
+			if serr := cn.sendException(m.Seq, m.SerializerID, x, where); serr != nil {
+				return false
+			}
+		}
+		// Pyro4 re-raises communication errors, which ends the connection.
+		return !isCommunicationError(x.Class)
+	}
+	if oneway {
+		return true
+	}
+	codec, _ := wire.CodecByID(m.SerializerID)
+	data, err := codec.Marshal(result)
+	if err != nil {
+		x := &wire.Exception{Class: wire.ClassSerializeError, Message: err.Error()}
+		return cn.sendException(m.Seq, m.SerializerID, x, "") == nil
+	}
+	reply := wire.Message{Data: data, Flags: flags}
+	if cn.s.opts.Compression {
+		reply.Compress()
+	}
+	if err := cn.send(wire.MsgResult, reply.Flags, m.Seq, m.SerializerID, reply.Data); err != nil {
+		cn.log.Debug("closing connection", "err", err)
+		return false
+	}
+	return true
+}
+
+// invoke decodes and runs an INVOKE message. On error, where is the name
+// of the method that failed, when it got that far, for the traceback.
+func (cn *conn) invoke(m *wire.Message) (result wire.Value, flags uint16, where string, err error) {
+	if !cn.s.accepted[m.SerializerID] {
+		return nil, 0, "", &wire.Exception{Class: wire.ClassSerializeError,
+			Message: fmt.Sprintf("message used serializer that is not accepted: %d", m.SerializerID)}
+	}
+	codec, ok := wire.CodecByID(m.SerializerID)
+	if !ok {
+		return nil, 0, "", &wire.Exception{Class: wire.ClassSerializeError,
+			Message: fmt.Sprintf("no serializer available for id %d", m.SerializerID)}
+	}
+	if err := m.Decompress(cn.s.opts.MaxMessageSize); err != nil {
+		return nil, 0, "", err
+	}
+	call, err := codec.UnmarshalCall(m.Data)
+	if err != nil {
+		var x *wire.Exception
+		if errors.As(err, &x) {
+			return nil, 0, "", x
+		}
+		return nil, 0, "", &wire.Exception{Class: wire.ClassSerializeError, Message: err.Error()}
+	}
+	obj := objectByID(call.Object)
+	if obj == nil {
+		return nil, 0, "", wire.NewException(wire.ClassDaemonError, "unknown object")
+	}
+	if m.Flags&wire.FlagBatch != 0 {
+		res, err := cn.s.batch(obj, call.Args)
+		return res, wire.FlagBatch, "<batch>", err
+	}
+	switch call.Method {
+	case "__getattr__", "__setattr__":
+		return nil, 0, call.Method, obj.property(call.Args)
+	}
+	mt, err := obj.lookup(call.Method)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	res, err := cn.s.call(obj, mt, call.Args, call.Kwargs)
+	return res, 0, mt.name, err
+}
+
+// asException turns any error into the Pyro4 exception the client receives.
+func asException(err error) *wire.Exception {
+	var x *wire.Exception
+	if errors.As(err, &x) {
+		return x
+	}
+	return &wire.Exception{Class: wire.ClassPyroError, Message: err.Error()}
+}
+
+// isCommunicationError reports Pyro4's CommunicationError subclasses.
+func isCommunicationError(class string) bool {
+	switch class {
+	case wire.ClassCommunicationError, wire.ClassConnectionClosed, wire.ClassTimeoutError,
+		wire.ClassProtocolError, wire.ClassMessageTooLargeError, wire.ClassSerializeError:
+		return true
+	}
+	return false
+}
+
+// sendException sends x as a FLAGS_EXCEPTION result with a traceback, in the
+// request's serializer. where is the failing method's name when known.
+func (cn *conn) sendException(seq, serializer uint16, x *wire.Exception, where string) error {
+	codec, ok := wire.CodecByID(serializer)
+	if !ok {
+		return fmt.Errorf("no serializer available for id %d", serializer)
+	}
+	x = x.WithTraceback(traceback(where, x))
+	data, err := codec.Marshal(x.Value())
+	if err != nil {
+		orig := x
+		x = wire.NewException(wire.ClassPyroError, "Error serializing exception: %v. Original exception: <class '%s'>: %s",
+			err, orig.Class, orig.Text()).WithTraceback(orig.Traceback())
+		if data, err = codec.Marshal(x.Value()); err != nil {
+			return err
+		}
+	}
+	if err := cn.send(wire.MsgResult, wire.FlagException, seq, serializer, data); err != nil {
+		cn.log.Debug("sending error reply", "err", err)
+		return err
+	}
+	return nil
+}
+
+// traceback is the _pyroTraceback a Python daemon attaches: the standard
+// traceback.format_exception layout, with this server's frame.
+func traceback(method string, x *wire.Exception) []string {
+	frame := "  File \"<pyro4 name server>\", in handleRequest\n"
+	if method != "" {
+		frame = fmt.Sprintf("  File \"<pyro4 name server>\", in %s\n", method)
+	}
+	return []string{"Traceback (most recent call last):\n", frame, exceptionLine(x)}
+}
+
+// exceptionLine is traceback.format_exception_only's line: builtins are
+// unqualified, other classes carry their module.
+func exceptionLine(x *wire.Exception) string {
+	class := x.Class
+	if len(class) > 9 && class[:9] == "builtins." {
+		class = class[9:]
+	}
+	if t := x.Text(); t != "" {
+		return class + ": " + t + "\n"
+	}
+	return class + "\n"
+}

@@ -1,0 +1,91 @@
+package nameserver
+
+import (
+	"github.com/pyro4/pyro4/wire"
+)
+
+// call binds the arguments to m's signature and runs it.
+func (s *Server) call(obj *object, m *method, args []wire.Value, kwargs *wire.Dict) (wire.Value, error) {
+	bound, err := obj.bind(m, args, kwargs)
+	if err != nil {
+		return nil, err
+	}
+	return m.fn(s, bound)
+}
+
+// batch runs a FLAGS_BATCH request: calls is a sequence of (method, args,
+// kwargs). As in Pyro4, the results are collected in a list; the first
+// call that raises contributes a wrapped exception and ends the batch,
+// while an unknown method or a malformed entry fails the whole request.
+func (s *Server) batch(obj *object, calls []wire.Value) (wire.Value, error) {
+	results := make(wire.List, 0, len(calls))
+	for _, c := range calls {
+		parts, err := unpack3(c)
+		if err != nil {
+			return nil, err
+		}
+		m, err := obj.lookup(parts[0])
+		if err != nil {
+			return nil, err
+		}
+		res, err := s.batchCall(obj, m, parts[1], parts[2])
+		if err != nil {
+			x := asException(err)
+			x = x.WithTraceback(traceback(m.name, x))
+			results = append(results, exceptionWrapper(x))
+			break
+		}
+		results = append(results, res)
+	}
+	return results, nil
+}
+
+func (s *Server) batchCall(obj *object, m *method, args, kwargs wire.Value) (wire.Value, error) {
+	qual := obj.module + "." + obj.class + "." + m.name + "()"
+	if _, isStr := args.(string); isStr {
+		// iterable in Python (it would spread into characters), never sent by a client
+		return nil, typeError("%s argument after * must be an iterable, not str", qual)
+	}
+	vargs, xerr := items(args)
+	if xerr != nil {
+		return nil, typeError("%s argument after * must be an iterable, not %s", qual, wire.TypeName(args))
+	}
+	kw, ok := kwargs.(*wire.Dict)
+	if !ok {
+		return nil, typeError("%s argument after ** must be a mapping, not %s", qual, wire.TypeName(kwargs))
+	}
+	return s.call(obj, m, vargs, kw)
+}
+
+// unpack3 is Python's "a, b, c = v".
+func unpack3(v wire.Value) ([]wire.Value, error) {
+	var parts []wire.Value
+	switch x := v.(type) {
+	case wire.Tuple:
+		parts = x
+	case wire.List:
+		parts = x
+	default:
+		its, err := items(v)
+		if err != nil {
+			return nil, typeError("cannot unpack non-iterable %s object", wire.TypeName(v))
+		}
+		parts = its
+	}
+	switch {
+	case len(parts) < 3:
+		return nil, valueError("not enough values to unpack (expected 3, got %d)", len(parts))
+	case len(parts) > 3:
+		return nil, valueError("too many values to unpack (expected 3)")
+	}
+	return parts, nil
+}
+
+// exceptionWrapper is how Pyro4 puts an exception among batch results: a
+// Pyro4.futures._ExceptionWrapper, which the client re-raises.
+func exceptionWrapper(x *wire.Exception) wire.Value {
+	d := wire.NewDict(2)
+	d.Append("__class__", "Pyro4.futures._ExceptionWrapper")
+	d.Append("exception", x.Value())
+	return d
+}

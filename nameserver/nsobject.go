@@ -1,0 +1,355 @@
+package nameserver
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+
+	"github.com/pyro4/pyro4/persist"
+	"github.com/pyro4/pyro4/wire"
+)
+
+// nameServerObject is Pyro4.naming.NameServer: the methods, their
+// signatures, and the argument checks in the order Pyro4 4.82 makes them.
+var nameServerObject = newObject("Pyro4.naming", "NameServer", []string{"lock", "storage"},
+	&method{name: "ping", fn: nsPing},
+	&method{name: "count", fn: nsCount},
+	&method{name: "lookup", params: []param{req("name"), opt("return_metadata", false)}, fn: nsLookup},
+	&method{name: "register", params: []param{req("name"), req("uri"), opt("safe", false), opt("metadata", nil)}, fn: nsRegister},
+	&method{name: "set_metadata", params: []param{req("name"), req("metadata")}, fn: nsSetMetadata},
+	&method{name: "remove", params: []param{opt("name", nil), opt("prefix", nil), opt("regex", nil)}, fn: nsRemove},
+	&method{name: "list", params: []param{opt("prefix", nil), opt("regex", nil), opt("metadata_all", nil),
+		opt("metadata_any", nil), opt("return_metadata", false)}, fn: nsList},
+)
+
+func nsPing(*Server, []wire.Value) (wire.Value, error) { return nil, nil }
+
+func nsCount(s *Server, _ []wire.Value) (wire.Value, error) {
+	n, err := s.reg.Count()
+	return int64(n), err
+}
+
+func nsLookup(s *Server, a []wire.Value) (wire.Value, error) {
+	if err := unhashable(a[0]); err != nil {
+		return nil, err
+	}
+	name, ok := a[0].(string)
+	if !ok {
+		return nil, concatName("unknown name: ", a[0])
+	}
+	e, found, err := s.reg.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, namingError("unknown name: %s", name)
+	}
+	u, err := wire.ParseURI(e.URI)
+	if err != nil {
+		return nil, err
+	}
+	if truthy(a[1]) {
+		return wire.Tuple{u.Value(), stringsValue(e.Metadata)}, nil
+	}
+	return u.Value(), nil
+}
+
+// uriArg accepts what NameServer.register accepts for uri: a URI object (a
+// URI class dict on the wire) or a str that parses as a URI.
+func uriArg(v wire.Value) (string, error) {
+	switch x := v.(type) {
+	case *wire.Dict:
+		if c, _ := x.GetString("__class__"); c == "Pyro4.core.URI" {
+			u, err := wire.URIFromValue(x)
+			if err != nil {
+				return "", err
+			}
+			return u.String(), nil
+		}
+	case string:
+		if _, err := wire.ParseURI(x); err != nil {
+			return "", err
+		}
+		return x, nil
+	}
+	return "", typeError("only URIs or strings can be registered")
+}
+
+func nsRegister(s *Server, a []wire.Value) (wire.Value, error) {
+	uri, err := uriArg(a[1])
+	if err != nil {
+		return nil, err
+	}
+	name, ok := a[0].(string)
+	if !ok {
+		return nil, typeError("name must be a str")
+	}
+	md, xerr := metadataArg("metadata", a[3])
+	if xerr != nil {
+		return nil, xerr
+	}
+	return nil, s.reg.Register(persist.Entry{Name: name, URI: uri, Metadata: md}, truthy(a[2]))
+}
+
+func nsSetMetadata(s *Server, a []wire.Value) (wire.Value, error) {
+	name, ok := a[0].(string)
+	if !ok {
+		return nil, typeError("name must be a str")
+	}
+	md, xerr := metadataArg("metadata", a[1])
+	if xerr != nil {
+		return nil, xerr
+	}
+	return nil, s.reg.SetMetadata(name, md)
+}
+
+func nsRemove(s *Server, a []wire.Value) (wire.Value, error) {
+	name, prefix, regex := a[0], a[1], a[2]
+	if truthy(name) {
+		if err := unhashable(name); err != nil {
+			return nil, err
+		}
+		if n, ok := name.(string); ok {
+			removed, err := s.reg.Remove(n)
+			if err != nil {
+				return nil, err
+			}
+			if removed {
+				return int64(1), nil
+			}
+		}
+	}
+	var removed []string
+	var err error
+	switch {
+	case truthy(prefix):
+		p, xerr := strictPrefixArg(prefix)
+		if xerr != nil {
+			return nil, xerr
+		}
+		if one, ok := p.single(); ok {
+			removed, err = s.reg.RemoveMatching(one, nil)
+		} else {
+			removed, err = s.reg.RemoveMatching("", func(n string) bool { ok, _ := p.match(n); return ok })
+		}
+	case truthy(regex):
+		re, xerr := regexArg(regex)
+		if xerr != nil {
+			return nil, xerr
+		}
+		removed, err = s.reg.RemoveMatching("", re.MatchString)
+	default:
+		return int64(0), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return int64(len(removed)), nil
+}
+
+// strictPrefixArg refuses a tuple with a non-str member up front. Pyro4
+// raises the same TypeError only once a name reaches that member; a removal
+// must not half-happen, so this server decides before removing anything.
+func strictPrefixArg(v wire.Value) (prefixArg, error) {
+	p, err := newPrefixArg(v)
+	if err != nil {
+		return p, err
+	}
+	for _, m := range p.prefixes {
+		if _, ok := m.(string); !ok {
+			return p, typeError("tuple for startswith must only contain str, not %s", wire.TypeName(m))
+		}
+	}
+	return p, nil
+}
+
+// regexArg compiles a regex argument as re.compile would accept it.
+func regexArg(v wire.Value) (*regexp.Regexp, error) {
+	switch x := v.(type) {
+	case string:
+		re, err := compilePython(x)
+		if err != nil {
+			return nil, namingError("invalid regex: %v", err)
+		}
+		return re, nil
+	case []byte:
+		// a bytes pattern compiles in Python, then cannot match a str name
+		if _, err := compilePython(string(x)); err != nil {
+			return nil, namingError("invalid regex: %v", err)
+		}
+		return nil, typeError("cannot use a bytes pattern on a string-like object")
+	}
+	return nil, typeError("first argument must be string or compiled pattern")
+}
+
+func nsList(s *Server, a []wire.Value) (wire.Value, error) {
+	prefix, regex, mdAll, mdAny := a[0], a[1], a[2], a[3]
+	given := 0
+	for _, v := range a[:4] {
+		if v != nil {
+			given++
+		}
+	}
+	if given > 1 {
+		return nil, valueError("you can only filter on one thing at a time")
+	}
+	withMeta := truthy(a[4])
+	out := wire.NewDict(8)
+	add := func(e persist.Entry) {
+		if withMeta {
+			out.Append(e.Name, wire.Tuple{e.URI, stringsValue(e.Metadata)})
+		} else {
+			out.Append(e.Name, e.URI)
+		}
+	}
+	var keep func(e persist.Entry) (bool, error)
+	start := ""
+	switch {
+	case truthy(prefix):
+		p, err := newPrefixArg(prefix)
+		if err != nil {
+			return nil, err
+		}
+		if one, ok := p.single(); ok {
+			start = one
+		} else {
+			keep = func(e persist.Entry) (bool, error) {
+				ok, err := p.match(e.Name)
+				if err != nil {
+					return false, err
+				}
+				return ok, nil
+			}
+		}
+	case truthy(regex):
+		re, err := regexArg(regex)
+		if err != nil {
+			return nil, err
+		}
+		keep = func(e persist.Entry) (bool, error) { return re.MatchString(e.Name), nil }
+	case truthy(mdAll):
+		tags, other, err := searchArg("metadata_all", mdAll)
+		if err != nil {
+			return nil, err
+		}
+		if other { // a non-str tag is on no entry
+			return out, nil
+		}
+		keep = func(e persist.Entry) (bool, error) { return hasAll(e.Metadata, tags), nil }
+	case truthy(mdAny):
+		tags, _, err := searchArg("metadata_any", mdAny)
+		if err != nil {
+			return nil, err
+		}
+		keep = func(e persist.Entry) (bool, error) { return hasAny(e.Metadata, tags), nil }
+	}
+	var ferr error
+	err := s.reg.Range(start, func(e persist.Entry, _ bool) bool {
+		if keep != nil {
+			ok, err := keep(e)
+			if err != nil {
+				ferr = err
+				return false
+			}
+			if !ok {
+				return true
+			}
+		}
+		add(e)
+		return true
+	})
+	if ferr != nil {
+		return nil, ferr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// hasAll reports whether every tag is in md (sorted, as stored).
+func hasAll(md, tags []string) bool {
+	for _, t := range tags {
+		if _, ok := slices.BinarySearch(md, t); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func hasAny(md, tags []string) bool {
+	for _, t := range tags {
+		if _, ok := slices.BinarySearch(md, t); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// daemonObject is Pyro4.core.DaemonObject, the daemon's own Pyro.Daemon.
+var daemonObject = newObject("Pyro4.core", "DaemonObject", []string{"daemon"},
+	&method{name: "ping", fn: nsPing},
+	&method{name: "registered", fn: daemonRegistered},
+	&method{name: "info", fn: daemonInfo},
+	&method{name: "get_metadata", params: []param{req("objectId"), opt("as_lists", false)}, fn: daemonGetMetadata},
+	&method{name: "get_next_stream_item", params: []param{req("streamId")}, fn: daemonNextStreamItem},
+	&method{name: "close_stream", params: []param{req("streamId")}, fn: daemonCloseStream},
+)
+
+// objectIDs lists the registered objects in registration order.
+var objectIDs = []string{DaemonName, NameServerName}
+
+// objects is filled in init: the Pyro.Daemon methods look objects up, so a
+// direct initialisation would refer to itself.
+var objects map[string]*object
+
+func init() {
+	objects = map[string]*object{NameServerName: nameServerObject, DaemonName: daemonObject}
+}
+
+func objectByID(id string) *object { return objects[id] }
+
+func daemonRegistered(*Server, []wire.Value) (wire.Value, error) {
+	return stringsValue(objectIDs), nil
+}
+
+func daemonInfo(s *Server, _ []wire.Value) (wire.Value, error) {
+	nat := "None"
+	if loc := s.natLocation(); loc != "" {
+		nat = loc
+	}
+	return fmt.Sprintf("%s bound on %s, NAT %s, %d objects registered. Servertype: <goroutine server on %s; %d connections>",
+		DaemonName, s.internal.Location(), nat, len(objectIDs), s.internal.Location(), s.connCount()), nil
+}
+
+// metadataFor is DaemonObject.get_metadata's lookup of an object id.
+func metadataFor(id wire.Value, asLists bool) (*wire.Dict, error) {
+	if err := unhashable(id); err != nil {
+		return nil, err
+	}
+	s, _ := id.(string)
+	o := objectByID(s)
+	if o == nil {
+		return nil, wire.NewException(wire.ClassDaemonError, "unknown object")
+	}
+	return o.metadata(asLists), nil
+}
+
+func daemonGetMetadata(_ *Server, a []wire.Value) (wire.Value, error) {
+	return metadataFor(a[0], truthy(a[1]))
+}
+
+// This daemon never streams results, so every stream id is unknown.
+func daemonNextStreamItem(_ *Server, a []wire.Value) (wire.Value, error) {
+	if err := unhashable(a[0]); err != nil {
+		return nil, err
+	}
+	return nil, wire.NewException(wire.ClassPyroError, "item stream terminated")
+}
+
+func daemonCloseStream(_ *Server, a []wire.Value) (wire.Value, error) {
+	if err := unhashable(a[0]); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}

@@ -1,0 +1,219 @@
+package nameserver
+
+import (
+	"math/big"
+
+	"github.com/pyro4/pyro4/wire"
+)
+
+// This file holds the few pieces of Python semantics the NameServer methods
+// depend on: truthiness, hashability, iteration, and the exceptions Python
+// raises when those fail. Pyro4's NameServer takes its arguments untyped, so
+// its observable behaviour includes these rules.
+
+func typeError(format string, a ...any) *wire.Exception {
+	return wire.NewException(wire.ClassTypeError, format, a...)
+}
+
+func namingError(format string, a ...any) *wire.Exception {
+	return wire.NewException(wire.ClassNamingError, format, a...)
+}
+
+func valueError(format string, a ...any) *wire.Exception {
+	return wire.NewException(wire.ClassValueError, format, a...)
+}
+
+func attributeError(format string, a ...any) *wire.Exception {
+	return wire.NewException(wire.ClassAttributeError, format, a...)
+}
+
+// truthy is Python's bool(v).
+func truthy(v wire.Value) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case int64:
+		return x != 0
+	case *big.Int:
+		return x.Sign() != 0
+	case float64:
+		return x != 0
+	case complex128:
+		return x != 0
+	case string:
+		return x != ""
+	case []byte:
+		return len(x) > 0
+	case wire.Tuple:
+		return len(x) > 0
+	case wire.List:
+		return len(x) > 0
+	case wire.Set:
+		return len(x) > 0
+	case *wire.Dict:
+		return x.Len() > 0
+	}
+	return true
+}
+
+// unhashable returns the TypeError Python raises when v is used as a dict
+// key or set member, or nil when v is hashable.
+func unhashable(v wire.Value) *wire.Exception {
+	switch x := v.(type) {
+	case wire.List, wire.Set, *wire.Dict:
+		return typeError("unhashable type: '%s'", wire.TypeName(v))
+	case wire.Tuple:
+		for _, it := range x {
+			if err := unhashable(it); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// items returns what iterating v yields, or Python's TypeError when v is
+// not iterable. A str is iterable in Python, but every caller has refused
+// str before it gets here.
+func items(v wire.Value) ([]wire.Value, *wire.Exception) {
+	switch x := v.(type) {
+	case wire.List:
+		return x, nil
+	case wire.Tuple:
+		return x, nil
+	case wire.Set:
+		return x, nil
+	case *wire.Dict:
+		keys := make([]wire.Value, len(x.Items))
+		for i, it := range x.Items {
+			keys[i] = it.Key
+		}
+		return keys, nil
+	case []byte:
+		ints := make([]wire.Value, len(x))
+		for i, b := range x {
+			ints[i] = int64(b)
+		}
+		return ints, nil
+	case string:
+		chars := make([]wire.Value, 0, len(x))
+		for _, r := range x {
+			chars = append(chars, string(r))
+		}
+		return chars, nil
+	}
+	return nil, typeError("'%s' object is not iterable", wire.TypeName(v))
+}
+
+// metadataArg validates a metadata argument the way NameServer.register and
+// set_metadata do (str refused, falsy means none, otherwise iterable) and
+// returns its members. Pyro4 would store non-str members in its set; this
+// server keeps metadata as strings, so it refuses them with a TypeError.
+func metadataArg(param string, v wire.Value) ([]string, *wire.Exception) {
+	if _, ok := v.(string); ok {
+		return nil, typeError("%s should not be a str, but another iterable (set, list, etc)", param)
+	}
+	if !truthy(v) {
+		return nil, nil
+	}
+	its, err := items(v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(its))
+	for _, it := range its {
+		if err := unhashable(it); err != nil {
+			return nil, err
+		}
+		s, ok := it.(string)
+		if !ok {
+			return nil, typeError("%s items must be str, not %s", param, wire.TypeName(it))
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// searchArg is metadataArg for the metadata_all/metadata_any filters of
+// list: there a non-str member is legal Python and simply never matches
+// (every stored tag is a str), so it is kept out of the search set and
+// reported through hasOther.
+func searchArg(param string, v wire.Value) (tags []string, hasOther bool, err *wire.Exception) {
+	if _, ok := v.(string); ok {
+		return nil, false, typeError("%s should not be a str, but another iterable (set, list, etc)", param)
+	}
+	its, err := items(v)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, it := range its {
+		if err := unhashable(it); err != nil {
+			return nil, false, err
+		}
+		if s, ok := it.(string); ok {
+			tags = append(tags, s)
+		} else {
+			hasOther = true
+		}
+	}
+	return tags, hasOther, nil
+}
+
+// concatName is Python's "text" + name, which fails for a non-str name.
+func concatName(text string, name wire.Value) *wire.Exception {
+	s, ok := name.(string)
+	if !ok {
+		return typeError("can only concatenate str (not \"%s\") to str", wire.TypeName(name))
+	}
+	return namingError("%s", text+s)
+}
+
+// prefixArg turns a prefix argument into the prefixes str.startswith would
+// test: a str, or a tuple of str (checked lazily, as Python does, so the
+// error only comes when a non-str member is actually reached).
+type prefixArg struct {
+	prefixes []wire.Value
+}
+
+func newPrefixArg(v wire.Value) (prefixArg, *wire.Exception) {
+	switch x := v.(type) {
+	case string:
+		return prefixArg{prefixes: []wire.Value{x}}, nil
+	case wire.Tuple:
+		return prefixArg{prefixes: x}, nil
+	}
+	return prefixArg{}, typeError("startswith first arg must be str or a tuple of str, not %s", wire.TypeName(v))
+}
+
+// single returns the one str prefix when there is exactly one, so that the
+// store can seek to it.
+func (p prefixArg) single() (string, bool) {
+	if len(p.prefixes) != 1 {
+		return "", false
+	}
+	s, ok := p.prefixes[0].(string)
+	return s, ok
+}
+
+func (p prefixArg) match(name string) (bool, *wire.Exception) {
+	for _, v := range p.prefixes {
+		s, ok := v.(string)
+		if !ok {
+			return false, typeError("tuple for startswith must only contain str, not %s", wire.TypeName(v))
+		}
+		if len(name) >= len(s) && name[:len(s)] == s {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func stringsValue(ss []string) wire.List {
+	l := make(wire.List, len(ss))
+	for i, s := range ss {
+		l[i] = s
+	}
+	return l
+}

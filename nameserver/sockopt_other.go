@@ -1,0 +1,5 @@
+//go:build !unix
+
+package nameserver
+
+func setReuseAddr(uintptr) error { return nil }
