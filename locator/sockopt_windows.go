@@ -1,0 +1,23 @@
+//go:build windows
+
+package locator
+
+import (
+	"net"
+	"syscall"
+)
+
+// setBroadcast allows sending to broadcast addresses (SO_BROADCAST).
+func setBroadcast(pc *net.UDPConn) error {
+	rc, err := pc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(syscall.Handle(fd), syscall.SOL_SOCKET, syscall.SO_BROADCAST, 1)
+	}); err != nil {
+		return err
+	}
+	return serr
+}
