@@ -1,6 +1,9 @@
 package wire
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Class names of the exceptions the name server raises or relays.
 const (
@@ -17,6 +20,7 @@ const (
 	ClassTypeError            = "builtins.TypeError"
 	ClassValueError           = "builtins.ValueError"
 	ClassAttributeError       = "builtins.AttributeError"
+	ClassKeyError             = "builtins.KeyError"
 )
 
 // Exception is a Python exception as Pyro4 serializes it: a class name, the
@@ -56,14 +60,16 @@ func (e *Exception) Error() string {
 	return e.ShortClass() + ": " + e.Text()
 }
 
-// Text is str(exception) in Python: the single argument, or the args tuple.
+// Text is str(exception) in Python: "" without arguments, str() of a single
+// argument (repr() for KeyError, as Python's KeyError.__str__ does), and
+// repr() of the args tuple otherwise.
 func (e *Exception) Text() string {
 	args := e.args()
 	switch len(args) {
 	case 0:
 		return ""
 	case 1:
-		if s, ok := args[0].(string); ok {
+		if s, ok := args[0].(string); ok && e.Class != ClassKeyError {
 			return s
 		}
 		return Repr(args[0])
@@ -115,18 +121,22 @@ func (e *Exception) Value() Value {
 	return d
 }
 
-// ExceptionFromValue recognises an exception class dict.
+// ExceptionFromValue recognises an exception class dict the way Pyro4's
+// dict_to_class does: a "Pyro4.errors." class by its name alone, any other
+// class when "__exception__" is true (Python truth). Args may arrive as a
+// tuple or (json, msgpack) a list. An exception with exactly one str
+// argument comes back with Message set and Args nil.
 func ExceptionFromValue(v Value) (*Exception, bool) {
 	d, ok := v.(*Dict)
 	if !ok {
 		return nil, false
 	}
-	if flag, _ := d.GetString("__exception__"); flag != true {
-		return nil, false
-	}
 	class, _ := d.GetString("__class__")
 	name, ok := class.(string)
 	if !ok {
+		return nil, false
+	}
+	if flag, _ := d.GetString("__exception__"); !strings.HasPrefix(name, "Pyro4.errors.") && !Truthy(flag) {
 		return nil, false
 	}
 	e := &Exception{Class: name}

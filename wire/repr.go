@@ -59,7 +59,8 @@ func writeRepr(b *strings.Builder, v Value) {
 		b.WriteByte('}')
 	case *Dict:
 		b.WriteByte('{')
-		for i, it := range x.Items {
+		for i := 0; i < x.Len(); i++ {
+			it := x.Items[i]
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -84,7 +85,12 @@ func writeItems(b *strings.Builder, items []Value) {
 
 // FloatRepr formats a float as Python's repr: the shortest round-tripping
 // digits, always with a '.' or exponent, 'inf', '-inf' and 'nan'.
-func FloatRepr(f float64) string {
+func FloatRepr(f float64) string { return pyFloat(f, true) }
+
+// pyFloat is Python's 'r' float format: shortest digits, exponent form
+// (e+16, e-05) from 1e16 up and below 1e-4, nan without a sign. addDot is
+// Py_DTSF_ADD_DOT_0, which float repr uses and complex repr does not.
+func pyFloat(f float64, addDot bool) string {
 	switch {
 	case math.IsInf(f, 1):
 		return "inf"
@@ -93,32 +99,30 @@ func FloatRepr(f float64) string {
 	case math.IsNaN(f):
 		return "nan"
 	}
-	abs := math.Abs(f)
-	if abs != 0 && (abs >= 1e16 || abs < 1e-4) {
-		s := strconv.FormatFloat(f, 'e', -1, 64)
-		// Go writes e+16 / e-05; Python writes e+16 / e-05 too, but never a
-		// bare mantissa without digits after the point: both agree here.
-		return s
+	if abs := math.Abs(f); abs != 0 && (abs >= 1e16 || abs < 1e-4) {
+		// Go's shortest 'e' form is Python's: at least two exponent digits.
+		return strconv.FormatFloat(f, 'e', -1, 64)
 	}
 	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".e") {
+	if addDot && !strings.Contains(s, ".") {
 		s += ".0"
 	}
 	return s
 }
 
+// complexRepr is CPython's complex_repr: a bare imaginary part when the real
+// part is +0, else both in parentheses with the imaginary part always signed
+// (nan has no sign in either).
 func complexRepr(c complex128) string {
-	im := FloatRepr(imag(c))
-	im = strings.TrimSuffix(im, ".0")
-	if real(c) == 0 && !math.Signbit(real(c)) {
-		return im + "j"
+	re, im := real(c), imag(c)
+	if re == 0 && !math.Signbit(re) {
+		return pyFloat(im, false) + "j"
 	}
-	re := strings.TrimSuffix(FloatRepr(real(c)), ".0")
-	sign := "+"
-	if math.Signbit(imag(c)) || strings.HasPrefix(im, "-") {
-		sign = ""
+	ims := pyFloat(im, false)
+	if !strings.HasPrefix(ims, "-") {
+		ims = "+" + ims
 	}
-	return "(" + re + sign + im + "j)"
+	return "(" + pyFloat(re, false) + ims + "j)"
 }
 
 // StrRepr quotes s as Python's repr of a str: single quotes unless the text

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 )
 
@@ -101,8 +102,12 @@ func (d *Dict) GetString(k string) (Value, bool) {
 }
 
 // Equal reports whether two values are equal the way Python's == sees them
-// for the types of the value model: 1 == 1.0 == True, tuple != list, sets
-// and dicts compare without regard to order, nan != nan.
+// for the types of the value model: 1 == 1.0 == True == 1+0j, ints and
+// floats compared exactly (2**53+1 != 2.0**53), tuple != list, sets and
+// dicts compare without regard to order, nan != nan. Python's containers
+// also treat an object as equal to itself, so [x] == [x] holds there for one
+// nan object x; values decoded from the wire are distinct objects, and here
+// a nan is never equal to anything.
 func Equal(a, b Value) bool {
 	switch x := a.(type) {
 	case nil:
@@ -127,6 +132,9 @@ func Equal(a, b Value) bool {
 		if !ok || x.Len() != y.Len() {
 			return false
 		}
+		if x == nil {
+			return true
+		}
 		for _, it := range x.Items {
 			v, ok := y.Get(it.Key)
 			if !ok || !Equal(it.Value, v) {
@@ -134,14 +142,6 @@ func Equal(a, b Value) bool {
 			}
 		}
 		return true
-	case complex128:
-		switch y := b.(type) {
-		case complex128:
-			return x == y
-		default:
-			f, ok := toFloat(b)
-			return ok && imag(x) == 0 && real(x) == f
-		}
 	}
 	return equalNumber(a, b)
 }
@@ -176,19 +176,64 @@ outer:
 	return true
 }
 
-// equalNumber compares bool, int64, *big.Int and float64 as Python numbers.
+// equalNumber compares bool, int64, *big.Int, float64 and complex128 as
+// Python numbers. A complex equals a real number when its imaginary part is
+// zero and its real part equals that number.
 func equalNumber(a, b Value) bool {
+	if x, ok := a.(int64); ok { // the common case, without allocation
+		if y, ok := b.(int64); ok {
+			return x == y
+		}
+	}
+	ac, aComplex := a.(complex128)
+	bc, bComplex := b.(complex128)
+	switch {
+	case aComplex && bComplex:
+		return ac == bc
+	case aComplex:
+		if imag(ac) != 0 || !isNumber(b) {
+			return false
+		}
+		a = real(ac)
+	case bComplex:
+		if imag(bc) != 0 || !isNumber(a) {
+			return false
+		}
+		b = real(bc)
+	}
+	af, aFloat := a.(float64)
+	bf, bFloat := b.(float64)
 	ai, aInt := toBig(a)
 	bi, bInt := toBig(b)
-	if aInt && bInt {
+	switch {
+	case aFloat && bFloat:
+		return af == bf
+	case aInt && bInt:
 		return ai.Cmp(bi) == 0
+	case aInt && bFloat:
+		return intEqualsFloat(ai, bf)
+	case aFloat && bInt:
+		return intEqualsFloat(bi, af)
 	}
-	af, aok := toFloat(a)
-	bf, bok := toFloat(b)
-	if c, ok := b.(complex128); ok && aok {
-		return imag(c) == 0 && real(c) == af
+	return false
+}
+
+func isNumber(v Value) bool {
+	switch v.(type) {
+	case bool, int64, *big.Int, float64, complex128:
+		return true
 	}
-	return aok && bok && af == bf
+	return false
+}
+
+// intEqualsFloat compares exactly, as Python does, rather than through a
+// rounding conversion of the int.
+func intEqualsFloat(i *big.Int, f float64) bool {
+	if math.IsInf(f, 0) || math.IsNaN(f) || f != math.Trunc(f) {
+		return false
+	}
+	fi, _ := new(big.Float).SetFloat64(f).Int(nil)
+	return fi.Cmp(i) == 0
 }
 
 func toBig(v Value) (*big.Int, bool) {
@@ -206,6 +251,7 @@ func toBig(v Value) (*big.Int, bool) {
 	return nil, false
 }
 
+// toFloat converts a real number to float64, rounding a big int.
 func toFloat(v Value) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
@@ -222,6 +268,38 @@ func toFloat(v Value) (float64, bool) {
 		return f, true
 	}
 	return 0, false
+}
+
+// Truthy is Python's truth test: None, False, zero numbers and empty
+// strings, bytes and containers are false; everything else is true.
+func Truthy(v Value) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case int64:
+		return x != 0
+	case *big.Int:
+		return x.Sign() != 0
+	case float64:
+		return x != 0
+	case complex128:
+		return x != 0
+	case string:
+		return x != ""
+	case []byte:
+		return len(x) > 0
+	case Tuple:
+		return len(x) > 0
+	case List:
+		return len(x) > 0
+	case Set:
+		return len(x) > 0
+	case *Dict:
+		return x.Len() > 0
+	}
+	return true
 }
 
 // Int normalises a big integer: it returns an int64 when the value fits.
@@ -276,7 +354,8 @@ func Strings(v Value) (out []string, ok bool) {
 		items = x
 	case *Dict:
 		// iterating a dict yields its keys, and Pyro4's set(metadata) does that
-		for _, it := range x.Items {
+		for i := 0; i < x.Len(); i++ {
+			it := x.Items[i]
 			items = append(items, it.Key)
 		}
 	default:
