@@ -1,0 +1,85 @@
+package wire
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// pyro4IDs are the serializer ids Pyro4 assigns ("never change this").
+var pyro4IDs = map[string]uint16{"serpent": SerpentID, "json": JSONID, "marshal": MarshalID, "pickle": PickleID,
+	"dill": DillID, "msgpack": MsgpackID, "cloudpickle": CloudpickleID}
+
+func TestRegisteredCodecs(t *testing.T) {
+	names := CodecNames()
+	if !slices.IsSorted(names) {
+		t.Errorf("CodecNames not sorted: %q", names)
+	}
+	for _, n := range names {
+		c, ok := CodecByName(n)
+		if !ok || c.Name() != n {
+			t.Fatalf("CodecByName(%q) = %v, %v", n, c, ok)
+		}
+		if want, known := pyro4IDs[n]; !known || c.ID() != want {
+			t.Errorf("codec %q has id %d, Pyro4 uses %d", n, c.ID(), want)
+		}
+		if byID, ok := CodecByID(c.ID()); !ok || byID != c {
+			t.Errorf("CodecByID(%d) is not the %q codec", c.ID(), n)
+		}
+		if up, ok := CodecByName(" " + strings.ToUpper(n) + " "); !ok || up != c {
+			t.Errorf("CodecByName is not lenient about case and spaces for %q", n)
+		}
+	}
+	if _, ok := CodecByID(0); ok {
+		t.Error("codec for id 0")
+	}
+	if _, ok := CodecByName("dill"); ok {
+		t.Error("dill is not implemented but registered")
+	}
+}
+
+func requireCodecs(t *testing.T, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, ok := CodecByName(n); !ok {
+			t.Skipf("codec %q not registered in this build", n)
+		}
+	}
+}
+
+func TestParseAccepted(t *testing.T) {
+	requireCodecs(t, "serpent", "json", "marshal")
+	tests := []struct {
+		in    string
+		names []string
+		err   string
+	}{
+		{strings.Join(DefaultAccepted, ","), []string{"json", "marshal", "serpent"}, ""},
+		{"serpent,marshal,json", []string{"json", "marshal", "serpent"}, ""},
+		{"json", []string{"json"}, ""},
+		{"serpent, json", []string{"json", "serpent"}, ""},
+		{"serpent json\tmarshal", []string{"json", "marshal", "serpent"}, ""},
+		{"serpent,,serpent", []string{"serpent"}, ""},
+		{"serpent,yaml", nil, `unknown serializer "yaml"`},
+		{"dill", nil, `unknown serializer "dill"`},
+		{"", nil, "no serializers accepted"},
+		{" , ", nil, "no serializers accepted"},
+	}
+	for _, tt := range tests {
+		acc, err := ParseAccepted(tt.in)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParseAccepted(%q) error %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(acc.Names(), tt.names) {
+			t.Errorf("ParseAccepted(%q) = %q, %v, want %q", tt.in, acc.Names(), err, tt.names)
+		}
+		for _, n := range tt.names {
+			if !acc[pyro4IDs[n]] {
+				t.Errorf("ParseAccepted(%q) does not accept id %d", tt.in, pyro4IDs[n])
+			}
+		}
+	}
+}
