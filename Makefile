@@ -1,7 +1,7 @@
 # The README's two commands are `make run` and `make test`.
 GO ?= go
 
-.PHONY: run test test-deps lint build
+.PHONY: run test test-deps lint build release-check release-snapshot release-test
 
 # Build and run the name server on the embedded default (in-memory store, localhost:9090).
 run:
@@ -20,3 +20,23 @@ lint:
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o pyro4 .
+
+# Releases are built by GoReleaser v2 from .goreleaser.yaml. It is installed
+# on first use (a few minutes); GORELEASER=/path/to/goreleaser uses another.
+GORELEASER_VERSION ?= v2.16.0
+GORELEASER ?= $(or $(shell command -v goreleaser 2>/dev/null),$(shell $(GO) env GOPATH)/bin/goreleaser)
+
+$(GORELEASER):
+	GOBIN=$(dir $(GORELEASER)) $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+
+# Validate .goreleaser.yaml.
+release-check: $(GORELEASER)
+	$(GORELEASER) check
+
+# Build every archive and package into dist/ from the working tree, publishing nothing.
+release-snapshot: $(GORELEASER)
+	$(GORELEASER) release --snapshot --clean --skip=publish,sign
+
+# Build a snapshot from a clone of HEAD and check its archives, binaries and packages.
+release-test: $(GORELEASER)
+	PYRO4_RELEASE_TEST=1 GORELEASER=$(GORELEASER) $(GO) test -count=1 -timeout 20m -v ./release/
