@@ -249,7 +249,10 @@ func (cn *conn) request() bool {
 			}
 		}
 		// Pyro4 re-raises communication errors, which ends the connection.
-		return !isCommunicationError(x.Class)
+		// A call that did not decode leaves the stream in step, though, and
+		// Pyro4's own decoders raise plain ValueErrors there, so it stays.
+		var de decodeError
+		return errors.As(err, &de) || !isCommunicationError(x.Class)
 	}
 	if oneway {
 		return true
@@ -288,11 +291,7 @@ func (cn *conn) invoke(m *wire.Message) (result wire.Value, flags uint16, where 
 	}
 	call, err := codec.UnmarshalCall(m.Data)
 	if err != nil {
-		var x *wire.Exception
-		if errors.As(err, &x) {
-			return nil, 0, "", x
-		}
-		return nil, 0, "", &wire.Exception{Class: wire.ClassSerializeError, Message: err.Error()}
+		return nil, 0, "", decodeError{asSerializeError(err)}
 	}
 	obj := objectByID(call.Object)
 	if obj == nil {
@@ -312,6 +311,21 @@ func (cn *conn) invoke(m *wire.Message) (result wire.Value, flags uint16, where 
 	}
 	res, err := cn.s.call(obj, mt, call.Args, call.Kwargs)
 	return res, 0, mt.name, err
+}
+
+// decodeError is a request whose framing was fine but whose call data did
+// not decode.
+type decodeError struct{ x *wire.Exception }
+
+func (e decodeError) Error() string { return e.x.Error() }
+func (e decodeError) Unwrap() error { return e.x }
+
+func asSerializeError(err error) *wire.Exception {
+	var x *wire.Exception
+	if errors.As(err, &x) {
+		return x
+	}
+	return &wire.Exception{Class: wire.ClassSerializeError, Message: err.Error()}
 }
 
 // asException turns any error into the Pyro4 exception the client receives.
