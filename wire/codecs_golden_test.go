@@ -1,0 +1,554 @@
+package wire
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pyro4/pyro4/internal/pypeer"
+)
+
+// The cases of testdata/golden/gen_codecs.py, as Go values: what a Python
+// peer's value is in the value model. Each golden file holds the bytes the
+// real Pyro4 produced for the case with the same name.
+
+const cgGoldenCodecsDir = "testdata/golden"
+
+var cgBinaryCodecs = []string{"json", "marshal", "msgpack", "pickle"}
+
+type cgCodecCase struct {
+	name  string
+	value Value
+	call  *Call
+	// noGolden: Pyro4 itself cannot serialize the case with these codecs.
+	noGolden []string
+	// noEncode: our encoder refuses the case (as Pyro4 does).
+	noEncode []string
+	// noPyLoad: Pyro4 cannot load it with these codecs (msgpack's
+	// strict_map_key refuses non-str keys), so there is no interop check.
+	noPyLoad []string
+	// roundTripErr: our decoder refuses our own encoding, as Python's does
+	// (msgpack turns a tuple key into an array, and a list is unhashable).
+	roundTripErr []string
+	// unordered: holds sets of several members, whose order Python chose;
+	// byte equality is not defined.
+	unordered bool
+}
+
+func cgHas(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func cgUriV(s string) Value {
+	u, err := ParseURI(s)
+	if err != nil {
+		panic(err)
+	}
+	return u.Value()
+}
+
+func cgExcV(class, msg string, tb []string) Value {
+	e := &Exception{Class: class, Message: msg}
+	if tb != nil {
+		e = e.WithTraceback(tb)
+	}
+	return e.Value()
+}
+
+func cgDictOf(kv ...Value) *Dict {
+	d := NewDict(len(kv) / 2)
+	for i := 0; i < len(kv); i += 2 {
+		d.Append(kv[i], kv[i+1])
+	}
+	return d
+}
+
+func cgBigV(s string) *big.Int {
+	x, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		panic(s)
+	}
+	return x
+}
+
+func cgStrs(ss ...string) List {
+	l := make(List, len(ss))
+	for i, s := range ss {
+		l[i] = s
+	}
+	return l
+}
+
+func cgNsCall(method string, args []Value, kw *Dict) *Call {
+	return &Call{Object: "Pyro.NameServer", Method: method, Args: args, Kwargs: kw}
+}
+
+// pyNaN has the bits of Python's float("nan"); Go's math.NaN differs.
+var pyNaN = math.Float64frombits(0x7ff8000000000000)
+
+var cgTbNaming = []string{
+	"Traceback (most recent call last):\n",
+	"  File \"/usr/lib/python3/dist-packages/Pyro4/naming.py\", line 97, in lookup\n" +
+		"    raise NamingError(\"unknown name: \" + name)\n",
+	"Pyro4.errors.NamingError: unknown name: nope\n",
+}
+
+func cgCodecCases() []cgCodecCase {
+	nsURI := "PYRO:Pyro.NameServer@localhost:9090"
+	objURI := "PYRO:obj_123@localhost:51234"
+	return []cgCodecCase{
+		{name: "call_lookup", call: cgNsCall("lookup", []Value{"my.object"}, nil)},
+		{name: "call_lookup_meta", call: cgNsCall("lookup", []Value{"my.object"}, cgDictOf("return_metadata", true))},
+		{name: "call_register", unordered: true, call: cgNsCall("register",
+			[]Value{"my.object", objURI, false, Set{"class:Thing", "role:worker"}}, nil)},
+		{name: "call_register_uri", call: cgNsCall("register", []Value{"my.object", cgUriV(objURI)},
+			cgDictOf("safe", true, "metadata", Set{"blue"}))},
+		{name: "call_list_prefix", call: cgNsCall("list", nil, cgDictOf("prefix", "my.", "return_metadata", true))},
+		{name: "call_list_regex", call: cgNsCall("list", nil, cgDictOf("regex", `my\..*`, "return_metadata", false))},
+		{name: "call_list_meta", unordered: true, call: cgNsCall("list", nil,
+			cgDictOf("metadata_all", Set{"blue", "green"}, "return_metadata", true))},
+		{name: "call_ping", call: cgNsCall("ping", nil, nil)},
+		{name: "call_nonascii", call: cgNsCall("lookup", []Value{"naïve.日本.😀"}, nil)},
+
+		{name: "none", value: nil},
+		{name: "scalars", value: List{nil, true, false, int64(0), int64(1), int64(-1), int64(127), int64(128),
+			int64(255), int64(256), int64(-32), int64(-33), int64(-128), int64(-129), int64(65535), int64(65536),
+			int64(2147483647), int64(-2147483648), int64(2147483648), int64(-2147483649), int64(4294967296)}},
+		{name: "bigints", value: List{int64(math.MaxInt64), int64(math.MinInt64), cgBigV("9223372036854775808"),
+			cgBigV("18446744073709551615"), cgBigV("18446744073709551616"), cgBigV("-9223372036854775809"),
+			cgBigV("1267650600228229401496703205376"),
+			new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), 200)), cgBigV("12345678901234567890123456789")}},
+		{name: "floats", value: List{0.0, math.Copysign(0, -1), 1.5, -2.25, 0.1, 1e16, 1e-5, 1e-4, 123456789.125,
+			1e300, 5e-324, math.MaxFloat64, math.Inf(1), math.Inf(-1), pyNaN}},
+		{name: "complex", noGolden: []string{"json"}, noEncode: []string{"json"},
+			value: List{complex(1, 2), complex(math.Copysign(0, -1), -0.5), complex(1.5, math.Copysign(0, -1)), complex(math.Inf(1), 2)}},
+		{name: "bytes", noGolden: []string{"json"},
+			value: List{[]byte{}, []byte("abc"), []byte{0, 0xff, 0x80}, []byte("xy")}},
+		{name: "strings", value: cgStrs("", "plain", `"quoted"`, `back\slash`, "\n\r\t\b\f", "\x00\x01\x1f\x7f",
+			"\u2028\u2029", "</script>", "é", "€uro", "日本語", "😀", strings.Repeat("a", 300), strings.Repeat("é", 200))},
+		{name: "nonascii_names", value: cgDictOf("naïve.ümlaut", "PYRO:obj@localhost:9090",
+			"日本.サービス", "PYRO:日本@localhost:9091", "emoji.😀", "PYRO:x@[::1]:9092")},
+		{name: "nested", value: cgDictOf(
+			"list", List{int64(1), List{int64(2), List{int64(3), List{}}}},
+			"tuple", Tuple{int64(1), Tuple{int64(2), Tuple{}}, List{}},
+			"dict", cgDictOf("a", cgDictOf("b", NewDict(0))),
+			"mixed", List{Tuple{}, List{}, NewDict(0), "", nil})},
+		{name: "empty_containers", value: List{List{}, Tuple{}, NewDict(0), Set{}}},
+		{name: "sets", unordered: true, noGolden: []string{"json", "msgpack"},
+			value: List{Set{int64(1), int64(2), int64(3)}, Set{int64(4), int64(5)}, Set{"a"}, Set{}, Set{}}},
+		{name: "mixed_keys", noPyLoad: []string{"msgpack"}, value: cgDictOf(int64(1), "int", 2.5, "float", nil, "none",
+			false, "bool", "s", "str")},
+		{name: "tuple_keys", noGolden: []string{"json", "msgpack"}, noEncode: []string{"json"},
+			noPyLoad: []string{"msgpack"}, roundTripErr: []string{"msgpack"}, value: cgDictOf(Tuple{int64(1), "a"}, "tuple", Set{int64(1)}, "frozenset",
+				[]byte("k"), "bytes")},
+		{name: "uri", value: cgUriV(objURI)},
+		{name: "uri_ipv6", value: cgUriV("PYRO:obj@[::1]:9090")},
+		{name: "uri_unix", value: cgUriV("PYRO:obj@./u:/tmp/pyro.sock")},
+		{name: "uri_name", value: cgUriV("PYRONAME:my.object@localhost:9090")},
+		{name: "uri_meta", unordered: true, value: cgUriV("PYROMETA:blue,green@localhost:9090")},
+		// Pyro4's marshal only converts the top-level object to a class dict.
+		{name: "lookup_meta", noGolden: []string{"marshal"},
+			value: Tuple{cgUriV("PYRO:obj@localhost:9090"), cgStrs("class:Thing", "role:worker")}},
+		{name: "list_result", value: cgDictOf("Pyro.NameServer", nsURI, "my.object", objURI,
+			"naïve", "PYRO:x@localhost:1")},
+		{name: "list_result_meta", value: cgDictOf(
+			"Pyro.NameServer", Tuple{nsURI, cgStrs("class:Pyro4.naming.NameServer")},
+			"my.object", Tuple{objURI, cgStrs("blue", "green")},
+			"bare", Tuple{"PYRO:bare@localhost:2", List{}})},
+		{name: "naming_error", value: cgExcV(ClassNamingError, "unknown name: nope", cgTbNaming)},
+		{name: "type_error", value: cgExcV(ClassTypeError, "name must be a str",
+			[]string{"Traceback (most recent call last):\n", "TypeError: name must be a str\n"})},
+		{name: "value_error", value: cgExcV(ClassValueError, "you can only filter on one thing at a time", nil)},
+		{name: "handshake", value: cgDictOf("handshake", "hello", "object", "Pyro.NameServer")},
+		{name: "connectok", unordered: true, value: cgDictOf("handshake", "hello", "meta", cgDictOf(
+			"methods", Set{"count", "list", "lookup", "ping", "register", "remove", "set_metadata"},
+			"oneway", Set{}, "attrs", Set{}))},
+		{name: "connectok_lists", value: cgDictOf("handshake", "hello", "meta", cgDictOf(
+			"methods", cgStrs("count", "list", "lookup", "ping", "register", "remove", "set_metadata"),
+			"oneway", List{}, "attrs", List{}))},
+	}
+}
+
+func cgCodecFor(t testing.TB, name string) Codec {
+	t.Helper()
+	c, ok := CodecByName(name)
+	if !ok {
+		t.Fatalf("codec %s not registered", name)
+	}
+	return c
+}
+
+// cgEncodeCase encodes a case with c, a call or a value.
+func cgEncodeCase(c Codec, tc cgCodecCase) ([]byte, error) {
+	if tc.call != nil {
+		return c.MarshalCall(*tc.call)
+	}
+	return c.Marshal(tc.value)
+}
+
+// cgCheckDecodedCase decodes data as tc with codec and compares with tc's value
+// as that codec delivers it.
+func cgCheckDecodedCase(t *testing.T, codec string, tc cgCodecCase, data []byte) {
+	t.Helper()
+	c := cgCodecFor(t, codec)
+	if tc.call != nil {
+		got, err := c.UnmarshalCall(data)
+		if err != nil {
+			t.Fatalf("UnmarshalCall: %v", err)
+		}
+		if got.Object != tc.call.Object || got.Method != tc.call.Method {
+			t.Fatalf("call %s.%s, want %s.%s", got.Object, got.Method, tc.call.Object, tc.call.Method)
+		}
+		if err := cgMatchDecoded(codec, List(tc.call.Args), List(got.Args), "args"); err != nil {
+			t.Fatal(err)
+		}
+		if err := cgMatchDecoded(codec, callKwargs(*tc.call), callKwargs(got), "kwargs"); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := c.Unmarshal(data)
+	if err != nil {
+		t.Fatalf("Unmarshal: %v", err)
+	}
+	if err := cgMatchDecoded(codec, tc.value, got, "value"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cgMatchDecoded compares a case value with what a codec decoded: json and
+// msgpack deliver tuples and sets as lists (sets in Python's order, so
+// unordered), json turns dict keys into str. Floats compare by bits
+// (NaN matches NaN, -0.0 only -0.0) and numbers by exact type.
+func cgMatchDecoded(codec string, want, got Value, path string) error {
+	flat := codec == "json" || codec == "msgpack"
+	fail := func() error {
+		return fmt.Errorf("%s: got %s (%T), want %s (%T)", path, Repr(got), got, Repr(want), want)
+	}
+	switch w := want.(type) {
+	case Tuple:
+		if flat {
+			g, ok := got.(List)
+			if !ok {
+				return fail()
+			}
+			return cgMatchSeq(codec, w, g, path)
+		}
+		g, ok := got.(Tuple)
+		if !ok {
+			return fail()
+		}
+		return cgMatchSeq(codec, w, g, path)
+	case List:
+		g, ok := got.(List)
+		if !ok {
+			return fail()
+		}
+		return cgMatchSeq(codec, w, g, path)
+	case Set:
+		var g []Value
+		switch x := got.(type) {
+		case List:
+			if !flat {
+				return fail()
+			}
+			g = x
+		case Set:
+			if flat {
+				return fail()
+			}
+			g = x
+		default:
+			return fail()
+		}
+		if len(g) != len(w) {
+			return fail()
+		}
+		used := make([]bool, len(g))
+	member:
+		for _, m := range w {
+			for j, x := range g {
+				if !used[j] && cgMatchDecoded(codec, m, x, path) == nil {
+					used[j] = true
+					continue member
+				}
+			}
+			return fail()
+		}
+		return nil
+	case *Dict:
+		g, ok := got.(*Dict)
+		if !ok || g.Len() != w.Len() {
+			return fail()
+		}
+		for i, it := range w.Items {
+			k := it.Key
+			if codec == "json" {
+				k = cgJsonKeyView(k)
+			}
+			p := fmt.Sprintf("%s[%s]", path, Repr(k))
+			if err := cgMatchDecoded(codec, k, g.Items[i].Key, p+".key"); err != nil {
+				return err
+			}
+			if err := cgMatchDecoded(codec, it.Value, g.Items[i].Value, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if !cgSameValue(want, got) {
+		return fail()
+	}
+	return nil
+}
+
+func cgMatchSeq(codec string, want, got []Value, path string) error {
+	if len(want) != len(got) {
+		return fmt.Errorf("%s: %d items, want %d: got %s", path, len(got), len(want), Repr(got))
+	}
+	for i := range want {
+		if err := cgMatchDecoded(codec, want[i], got[i], fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cgJsonKeyView is json.dumps's conversion of a non-str dict key.
+func cgJsonKeyView(k Value) Value {
+	switch x := k.(type) {
+	case nil:
+		return "null"
+	case bool:
+		if x {
+			return "true"
+		}
+		return "false"
+	case int64:
+		return fmt.Sprint(x)
+	case *big.Int:
+		return x.String()
+	case float64:
+		switch {
+		case math.IsNaN(x):
+			return "NaN"
+		case math.IsInf(x, 1):
+			return "Infinity"
+		case math.IsInf(x, -1):
+			return "-Infinity"
+		}
+		return FloatRepr(x)
+	}
+	return k
+}
+
+// cgSameValue is strict structural equality: same types, same order, floats by
+// bits except that any NaN matches any NaN.
+func cgSameValue(a, b Value) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case bool, int64, string:
+		return a == b
+	case *big.Int:
+		y, ok := b.(*big.Int)
+		return ok && x.Cmp(y) == 0
+	case float64:
+		y, ok := b.(float64)
+		return ok && cgSameFloat(x, y)
+	case complex128:
+		y, ok := b.(complex128)
+		return ok && cgSameFloat(real(x), real(y)) && cgSameFloat(imag(x), imag(y))
+	case []byte:
+		y, ok := b.([]byte)
+		return ok && bytes.Equal(x, y)
+	case Tuple:
+		y, ok := b.(Tuple)
+		return ok && cgSameSeq(x, y)
+	case List:
+		y, ok := b.(List)
+		return ok && cgSameSeq(x, y)
+	case Set:
+		y, ok := b.(Set)
+		return ok && cgSameSeq(x, y)
+	case *Dict:
+		y, ok := b.(*Dict)
+		if !ok || x.Len() != y.Len() {
+			return false
+		}
+		for i := range x.Items {
+			if !cgSameValue(x.Items[i].Key, y.Items[i].Key) || !cgSameValue(x.Items[i].Value, y.Items[i].Value) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func cgSameFloat(a, b float64) bool {
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return math.IsNaN(a) && math.IsNaN(b)
+	}
+	return math.Float64bits(a) == math.Float64bits(b)
+}
+
+func cgSameSeq(a, b []Value) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !cgSameValue(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestCodecGoldenDecode decodes the bytes the real Pyro4 produced.
+func TestCodecGoldenDecode(t *testing.T) {
+	for _, codec := range cgBinaryCodecs {
+		for _, tc := range cgCodecCases() {
+			t.Run(codec+"/"+tc.name, func(t *testing.T) {
+				data, err := os.ReadFile(filepath.Join(cgGoldenCodecsDir, codec, tc.name+".bin"))
+				if cgHas(tc.noGolden, codec) {
+					if err == nil {
+						t.Fatalf("golden file exists, but the case says Pyro4 cannot serialize it")
+					}
+					t.Skip("Pyro4 cannot serialize this with " + codec)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				cgCheckDecodedCase(t, codec, tc, data)
+				if codec != "pickle" || tc.call != nil {
+					return
+				}
+				for _, proto := range []string{"p0", "p2"} {
+					extra, err := os.ReadFile(filepath.Join(cgGoldenCodecsDir, codec, tc.name+"."+proto+".bin"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					cgCheckDecodedCase(t, codec, tc, extra)
+				}
+			})
+		}
+	}
+}
+
+// TestCodecGoldenBytes compares our encoding with Python's bytes where the
+// encoding is deterministic: json, msgpack, and marshal without CPython's
+// reference flags and interning (the .noref.bin files).
+func TestCodecGoldenBytes(t *testing.T) {
+	for _, codec := range []string{"json", "marshal", "msgpack"} {
+		for _, tc := range cgCodecCases() {
+			if tc.unordered || cgHas(tc.noGolden, codec) || cgHas(tc.noEncode, codec) {
+				continue
+			}
+			t.Run(codec+"/"+tc.name, func(t *testing.T) {
+				file := tc.name + ".bin"
+				if codec == "marshal" {
+					file = tc.name + ".noref.bin"
+				}
+				want, err := os.ReadFile(filepath.Join(cgGoldenCodecsDir, codec, file))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := cgEncodeCase(cgCodecFor(t, codec), tc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("encoding differs from Pyro4's\n got %q\nwant %q", got, want)
+				}
+			})
+		}
+	}
+}
+
+// TestCodecRoundTrip decodes our own encoding of every case.
+func TestCodecRoundTrip(t *testing.T) {
+	for _, codec := range cgBinaryCodecs {
+		for _, tc := range cgCodecCases() {
+			t.Run(codec+"/"+tc.name, func(t *testing.T) {
+				data, err := cgEncodeCase(cgCodecFor(t, codec), tc)
+				if cgHas(tc.noEncode, codec) {
+					if err == nil {
+						t.Fatalf("encoded %q, want an error", data)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cgHas(tc.roundTripErr, codec) {
+					if _, err := cgCodecFor(t, codec).Unmarshal(data); err == nil {
+						t.Fatal("decoded our own encoding, want an error")
+					}
+					return
+				}
+				if codec == "json" && strings.Contains(tc.name, "bytes") {
+					return // bytes come back as the base64 dict (TestJSONBytes)
+				}
+				cgCheckDecodedCase(t, codec, tc, data)
+			})
+		}
+	}
+}
+
+// TestCodecPythonLoads feeds our encoding of every case to the real Pyro4
+// serializers and cgHas Python compare the result with the case's value.
+func TestCodecPythonLoads(t *testing.T) {
+	pypeer.Require(t)
+	dir := t.TempDir()
+	want := map[string]bool{}
+	for _, codec := range cgBinaryCodecs {
+		for _, tc := range cgCodecCases() {
+			if cgHas(tc.noEncode, codec) || cgHas(tc.noPyLoad, codec) {
+				continue
+			}
+			data, err := cgEncodeCase(cgCodecFor(t, codec), tc)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", codec, tc.name, err)
+			}
+			if err := os.MkdirAll(filepath.Join(dir, codec), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, codec, tc.name+".bin"), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			want[codec+"/"+tc.name] = true
+		}
+	}
+	script, err := filepath.Abs(filepath.Join(cgGoldenCodecsDir, "gen_codecs.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := fmt.Sprintf("import runpy, sys; sys.argv = [%q, '--check', %q]; runpy.run_path(%q, run_name='__main__')",
+		script, dir, script)
+	out, err := pypeer.Run(t, 60*time.Second, pypeer.Env("PYTHONHASHSEED=0"), run)
+	for _, line := range strings.Split(out, "\n") {
+		if name, ok := strings.CutPrefix(line, "ok "); ok {
+			delete(want, name)
+		} else if strings.HasPrefix(line, "FAIL ") {
+			t.Error(line)
+		}
+	}
+	if err != nil {
+		t.Errorf("python check: %v\n%s", err, out)
+	}
+	for name := range want {
+		t.Errorf("%s: not confirmed by Python", name)
+	}
+}

@@ -1,0 +1,362 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"math/big"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
+)
+
+// msgpackCodec is Pyro4's MsgpackSerializer: msgpack.packb(use_bin_type=True)
+// and unpackb(raw=False) with Pyro4's extension types.
+//
+// Encoding matches packb byte for byte: the smallest int format (unsigned
+// ones for non-negative numbers), float64 always, str8 for short strings,
+// tuples and sets as arrays. Ints beyond 64 bits are ExtType 0x31 holding the
+// decimal digits, complex is ExtType 0x30 holding two little-endian doubles.
+//
+// Decoding gives List for arrays (Python's use_list=True), *Dict for maps,
+// []byte for bin and string for str (which must be UTF-8). Map keys may be
+// any hashable value; a repeated key keeps its first position and last
+// value, as Python's dict does. Ext 0x30 and 0x31 decode to complex128 and
+// int; Pyro4's 0x32 (datetime) and 0x33 (date) and msgpack's timestamp have
+// no place in the value model and are refused with a SerializeError, as is
+// any other ext code. Bytes after the value are an error, as in unpackb.
+type msgpackCodec struct{}
+
+func init() { register(msgpackCodec{}) }
+
+func (msgpackCodec) ID() uint16   { return MsgpackID }
+func (msgpackCodec) Name() string { return "msgpack" }
+
+// Pyro4's msgpack extension type codes.
+const (
+	extComplex  = 0x30
+	extBigInt   = 0x31
+	extDatetime = 0x32
+	extDate     = 0x33
+)
+
+func (msgpackCodec) Marshal(v Value) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(256)
+	enc := msgpack.GetEncoder()
+	defer msgpack.PutEncoder(enc)
+	enc.Reset(&buf)
+	if err := encodeMsgpack(enc, v, 0); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// MarshalCall packs the 4-tuple (object, method, args, kwargs) as an array.
+func (c msgpackCodec) MarshalCall(call Call) ([]byte, error) {
+	return c.Marshal(Tuple{call.Object, call.Method, callArgs(call), callKwargs(call)})
+}
+
+func (msgpackCodec) Unmarshal(data []byte) (v Value, err error) {
+	defer recoverCodec("msgpack", &err)
+	return decodeMsgpack(data)
+}
+
+func (msgpackCodec) UnmarshalCall(data []byte) (c Call, err error) {
+	defer recoverCodec("msgpack", &err)
+	v, err := decodeMsgpack(data)
+	if err != nil {
+		return Call{}, err
+	}
+	parts, ok := v.(List)
+	if !ok || len(parts) != 4 {
+		return Call{}, codecErr("msgpack", "call must be an array of 4 items, not %s", TypeName(v))
+	}
+	return callFromValues("msgpack", parts[0], parts[1], parts[2], parts[3])
+}
+
+func encodeMsgpack(e *msgpack.Encoder, v Value, depth int) error {
+	if depth > MaxDepth {
+		return codecErr("msgpack", "value nested deeper than %d", MaxDepth)
+	}
+	switch x := v.(type) {
+	case nil:
+		return e.EncodeNil()
+	case bool:
+		return e.EncodeBool(x)
+	case int64:
+		return e.EncodeInt(x)
+	case *big.Int:
+		switch {
+		case x.IsInt64():
+			return e.EncodeInt(x.Int64())
+		case x.IsUint64():
+			return e.EncodeUint(x.Uint64())
+		}
+		digits := x.String()
+		if err := e.EncodeExtHeader(extBigInt, len(digits)); err != nil {
+			return err
+		}
+		_, err := e.Writer().Write([]byte(digits))
+		return err
+	case float64:
+		return e.EncodeFloat64(x)
+	case complex128:
+		if err := e.EncodeExtHeader(extComplex, 16); err != nil {
+			return err
+		}
+		var b [16]byte
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(real(x)))
+		binary.LittleEndian.PutUint64(b[8:], math.Float64bits(imag(x)))
+		_, err := e.Writer().Write(b[:])
+		return err
+	case string:
+		if !utf8.ValidString(x) {
+			return codecErr("msgpack", "str is not valid UTF-8")
+		}
+		return e.EncodeString(x)
+	case []byte:
+		if err := e.EncodeBytesLen(len(x)); err != nil {
+			return err
+		}
+		_, err := e.Writer().Write(x)
+		return err
+	case Tuple:
+		return encodeMsgpackArray(e, x, depth)
+	case List:
+		return encodeMsgpackArray(e, x, depth)
+	case Set:
+		return encodeMsgpackArray(e, x, depth)
+	case *Dict:
+		if err := e.EncodeMapLen(x.Len()); err != nil {
+			return err
+		}
+		for _, it := range x.Items {
+			if err := encodeMsgpack(e, it.Key, depth+1); err != nil {
+				return err
+			}
+			if err := encodeMsgpack(e, it.Value, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return codecErr("msgpack", "cannot encode Go type %T", v)
+}
+
+func encodeMsgpackArray(e *msgpack.Encoder, items []Value, depth int) error {
+	if err := e.EncodeArrayLen(len(items)); err != nil {
+		return err
+	}
+	for _, it := range items {
+		if err := encodeMsgpack(e, it, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// msgpackReader drives the library's decoder over a bytes.Reader, which the
+// decoder reads without buffering, so rd.Len() is what is left. Every length
+// the payload claims is checked against that before anything is allocated.
+type msgpackReader struct {
+	rd  *bytes.Reader
+	dec *msgpack.Decoder
+}
+
+func decodeMsgpack(data []byte) (Value, error) {
+	rd := bytes.NewReader(data)
+	dec := msgpack.GetDecoder()
+	defer msgpack.PutDecoder(dec)
+	dec.Reset(rd)
+	r := msgpackReader{rd: rd, dec: dec}
+	v, err := r.value(0)
+	if err != nil {
+		return nil, err
+	}
+	if rd.Len() != 0 {
+		return nil, codecErr("msgpack", "extra data after the value")
+	}
+	return v, nil
+}
+
+func (r *msgpackReader) wrap(err error) error {
+	if _, ok := err.(*Exception); ok {
+		return err
+	}
+	return codecErr("msgpack", "%v", err)
+}
+
+// claim checks that n items of at least size bytes each can still follow.
+func (r *msgpackReader) claim(n, size int) error {
+	if n < 0 || n > r.rd.Len()/size {
+		return codecErr("msgpack", "length %d exceeds the data", n)
+	}
+	return nil
+}
+
+func (r *msgpackReader) value(depth int) (Value, error) {
+	if depth > MaxDepth {
+		return nil, codecErr("msgpack", "value nested deeper than %d", MaxDepth)
+	}
+	c, err := r.dec.PeekCode()
+	if err != nil {
+		return nil, r.wrap(err)
+	}
+	var v Value
+	switch {
+	case msgpcode.IsFixedNum(c), c >= msgpcode.Int8 && c <= msgpcode.Int64,
+		c >= msgpcode.Uint8 && c <= msgpcode.Uint32:
+		v, err = r.dec.DecodeInt64()
+	case c == msgpcode.Uint64:
+		var u uint64
+		if u, err = r.dec.DecodeUint64(); err == nil {
+			v = Int(new(big.Int).SetUint64(u))
+		}
+	case c == msgpcode.Nil:
+		err = r.dec.DecodeNil()
+	case c == msgpcode.True || c == msgpcode.False:
+		v, err = r.dec.DecodeBool()
+	case c == msgpcode.Float:
+		var f float32
+		f, err = r.dec.DecodeFloat32()
+		v = float64(f)
+	case c == msgpcode.Double:
+		v, err = r.dec.DecodeFloat64()
+	case msgpcode.IsString(c):
+		var b []byte
+		if b, err = r.raw(); err == nil {
+			if !utf8.Valid(b) {
+				return nil, codecErr("msgpack", "str is not valid UTF-8")
+			}
+			v = string(b)
+		}
+	case msgpcode.IsBin(c):
+		v, err = r.raw()
+	case msgpcode.IsFixedArray(c), c == msgpcode.Array16, c == msgpcode.Array32:
+		return r.array(depth)
+	case msgpcode.IsFixedMap(c), c == msgpcode.Map16, c == msgpcode.Map32:
+		return r.dict(depth)
+	case msgpcode.IsExt(c):
+		return r.ext()
+	default:
+		return nil, codecErr("msgpack", "invalid type code 0x%02x", c)
+	}
+	if err != nil {
+		return nil, r.wrap(err)
+	}
+	return v, nil
+}
+
+// raw reads the payload of a str or bin.
+func (r *msgpackReader) raw() ([]byte, error) {
+	n, err := r.dec.DecodeBytesLen()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.claim(n, 1); err != nil {
+		return nil, err
+	}
+	b := make([]byte, n)
+	return b, r.dec.ReadFull(b)
+}
+
+func (r *msgpackReader) array(depth int) (Value, error) {
+	n, err := r.dec.DecodeArrayLen()
+	if err != nil {
+		return nil, r.wrap(err)
+	}
+	if err := r.claim(n, 1); err != nil {
+		return nil, err
+	}
+	out := make(List, n)
+	for i := range out {
+		if out[i], err = r.value(depth + 1); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (r *msgpackReader) dict(depth int) (Value, error) {
+	n, err := r.dec.DecodeMapLen()
+	if err != nil {
+		return nil, r.wrap(err)
+	}
+	if err := r.claim(n, 2); err != nil {
+		return nil, err
+	}
+	b := newDictBuilder(n)
+	for i := 0; i < n; i++ {
+		k, err := r.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		v, err := r.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		if !b.set(k, v) {
+			return nil, unhashableErr("msgpack", k)
+		}
+	}
+	return b.d, nil
+}
+
+func (r *msgpackReader) ext() (Value, error) {
+	id, n, err := r.dec.DecodeExtHeader()
+	if err != nil {
+		return nil, r.wrap(err)
+	}
+	if err := r.claim(n, 1); err != nil {
+		return nil, err
+	}
+	data := make([]byte, n)
+	if err := r.dec.ReadFull(data); err != nil {
+		return nil, r.wrap(err)
+	}
+	switch id {
+	case extComplex:
+		if n != 16 {
+			return nil, codecErr("msgpack", "complex ext must hold 16 bytes, not %d", n)
+		}
+		return complex(math.Float64frombits(binary.LittleEndian.Uint64(data)),
+			math.Float64frombits(binary.LittleEndian.Uint64(data[8:]))), nil
+	case extBigInt:
+		return parseExtInt(data)
+	case extDatetime:
+		return nil, codecErr("msgpack", "datetime (ext 0x32) is not supported")
+	case extDate:
+		return nil, codecErr("msgpack", "date (ext 0x33) is not supported")
+	case -1:
+		return nil, codecErr("msgpack", "timestamp (ext -1) is not supported")
+	}
+	return nil, codecErr("msgpack", "invalid ext code for msgpack: %d", id)
+}
+
+// parseExtInt reads ext 0x31 as Python's int(bytes) does: surrounding
+// whitespace, a sign, and underscores between digits are allowed.
+func parseExtInt(data []byte) (Value, error) {
+	s := strings.TrimSpace(string(data))
+	digits := strings.TrimLeft(s, "+-")
+	bad := len(s)-len(digits) > 1 || digits == "" || strings.HasPrefix(digits, "_") ||
+		strings.HasSuffix(digits, "_") || strings.Contains(digits, "__")
+	clean := strings.ReplaceAll(s, "_", "")
+	if bad || len(clean) > jsonMaxIntDigits+1 {
+		return nil, codecErr("msgpack", "invalid int ext %q", truncForErr(string(data), 40))
+	}
+	x, ok := new(big.Int).SetString(strings.TrimPrefix(clean, "+"), 10)
+	if !ok {
+		return nil, codecErr("msgpack", "invalid int ext %q", truncForErr(string(data), 40))
+	}
+	return Int(x), nil
+}
+
+func truncForErr(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

@@ -1,0 +1,319 @@
+package wire
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+)
+
+// This file holds what the binary codecs (marshal, msgpack, pickle) and json
+// share when they build dicts and sets the way Python does: equal keys
+// collapse (1, 1.0 and True are one key; the last value wins, the first key
+// stays), unhashable keys are refused, and every codec error is a Pyro4
+// SerializeError.
+
+// codecErr returns a SerializeError whose message names the codec, the way a
+// Pyro4 peer would report a payload it cannot (de)serialize.
+func codecErr(codec, format string, a ...any) error {
+	return &Exception{Class: ClassSerializeError, Message: codec + ": " + fmt.Sprintf(format, a...)}
+}
+
+// nanSerial makes every NaN key distinct: Python finds dict keys by identity
+// first, and two NaN objects read from the wire are never the same object.
+var nanSerial atomic.Uint64
+
+// pyKey returns a string that is the same for two values exactly when Python
+// would treat them as the same dict key or set member. ok is false for an
+// unhashable value (list, dict; sets count as frozensets).
+func pyKey(v Value) (key string, ok bool) {
+	var b strings.Builder
+	if !writePyKey(&b, v, 0) {
+		return "", false
+	}
+	return b.String(), true
+}
+
+func writePyKey(b *strings.Builder, v Value, depth int) bool {
+	if depth > MaxDepth {
+		return false
+	}
+	switch x := v.(type) {
+	case nil:
+		b.WriteByte('N')
+	case bool:
+		if x {
+			b.WriteString("i1")
+		} else {
+			b.WriteString("i0")
+		}
+	case int64:
+		b.WriteByte('i')
+		b.WriteString(strconv.FormatInt(x, 10))
+	case *big.Int:
+		b.WriteByte('i')
+		b.WriteString(x.String())
+	case float64:
+		writeFloatKey(b, x)
+	case complex128:
+		if imag(x) == 0 {
+			writeFloatKey(b, real(x))
+			return true
+		}
+		if math.IsNaN(real(x)) || math.IsNaN(imag(x)) {
+			fmt.Fprintf(b, "nan#%d", nanSerial.Add(1))
+			return true
+		}
+		b.WriteByte('c')
+		b.WriteString(strconv.FormatFloat(real(x), 'g', -1, 64))
+		b.WriteByte(',')
+		b.WriteString(strconv.FormatFloat(imag(x), 'g', -1, 64))
+	case string:
+		b.WriteByte('s')
+		writeKeyPart(b, x)
+	case []byte:
+		b.WriteByte('b')
+		writeKeyPart(b, string(x))
+	case Tuple:
+		b.WriteByte('(')
+		for _, it := range x {
+			var sub strings.Builder
+			if !writePyKey(&sub, it, depth+1) {
+				return false
+			}
+			writeKeyPart(b, sub.String())
+		}
+		b.WriteByte(')')
+	case Set:
+		parts := make([]string, 0, len(x))
+		seen := make(map[string]bool, len(x))
+		for _, it := range x {
+			var sub strings.Builder
+			if !writePyKey(&sub, it, depth+1) {
+				return false
+			}
+			if k := sub.String(); !seen[k] {
+				seen[k] = true
+				parts = append(parts, k)
+			}
+		}
+		sort.Strings(parts)
+		b.WriteByte('{')
+		for _, p := range parts {
+			writeKeyPart(b, p)
+		}
+		b.WriteByte('}')
+	default:
+		return false
+	}
+	return true
+}
+
+// writeKeyPart writes a length-prefixed part so that nested keys never run
+// into each other.
+func writeKeyPart(b *strings.Builder, s string) {
+	b.WriteString(strconv.Itoa(len(s)))
+	b.WriteByte(':')
+	b.WriteString(s)
+}
+
+func writeFloatKey(b *strings.Builder, f float64) {
+	switch {
+	case math.IsNaN(f):
+		fmt.Fprintf(b, "nan#%d", nanSerial.Add(1))
+	case math.IsInf(f, 0):
+		b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+	case f == math.Trunc(f):
+		// an integral float equals the int of the same value
+		bf := new(big.Float).SetFloat64(f)
+		i, _ := bf.Int(nil)
+		b.WriteByte('i')
+		b.WriteString(i.String())
+	default:
+		b.WriteByte('f')
+		b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+	}
+}
+
+// unhashableErr is Python's message for a list or dict used as a key.
+func unhashableErr(codec string, v Value) error {
+	return codecErr(codec, "unhashable type: '%s'", TypeName(v))
+}
+
+// dictBuilder fills a Dict with Python's assignment semantics while keeping
+// lookups constant-time, so a hostile payload with many keys stays linear.
+type dictBuilder struct {
+	d     *Dict
+	index map[string]int
+}
+
+func newDictBuilder(n int) dictBuilder {
+	return dictBuilder{d: NewDict(n)}
+}
+
+// set stores v under k. It returns false when k is unhashable.
+func (b *dictBuilder) set(k, v Value) bool {
+	if s, ok := k.(string); ok && b.index == nil && len(b.d.Items) < 8 {
+		// Small dicts (calls, handshakes) need no hashing, and a str key
+		// can only ever equal another str.
+		for i := range b.d.Items {
+			if ks, isStr := b.d.Items[i].Key.(string); isStr && ks == s {
+				b.d.Items[i].Value = v
+				return true
+			}
+		}
+		b.d.Items = append(b.d.Items, DictItem{k, v})
+		return true
+	}
+	key, ok := pyKey(k)
+	if !ok {
+		return false
+	}
+	if b.index == nil {
+		b.index = make(map[string]int, len(b.d.Items)+1)
+		for i, it := range b.d.Items {
+			ik, _ := pyKey(it.Key)
+			b.index[ik] = i
+		}
+	}
+	if i, dup := b.index[key]; dup {
+		b.d.Items[i].Value = v
+		return true
+	}
+	b.index[key] = len(b.d.Items)
+	b.d.Items = append(b.d.Items, DictItem{k, v})
+	return true
+}
+
+// setBuilder collects set members, dropping duplicates as Python's set does.
+type setBuilder struct {
+	s    Set
+	seen map[string]bool
+}
+
+func newSetBuilder(n int) setBuilder {
+	return setBuilder{s: make(Set, 0, n), seen: make(map[string]bool, n)}
+}
+
+// add returns false when v is unhashable.
+func (b *setBuilder) add(v Value) bool {
+	key, ok := pyKey(v)
+	if !ok {
+		return false
+	}
+	if !b.seen[key] {
+		b.seen[key] = true
+		b.s = append(b.s, v)
+	}
+	return true
+}
+
+// nodeBudget bounds the logical size of a decoded value: one unit per value
+// plus one per 8 bytes of str or bytes payload (payloadCost). Marshal and
+// pickle can refer back to earlier objects, so a few bytes can name a value
+// whose expansion is huge (exponential, for nested containers), and encoders
+// and Equal walk the expansion. A payload without back-references stays
+// below 2 units per byte; the budget leaves room for honest sharing.
+func nodeBudget(dataLen int) int { return 4*dataLen + 4096 }
+
+// payloadCost is the extra budget a str or bytes value takes.
+func payloadCost(v Value) int {
+	switch x := v.(type) {
+	case string:
+		return len(x) / 8
+	case []byte:
+		return len(x) / 8
+	}
+	return 0
+}
+
+// latin1ToUTF8 decodes bytes as Latin-1, which is how CPython reads marshal's
+// ASCII string types and how pickle's protocol 2 carries bytes.
+func latin1ToUTF8(b []byte) string {
+	ascii := true
+	for _, c := range b {
+		if c >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return string(b)
+	}
+	var sb strings.Builder
+	sb.Grow(len(b) * 2)
+	for _, c := range b {
+		sb.WriteRune(rune(c))
+	}
+	return sb.String()
+}
+
+// utf8ToLatin1 is the reverse of latin1ToUTF8; ok is false when s has a code
+// point above U+00FF.
+func utf8ToLatin1(s string) (out []byte, ok bool) {
+	out = make([]byte, 0, len(s))
+	for _, r := range s {
+		if r > 0xff {
+			return nil, false
+		}
+		out = append(out, byte(r))
+	}
+	return out, true
+}
+
+// callFromValues checks the four parts of a decoded call the way Pyro4's
+// daemon uses them: str object id and method, a sequence of positional
+// arguments, a dict of str-keyed keyword arguments.
+func callFromValues(codec string, obj, method, args, kwargs Value) (Call, error) {
+	var c Call
+	var ok bool
+	if c.Object, ok = obj.(string); !ok {
+		return Call{}, codecErr(codec, "call object id must be a str, not %s", TypeName(obj))
+	}
+	if c.Method, ok = method.(string); !ok {
+		return Call{}, codecErr(codec, "call method name must be a str, not %s", TypeName(method))
+	}
+	switch a := args.(type) {
+	case List:
+		c.Args = a
+	case Tuple:
+		c.Args = a
+	default:
+		return Call{}, codecErr(codec, "call arguments must be a list or tuple, not %s", TypeName(args))
+	}
+	kw, isDict := kwargs.(*Dict)
+	if !isDict && kwargs != nil { // a batch call (Pyro4.batch) sends None
+		return Call{}, codecErr(codec, "call keyword arguments must be a dict, not %s", TypeName(kwargs))
+	}
+	if kw == nil {
+		return c, nil
+	}
+	for _, it := range kw.Items {
+		if _, isStr := it.Key.(string); !isStr {
+			return Call{}, codecErr(codec, "keywords must be strings, not %s", TypeName(it.Key))
+		}
+	}
+	if kw.Len() > 0 {
+		c.Kwargs = kw
+	}
+	return c, nil
+}
+
+// callArgs returns the arguments as Python's proxy sends them: a tuple.
+func callArgs(c Call) Tuple {
+	if c.Args == nil {
+		return Tuple{}
+	}
+	return Tuple(c.Args)
+}
+
+// callKwargs returns the keyword arguments, an empty dict when there are none.
+func callKwargs(c Call) *Dict {
+	if c.Kwargs == nil {
+		return NewDict(0)
+	}
+	return c.Kwargs
+}
