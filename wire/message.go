@@ -277,7 +277,7 @@ func parseHeader(b []byte) (header, error) {
 // as bytes arrive, so a peer merely claiming 2 GB costs nothing. A message
 // whose header was valid but whose body is refused (size, annotations, HMAC)
 // is still returned alongside the error, so the caller can answer with the
-// right sequence number.
+// right sequence number; on an I/O error the message is nil.
 func ReadMessage(r io.Reader, lim Limits) (*Message, error) {
 	var hb [HeaderSize]byte
 	if n, err := io.ReadFull(r, hb[:]); err != nil {
@@ -298,7 +298,8 @@ func ReadMessage(r io.Reader, lim Limits) (*Message, error) {
 	}
 	body, err := readBody(r, total)
 	if err != nil {
-		return m, fmt.Errorf("read message body: %w", noEOF(err))
+		// nothing can be answered on a stream that broke off
+		return nil, fmt.Errorf("read message body: %w", noEOF(err))
 	}
 	mac, err := m.parseAnnotations(body[:h.annSize])
 	if err != nil {

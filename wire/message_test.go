@@ -287,10 +287,10 @@ func TestReadMessageBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadMessage(bytes.NewReader(tt.raw), Limits{})
+			m, err := ReadMessage(bytes.NewReader(tt.raw), Limits{})
 			if tt.ioErr != nil {
-				if !errors.Is(err, tt.ioErr) {
-					t.Fatalf("error %v, want %v", err, tt.ioErr)
+				if !errors.Is(err, tt.ioErr) || m != nil {
+					t.Fatalf("error %v (message %v), want %v and no message", err, m, tt.ioErr)
 				}
 				if tt.ioErr == io.EOF && err != io.EOF {
 					t.Fatalf("clean end of input is %v, want bare io.EOF", err)
