@@ -39,6 +39,7 @@ func TestCompletion(t *testing.T) {
 		{name: "global flag", line: "pyro4 --vers", point: -1, exact: []string{"--version"}},
 		{name: "cursor mid-line", line: "pyro4 ns --force", point: len("pyro4 ns"), exact: []string{"ns", "nsc"}},
 		{name: "multicall link name", line: "pyro4-install-links --fo", point: -1, exact: []string{"--force"}},
+		{name: "multicall nsc command", line: "pyro4-nsc look", point: -1, exact: []string{"lookup"}},
 		{name: "multicall link path", line: "/usr/bin/pyro4-install-links -v --fo", point: -1, exact: []string{"--force"}},
 	}
 	for _, tc := range tests {
