@@ -146,7 +146,16 @@ func (s *Server) listen() error {
 		return nil
 	}
 	addr := net.JoinHostPort(o.Host, fmt.Sprint(o.Port))
-	ln, err := net.Listen("tcp", addr)
+	// An address literal binds that family only, as Pyro4's socket does;
+	// Go would make 0.0.0.0 a dual-stack socket otherwise.
+	network := "tcp"
+	if ip := net.ParseIP(o.Host); ip != nil {
+		network = "tcp6"
+		if ip.To4() != nil {
+			network = "tcp4"
+		}
+	}
+	ln, err := net.Listen(network, addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}

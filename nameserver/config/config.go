@@ -1,0 +1,445 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/pyro4/pyro4/persist"
+	"github.com/pyro4/pyro4/wire"
+)
+
+// Config is a parsed and validated configuration file. A nil pointer (or nil
+// slice) is a setting the file leaves alone, so that what lies under the file
+// (Pyro4's defaults) shows through and what lies over it (PYRO_* items, the
+// command line) wins.
+type Config struct {
+	Path string // the file, as given to Parse
+
+	Host       *string
+	Port       *int
+	UnixSocket *string // relative paths are resolved against the file's directory
+	Storage    *string // likewise for bolt:FILE
+
+	BroadcastEnabled *bool
+	BroadcastHost    *string
+	BroadcastPort    *int
+
+	NATHost *string
+	NATPort *int
+
+	SerializersAccepted []string
+	CommTimeout         *time.Duration
+	AutoClean           *time.Duration
+	MaxMessageSize      *int
+	Compression         *bool
+
+	// HMACKey is the key read from hmac_key_file or hmac_key_env; nil when
+	// the file names neither.
+	HMACKey []byte
+
+	// Registrations are the static entries, in file order.
+	Registrations []persist.Entry
+}
+
+// Error is a problem in a configuration file, at a line when one is known.
+type Error struct {
+	File string
+	Line int // 0 when unknown
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// minAutoClean is Pyro4's AutoCleaner.min_autoclean_value.
+const minAutoClean = 3 * time.Second
+
+// model is the file as TOML sees it. Unknown keys are found through the
+// decoder's metadata; registrations are decoded by hand, so that an error
+// in the third one points at the third one's line.
+type model struct {
+	Host                *string          `toml:"host"`
+	Port                *int64           `toml:"port"`
+	UnixSocket          *string          `toml:"unixsocket"`
+	Storage             *string          `toml:"storage"`
+	SerializersAccepted *[]string        `toml:"serializers_accepted"`
+	CommTimeout         *seconds         `toml:"comm_timeout"`
+	AutoClean           *seconds         `toml:"autoclean"`
+	MaxMessageSize      *int64           `toml:"max_message_size"`
+	Compression         *bool            `toml:"compression"`
+	HMACKeyFile         *string          `toml:"hmac_key_file"`
+	HMACKeyEnv          *string          `toml:"hmac_key_env"`
+	Broadcast           *broadcastModel  `toml:"broadcast"`
+	NAT                 *natModel        `toml:"nat"`
+	Registration        []map[string]any `toml:"registration"`
+}
+
+type broadcastModel struct {
+	Enabled *bool   `toml:"enabled"`
+	Host    *string `toml:"host"`
+	Port    *int64  `toml:"port"`
+}
+
+type natModel struct {
+	Host *string `toml:"host"`
+	Port *int64  `toml:"port"`
+}
+
+// seconds is a duration written as a number of seconds (as the PYRO_*
+// items are) or as a Go duration string such as "1m30s".
+type seconds time.Duration
+
+// maxSeconds keeps a duration within time.Duration.
+const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
+
+func (s *seconds) UnmarshalTOML(v any) error {
+	var d time.Duration
+	switch v := v.(type) {
+	case int64:
+		if v < 0 || float64(v) > maxSeconds {
+			return fmt.Errorf("%d seconds is out of range", v)
+		}
+		d = time.Duration(v) * time.Second
+	case float64:
+		if math.IsNaN(v) || v < 0 || v > maxSeconds {
+			return fmt.Errorf("%v seconds is out of range", v)
+		}
+		d = time.Duration(v * float64(time.Second))
+	case string:
+		var err error
+		if d, err = time.ParseDuration(v); err != nil || d < 0 {
+			return fmt.Errorf("%q is not a duration (write seconds, like 30, or a duration, like \"1m30s\")", v)
+		}
+	default:
+		return fmt.Errorf("want a number of seconds or a duration string, not %T", v)
+	}
+	*s = seconds(d)
+	return nil
+}
+
+// Load reads and parses the file at path. lookup resolves hmac_key_env
+// (os.LookupEnv when nil).
+func Load(path string, lookup func(string) (string, bool)) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data, lookup)
+}
+
+// Parse decodes and validates a configuration file's contents. path names
+// the file in errors and anchors relative paths; a key file named by
+// hmac_key_file is read, and hmac_key_env is resolved through lookup
+// (os.LookupEnv when nil). Every error is an *Error.
+func Parse(path string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	p := &parser{path: path, data: data}
+	// Syntax first, so that a syntax error is never reported as a decoding
+	// one at the wrong key.
+	var syntax map[string]any
+	if _, err := toml.Decode(string(data), &syntax); err != nil {
+		return nil, p.tomlError(err)
+	}
+	var m model
+	md, err := toml.Decode(string(data), &m)
+	if err != nil {
+		return nil, p.tomlError(err)
+	}
+	p.keys = md.Keys()
+	if err := p.unknownKeys(md.Undecoded()); err != nil {
+		return nil, err
+	}
+	c := &Config{Path: path}
+	for _, step := range []func(*model, *Config, func(string) (string, bool)) error{
+		p.server, p.broadcast, p.nat, p.hmacKey, p.registrations,
+	} {
+		if err := step(&m, c, lookup); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// parser carries what an error message needs: the file and its keys in file
+// order.
+type parser struct {
+	path string
+	data []byte
+	keys []toml.Key
+}
+
+func (p *parser) errorf(line int, format string, a ...any) error {
+	return &Error{File: p.path, Line: line, Msg: fmt.Sprintf(format, a...)}
+}
+
+// at returns the line of the nth (1-based) occurrence of key.
+func (p *parser) at(nth int, key ...string) int { return keyLine(p.data, key, nth) }
+
+// decodeErrorRE matches the decoder's type errors, which carry their line
+// only in the text.
+var decodeErrorRE = regexp.MustCompile(`^toml: line (\d+) \(last key "(.*)"\): (.*)$`)
+
+func (p *parser) tomlError(err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return p.errorf(pe.Position.Line, "%s", pe.Message)
+	}
+	if m := decodeErrorRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return p.errorf(line, "%s: %s", m[2], m[3])
+	}
+	return p.errorf(0, "%s", strings.TrimPrefix(err.Error(), "toml: "))
+}
+
+// unknownKeys reports the first key, in file order, that the model has no
+// place for.
+func (p *parser) unknownKeys(undecoded []toml.Key) error {
+	if len(undecoded) == 0 {
+		return nil
+	}
+	// Registration tables are decoded as maps (every key counts as
+	// decoded), and no other table repeats, so this is the key's only
+	// occurrence.
+	k := undecoded[0]
+	more := ""
+	if len(undecoded) > 1 {
+		more = fmt.Sprintf(" (and %d more)", len(undecoded)-1)
+	}
+	return p.errorf(p.at(1, k...), "unknown key %q%s", k.String(), more)
+}
+
+func (p *parser) port(v *int64, key ...string) (*int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if *v < 0 || *v > 65535 {
+		return nil, p.errorf(p.at(1, key...), "%s: port %d is out of range (0-65535)", strings.Join(key, "."), *v)
+	}
+	n := int(*v)
+	return &n, nil
+}
+
+// resolvePath anchors a relative path at the configuration file's directory,
+// so the file means the same whatever the server's working directory.
+func (p *parser) resolvePath(name string) string {
+	if name == "" || filepath.IsAbs(name) || p.path == "" {
+		return name
+	}
+	return filepath.Join(filepath.Dir(p.path), name)
+}
+
+func (p *parser) server(m *model, c *Config, _ func(string) (string, bool)) error {
+	c.Host = m.Host
+	var err error
+	if c.Port, err = p.port(m.Port, "port"); err != nil {
+		return err
+	}
+	if m.UnixSocket != nil {
+		s := p.resolvePath(*m.UnixSocket)
+		c.UnixSocket = &s
+	}
+	if m.Storage != nil {
+		st, err := persist.ParseStorage(*m.Storage)
+		if err != nil {
+			return p.errorf(p.at(1, "storage"), "storage: %v", err)
+		}
+		if st.Kind == "bolt" {
+			st.Path = p.resolvePath(st.Path)
+		}
+		spec := st.String()
+		c.Storage = &spec
+	}
+	if m.SerializersAccepted != nil {
+		names := *m.SerializersAccepted
+		if _, err := wire.ParseAccepted(strings.Join(names, ",")); err != nil {
+			return p.errorf(p.at(1, "serializers_accepted"), "serializers_accepted: %v", err)
+		}
+		c.SerializersAccepted = append([]string{}, names...)
+	}
+	if m.CommTimeout != nil {
+		d := time.Duration(*m.CommTimeout)
+		c.CommTimeout = &d
+	}
+	if m.AutoClean != nil {
+		d := time.Duration(*m.AutoClean)
+		if d != 0 && d < minAutoClean {
+			return p.errorf(p.at(1, "autoclean"), "autoclean: %v is below the minimum of %v (0 turns it off)", d, minAutoClean)
+		}
+		c.AutoClean = &d
+	}
+	if m.MaxMessageSize != nil {
+		if *m.MaxMessageSize < 0 || *m.MaxMessageSize > math.MaxInt32 {
+			return p.errorf(p.at(1, "max_message_size"), "max_message_size: %d is out of range (0 means unlimited)", *m.MaxMessageSize)
+		}
+		n := int(*m.MaxMessageSize)
+		c.MaxMessageSize = &n
+	}
+	c.Compression = m.Compression
+	return nil
+}
+
+func (p *parser) broadcast(m *model, c *Config, _ func(string) (string, bool)) error {
+	if m.Broadcast == nil {
+		return nil
+	}
+	c.BroadcastEnabled = m.Broadcast.Enabled
+	c.BroadcastHost = m.Broadcast.Host
+	var err error
+	c.BroadcastPort, err = p.port(m.Broadcast.Port, "broadcast", "port")
+	return err
+}
+
+func (p *parser) nat(m *model, c *Config, _ func(string) (string, bool)) error {
+	if m.NAT == nil {
+		return nil
+	}
+	var err error
+	if c.NATPort, err = p.port(m.NAT.Port, "nat", "port"); err != nil {
+		return err
+	}
+	if m.NAT.Host != nil && *m.NAT.Host != "" {
+		c.NATHost = m.NAT.Host
+	}
+	if c.NATPort != nil && *c.NATPort != 0 && c.NATHost == nil {
+		return p.errorf(p.at(1, "nat", "port"), "nat.port: a NAT port needs nat.host")
+	}
+	if c.NATHost != nil && c.UnixSocket != nil && *c.UnixSocket != "" {
+		return p.errorf(p.at(1, "nat", "host"), "nat.host: cannot use NAT together with unixsocket")
+	}
+	return nil
+}
+
+func (p *parser) hmacKey(m *model, c *Config, lookup func(string) (string, bool)) error {
+	switch {
+	case m.HMACKeyFile != nil && m.HMACKeyEnv != nil:
+		return p.errorf(p.at(1, "hmac_key_env"), "hmac_key_env: set either hmac_key_file or hmac_key_env, not both")
+	case m.HMACKeyFile != nil:
+		name := p.resolvePath(*m.HMACKeyFile)
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return p.errorf(p.at(1, "hmac_key_file"), "hmac_key_file: %v", err)
+		}
+		// One final line break is the editor's, not the key's.
+		b = bytes.TrimSuffix(b, []byte("\n"))
+		b = bytes.TrimSuffix(b, []byte("\r"))
+		if len(b) == 0 {
+			return p.errorf(p.at(1, "hmac_key_file"), "hmac_key_file: %s is empty", name)
+		}
+		c.HMACKey = b
+	case m.HMACKeyEnv != nil:
+		v, ok := lookup(*m.HMACKeyEnv)
+		if !ok || v == "" {
+			return p.errorf(p.at(1, "hmac_key_env"), "hmac_key_env: environment variable %s is not set or empty", *m.HMACKeyEnv)
+		}
+		c.HMACKey = []byte(v)
+	}
+	return nil
+}
+
+// registrations validates the [[registration]] tables. It walks the keys in
+// file order to know which table (and so which line) each key belongs to.
+func (p *parser) registrations(m *model, c *Config, _ func(string) (string, bool)) error {
+	seen := map[string]int{} // name -> line
+	for i, r := range m.Registration {
+		e, err := p.registration(i, r)
+		if err != nil {
+			return err
+		}
+		line := p.regKeyLine(i, "name")
+		if first, dup := seen[e.Name]; dup {
+			return p.errorf(line, "registration %q: name already configured at line %d", e.Name, first)
+		}
+		seen[e.Name] = line
+		c.Registrations = append(c.Registrations, e)
+	}
+	return nil
+}
+
+// regKeyLine returns the line of key in the i-th (0-based) registration
+// table, or the table's header line when the table lacks the key.
+func (p *parser) regKeyLine(i int, key string) int {
+	table, nth := -1, 0
+	for _, k := range p.keys {
+		if len(k) == 1 && k[0] == "registration" {
+			table++
+		}
+		if len(k) == 2 && k[0] == "registration" && k[1] == key {
+			nth++
+			if table == i {
+				return p.at(nth, "registration", key)
+			}
+		}
+	}
+	return p.at(i+1, "registration")
+}
+
+func (p *parser) registration(i int, r map[string]any) (persist.Entry, error) {
+	header := p.at(i+1, "registration")
+	unknown := ""
+	for key := range r {
+		switch key {
+		case "name", "uri", "metadata":
+		default:
+			if unknown == "" || key < unknown {
+				unknown = key
+			}
+		}
+	}
+	if unknown != "" {
+		return persist.Entry{}, p.errorf(p.regKeyLine(i, unknown), "registration: unknown key %q (want name, uri, metadata)", unknown)
+	}
+	name, ok := r["name"].(string)
+	switch {
+	case r["name"] == nil:
+		return persist.Entry{}, p.errorf(header, "registration: missing name")
+	case !ok:
+		return persist.Entry{}, p.errorf(p.regKeyLine(i, "name"), "registration: name must be a string")
+	case name == "":
+		return persist.Entry{}, p.errorf(p.regKeyLine(i, "name"), "registration: name is empty")
+	case name == "Pyro.NameServer":
+		return persist.Entry{}, p.errorf(p.regKeyLine(i, "name"), "registration %q: the name server's own name cannot be configured", name)
+	case len(name) > persist.MaxNameLen:
+		return persist.Entry{}, p.errorf(p.regKeyLine(i, "name"), "registration: name longer than %d bytes", persist.MaxNameLen)
+	}
+	uri, ok := r["uri"].(string)
+	switch {
+	case r["uri"] == nil:
+		return persist.Entry{}, p.errorf(header, "registration %q: missing uri", name)
+	case !ok:
+		return persist.Entry{}, p.errorf(p.regKeyLine(i, "uri"), "registration %q: uri must be a string", name)
+	}
+	if _, err := wire.ParseURI(uri); err != nil {
+		return persist.Entry{}, p.errorf(p.regKeyLine(i, "uri"), "registration %q: invalid uri %q: %v", name, uri, err)
+	}
+	e := persist.Entry{Name: name, URI: uri}
+	if md, present := r["metadata"]; present {
+		list, ok := md.([]any)
+		if !ok {
+			return persist.Entry{}, p.errorf(p.regKeyLine(i, "metadata"), "registration %q: metadata must be an array of strings", name)
+		}
+		for _, v := range list {
+			s, ok := v.(string)
+			if !ok {
+				return persist.Entry{}, p.errorf(p.regKeyLine(i, "metadata"), "registration %q: metadata must be an array of strings, not %v", name, v)
+			}
+			e.Metadata = append(e.Metadata, s)
+		}
+	}
+	return e, nil
+}
