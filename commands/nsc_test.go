@@ -419,3 +419,21 @@ func TestBinaryMulticall(t *testing.T) {
 		}
 	}
 }
+
+// TestNscSerializers compares the output with each PYRO_SERIALIZER the name
+// server accepts, including Pyro4's own failure to send lookup's metadata
+// tuple in marshal.
+func TestNscSerializers(t *testing.T) {
+	accept := "PYRO_SERIALIZERS_ACCEPTED=serpent,json,marshal,msgpack"
+	_, portA := pypeer.StartPythonNS(t, pypeer.Env(accept))
+	_, portB := pypeer.StartPythonNS(t, pypeer.Env(accept))
+	norm := portNormalizer(portA, portB)
+	for i, ser := range []string{"json", "marshal", "msgpack"} {
+		t.Run(ser, func(t *testing.T) {
+			name := fmt.Sprintf("%s.%d", ser, i)
+			steps := []nscStep{step("register", name, "PYRO:x@h:1"), step("setmeta", name, "tag"),
+				step("lookup", name), step("list", ser), step("listmeta_any", "tag"), step("remove", name)}
+			compareNsc(t, hostFlags(portA), hostFlags(portB), []string{"PYRO_SERIALIZER=" + ser}, steps, norm)
+		})
+	}
+}
