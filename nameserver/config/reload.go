@@ -130,15 +130,18 @@ func (r *Reloader) Running() Settings {
 }
 
 // Reload reads the file now and applies it, even when it looks unchanged.
-func (r *Reloader) Reload() { r.check(true) }
+func (r *Reloader) Reload() { r.check(true, false) }
 
 // check reads the file and applies it when its contents differ from those
-// last acted on (or always, with force).
-func (r *Reloader) check(force bool) {
+// last acted on (or always, with force). An empty file is most likely one
+// being rewritten in place (truncated, not yet written), so unless settled
+// says the events have had time to finish, check leaves it and asks to be
+// called again.
+func (r *Reloader) check(force, settled bool) (again bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.target == nil {
-		return
+		return false
 	}
 	data, err := os.ReadFile(r.Path)
 	switch {
@@ -147,22 +150,26 @@ func (r *Reloader) check(force bool) {
 			r.log().Warn(fmt.Sprintf("config %s was removed; keeping the running configuration until it is back", r.Path))
 		}
 		r.missing = true
-		return
+		return false
 	case err != nil:
 		r.log().Error(fmt.Sprintf("config %s not applied, keeping the running configuration: %v", r.Path, err))
-		return
+		return false
 	}
 	sum := sha256.Sum256(data)
 	if sum == r.sum && !force && !r.missing {
-		return
+		return false
+	}
+	if len(data) == 0 && !force && !settled {
+		return true
 	}
 	r.missing, r.sum = false, sum
 	next, err := r.settings(data)
 	if err != nil {
 		r.log().Error(fmt.Sprintf("config not applied, keeping the running configuration: %v", err))
-		return
+		return false
 	}
 	r.apply(next)
+	return false
 }
 
 // apply makes next the running configuration as far as a running server
@@ -237,10 +244,18 @@ func (r *Reloader) Watch(ctx context.Context) error {
 	if debounce <= 0 {
 		debounce = DefaultDebounce
 	}
-	// The file may have changed between Load and the watch.
-	r.check(false)
 	var timer *time.Timer
 	var fire <-chan time.Time
+	settled := false // the pending read is a second look at an empty file
+	arm := func() {
+		timer = time.NewTimer(debounce)
+		fire = timer.C
+	}
+	// The file may have changed between Load and the watch.
+	if r.check(false, false) {
+		arm()
+		settled = true
+	}
 	defer func() {
 		if timer != nil {
 			timer.Stop()
@@ -260,8 +275,8 @@ func (r *Reloader) Watch(ctx context.Context) error {
 			// The first event starts the clock and later ones join it: a
 			// steady stream of events cannot postpone the read forever.
 			if fire == nil {
-				timer = time.NewTimer(debounce)
-				fire = timer.C
+				arm()
+				settled = false
 			}
 		case err, ok := <-w.Errors:
 			if !ok {
@@ -270,7 +285,10 @@ func (r *Reloader) Watch(ctx context.Context) error {
 			r.log().Warn(fmt.Sprintf("watching config %s: %v", r.Path, err))
 		case <-fire:
 			fire = nil
-			r.check(false)
+			if r.check(false, settled) {
+				arm()
+				settled = true
+			}
 		}
 	}
 }

@@ -1,0 +1,322 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pyro4/pyro4/persist"
+)
+
+// fakeTarget stands in for a server: it keeps the static entries and the
+// NAT location, through the same difference rules as the registry.
+type fakeTarget struct {
+	mu      sync.Mutex
+	static  map[string]persist.Entry
+	natHost string
+	natPort int
+	natSets int
+}
+
+func (f *fakeTarget) SetStatic(entries []persist.Entry) (added, changed, removed []string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	next := map[string]persist.Entry{}
+	for _, e := range entries {
+		next[e.Name] = e
+		old, ok := f.static[e.Name]
+		switch {
+		case !ok:
+			added = append(added, e.Name)
+		case old.URI != e.URI || fmt.Sprint(old.Metadata) != fmt.Sprint(e.Metadata):
+			changed = append(changed, e.Name)
+		}
+	}
+	for name := range f.static {
+		if _, ok := next[name]; !ok {
+			removed = append(removed, name)
+		}
+	}
+	f.static = next
+	return added, changed, removed, nil
+}
+
+func (f *fakeTarget) SetNAT(host string, port int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.natHost, f.natPort = host, port
+	f.natSets++
+}
+
+// state renders the static entries as "name=uri" in name order, plus NAT.
+func (f *fakeTarget) state() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var names []string
+	for n := range f.static {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "%s=%s ", n, f.static[n].URI)
+	}
+	fmt.Fprintf(&b, "nat=%s:%d", f.natHost, f.natPort)
+	return b.String()
+}
+
+// syncBuffer collects log output from the watcher goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) lines() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Split(strings.TrimSpace(s.b.String()), "\n")
+}
+
+func (s *syncBuffer) count(substr string) int {
+	n := 0
+	for _, l := range s.lines() {
+		if strings.Contains(l, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func reg(name, uri string) string {
+	return fmt.Sprintf("[[registration]]\nname = %q\nuri = %q\n", name, uri)
+}
+
+// watched starts a Reloader on a file with text and returns it with its
+// target and log.
+func watched(t *testing.T, text string) (path string, r *Reloader, tg *fakeTarget, log *syncBuffer) {
+	t.Helper()
+	dir := t.TempDir()
+	path = filepath.Join(dir, "ns.toml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log = &syncBuffer{}
+	r = &Reloader{
+		Path:     path,
+		Lookup:   noEnv,
+		Logger:   slog.New(slog.NewTextHandler(log, nil)),
+		Debounce: 20 * time.Millisecond,
+	}
+	running, err := r.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg = &fakeTarget{natHost: running.NATHost, natPort: running.NATPort}
+	if err := r.Bind(tg); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Watch(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Watch: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("Watch did not return")
+		}
+	})
+	return path, r, tg, log
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const wait = 10 * time.Second
+
+func TestReloadEditInPlace(t *testing.T) {
+	path, _, tg, log := watched(t, reg("a", "PYRO:a@h:1")+reg("b", "PYRO:b@h:1"))
+	if got := tg.state(); got != "a=PYRO:a@h:1 b=PYRO:b@h:1 nat=:0" {
+		t.Fatalf("initial state %q", got)
+	}
+	writeFile(t, path, reg("a", "PYRO:a@h:2")+reg("c", "PYRO:c@h:1"))
+	want := "a=PYRO:a@h:2 c=PYRO:c@h:1 nat=:0"
+	waitFor(t, "the edit to apply", wait, func() bool { return tg.state() == want })
+	waitFor(t, "the reload log line", wait, func() bool {
+		return log.count("reloaded: added c; changed a; removed b") == 1
+	})
+}
+
+func TestReloadRenameOver(t *testing.T) {
+	path, _, tg, log := watched(t, reg("a", "PYRO:a@h:1"))
+	tmp := filepath.Join(filepath.Dir(path), ".ns.toml.swp")
+	writeFile(t, tmp, reg("b", "PYRO:b@h:1"))
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the renamed file to apply", wait, func() bool { return tg.state() == "b=PYRO:b@h:1 nat=:0" })
+	waitFor(t, "the reload log line", wait, func() bool { return log.count("reloaded: added b; removed a") == 1 })
+}
+
+func TestReloadDeleteAndRecreate(t *testing.T) {
+	path, _, tg, log := watched(t, reg("a", "PYRO:a@h:1"))
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the removal to be logged", wait, func() bool { return log.count("was removed; keeping the running configuration") == 1 })
+	if got := tg.state(); got != "a=PYRO:a@h:1 nat=:0" {
+		t.Fatalf("state after removal %q", got)
+	}
+	writeFile(t, path, reg("a", "PYRO:a@h:1")+reg("b", "PYRO:b@h:1"))
+	waitFor(t, "the re-created file to apply", wait, func() bool { return tg.state() == "a=PYRO:a@h:1 b=PYRO:b@h:1 nat=:0" })
+	if n := log.count("was removed"); n != 1 {
+		t.Fatalf("removal logged %d times:\n%s", n, strings.Join(log.lines(), "\n"))
+	}
+}
+
+func TestReloadBrokenThenFixed(t *testing.T) {
+	path, _, tg, log := watched(t, reg("a", "PYRO:a@h:1"))
+	for _, tc := range []struct{ text, want string }{
+		{reg("a", "PYRO:a@h:1") + "[[registration]]\nname = \"b\"\nuri = \"PYRO:b@h:x\"\n", path + `:6: registration \"b\": invalid uri`},
+		{"port = \n", path + ":1: expected value"},
+		{reg("a", "PYRO:a@h:1") + "bogus = 1\n", path + `:4: unknown key \"bogus\"`},
+	} {
+		writeFile(t, path, tc.text)
+		waitFor(t, "the error line "+tc.want, wait, func() bool { return log.count(tc.want) == 1 })
+		t.Log(strings.Join(log.lines(), "\n"))
+		// Writing the same broken text again is not reported again.
+		writeFile(t, path, tc.text)
+		if got := tg.state(); got != "a=PYRO:a@h:1 nat=:0" {
+			t.Fatalf("a broken file changed the state: %q", got)
+		}
+	}
+	writeFile(t, path, reg("b", "PYRO:b@h:1"))
+	waitFor(t, "the fixed file to apply", wait, func() bool { return tg.state() == "b=PYRO:b@h:1 nat=:0" })
+	errs := log.count("level=ERROR")
+	if errs != 3 {
+		t.Fatalf("%d error lines, want one per broken text:\n%s", errs, strings.Join(log.lines(), "\n"))
+	}
+	for _, l := range log.lines() {
+		if strings.Contains(l, "level=ERROR") && !strings.Contains(l, "keeping the running configuration") {
+			t.Fatalf("error line does not say the configuration is kept: %s", l)
+		}
+	}
+}
+
+func TestReloadNATAndRestartSettings(t *testing.T) {
+	path, r, tg, log := watched(t, "port = 9090\n"+reg("a", "PYRO:a@h:1"))
+	writeFile(t, path, "port = 9191\nstorage = \"bolt:ns.db\"\n[nat]\nhost = \"ext.example\"\nport = 5555\n"+reg("a", "PYRO:a@h:1"))
+	waitFor(t, "NAT to apply", wait, func() bool { return tg.state() == "a=PYRO:a@h:1 nat=ext.example:5555" })
+	waitFor(t, "the restart warning", wait, func() bool {
+		return log.count(`port (\"9090\" -> \"9191\"), storage (\"memory\" -> \"bolt:`+filepath.Dir(path)) == 1 &&
+			log.count("needs a restart") == 1
+	})
+	if log.count("reloaded: NAT ext.example:5555") != 1 {
+		t.Fatalf("NAT change not logged:\n%s", strings.Join(log.lines(), "\n"))
+	}
+	// The running configuration keeps what needs a restart.
+	if run := r.Running(); run.Port != 9090 || run.Storage != "memory" || run.NATHost != "ext.example" {
+		t.Fatalf("running %+v", run)
+	}
+	writeFile(t, path, "port = 9191\nstorage = \"bolt:ns.db\"\n"+reg("a", "PYRO:a@h:1"))
+	waitFor(t, "NAT removal", wait, func() bool { return tg.state() == "a=PYRO:a@h:1 nat=:0" })
+	waitFor(t, "NAT removal log", wait, func() bool { return log.count("reloaded: NAT off") == 1 })
+}
+
+func TestReloadForced(t *testing.T) {
+	_, r, tg, log := watched(t, reg("a", "PYRO:a@h:1"))
+	r.Reload()
+	if n := log.count("reloaded: no changes"); n != 1 {
+		t.Fatalf("forced reload logged %d 'no changes' lines:\n%s", n, strings.Join(log.lines(), "\n"))
+	}
+	if tg.natSets != 0 {
+		t.Fatalf("NAT set %d times without a change", tg.natSets)
+	}
+}
+
+// TestReloadSymlinkSwap follows a file that is a symbolic link whose target
+// is replaced by swapping another link, as a Kubernetes ConfigMap does.
+func TestReloadSymlinkSwap(t *testing.T) {
+	dir := t.TempDir()
+	for _, v := range []string{"v1", "v2"} {
+		if err := os.MkdirAll(filepath.Join(dir, v), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(dir, "v1", "ns.toml"), reg("a", "PYRO:a@h:1"))
+	writeFile(t, filepath.Join(dir, "v2", "ns.toml"), reg("b", "PYRO:b@h:1"))
+	mustSymlink(t, "v1", filepath.Join(dir, "..data"))
+	path := filepath.Join(dir, "ns.toml")
+	mustSymlink(t, filepath.Join("..data", "ns.toml"), path)
+	r := &Reloader{Path: path, Lookup: noEnv, Debounce: 20 * time.Millisecond}
+	if _, err := r.Load(); err != nil {
+		t.Fatal(err)
+	}
+	tg := &fakeTarget{}
+	if err := r.Bind(tg); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Watch(ctx)
+	// Whether the swap happens before the watch is in place or after, it
+	// is seen: Watch compares the file with what Load read when it starts.
+	mustSymlink(t, "v2", filepath.Join(dir, "..data_tmp"))
+	if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the swapped link to apply", wait, func() bool { return tg.state() == "b=PYRO:b@h:1 nat=:0" })
+}
+
+func mustSymlink(t *testing.T, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	r := &Reloader{Path: filepath.Join(t.TempDir(), "missing.toml")}
+	if _, err := r.Load(); err == nil || !strings.Contains(err.Error(), "missing.toml") {
+		t.Fatalf("missing file: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "ns.toml")
+	writeFile(t, path, "port = x\n")
+	r = &Reloader{Path: path}
+	if _, err := r.Load(); err == nil || !strings.HasPrefix(err.Error(), path+":1: ") {
+		t.Fatalf("broken file: %v", err)
+	}
+}

@@ -1,0 +1,98 @@
+package nameserver
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pyro4/pyro4/internal/pypeer"
+)
+
+// nscSession is a pyro4-nsc session covering every command. Metadata sets
+// have one tag per entry wherever nsc prints them, because nsc prints a
+// Python set and a set's order is arbitrary.
+var nscSession = []string{
+	"ping",
+	"list",
+	"register a.one PYRO:obj@localhost:1",
+	"register a.two PYRO:x@h:2",
+	"register b.one PYRONAME:other@host:1234",
+	"register ünï.名前 PYRO:ob@hést:5",
+	"register a.one PYRO:obj@localhost:1",
+	"register bad nonsense",
+	"register bad2 PYRO:obj@host",
+	"lookup a.one",
+	"lookup ünï.名前",
+	"lookup nope",
+	"setmeta a.one tag1",
+	"setmeta a.two tag2",
+	"setmeta b.one tag1",
+	"setmeta nope tag1",
+	"lookup a.one",
+	"list",
+	"list a.",
+	"list zzz",
+	"listmatching a\\..*",
+	"listmatching .*one",
+	"listmatching ünï",
+	"listmeta_all tag1",
+	"listmeta_all tag1 tag2",
+	"listmeta_any tag2",
+	"listmeta_any tag1 tag2",
+	"listmeta_any nothing",
+	"setmeta a.one",
+	"lookup a.one",
+	"remove a.one",
+	"remove a.one",
+	"remove Pyro.NameServer",
+	"removematching b\\..*",
+	"removematching Pyro.*",
+	"list",
+	"listmeta_all class:Pyro4.naming.NameServer",
+}
+
+// TestNSCMatchesPyro4 runs the pyro4-nsc session against the reference
+// pyro4-ns and against this server; the outputs must be identical. It also
+// runs the /usr/bin/pyro4-nsc executable itself once against each.
+func TestNSCMatchesPyro4(t *testing.T) {
+	pypeer.Require(t)
+	requireCodecs(t, "serpent")
+	env := pypeer.Env()
+	_, pyPort := pypeer.StartPythonNS(t, env)
+	s := startServer(t, Options{NoBroadcast: true})
+	session := func(port int) string {
+		cmd := exec.Command(pypeer.Python, "testdata/nsc_session.py", "127.0.0.1", fmt.Sprint(port))
+		cmd.Env = env
+		cmd.Stdin = strings.NewReader(strings.Join(nscSession, "\n"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("nsc session: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	want, got := session(pyPort), session(s.InternalURI().Port)
+	if got != want {
+		t.Errorf("pyro4-nsc output differs\n--- against this server:\n%s\n--- against pyro4-ns:\n%s", got, want)
+	}
+	if !strings.Contains(want, "Registered ünï.名前") || !strings.Contains(want, "$ listmeta_any tag1 tag2\n--------START LIST  - searched by metadata\na.one --> PYRO:obj@localhost:1\n    metadata: ['tag1']\na.two") {
+		t.Errorf("session did not run as expected:\n%s", want)
+	}
+
+	exe := func(port int) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "/usr/bin/pyro4-nsc", "-n", "127.0.0.1", "-p", fmt.Sprint(port), "list", "a.")
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("pyro4-nsc: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	if got, want := exe(s.InternalURI().Port), exe(pyPort); got != want || !strings.Contains(got, "a.two --> PYRO:x@h:2") {
+		t.Errorf("pyro4-nsc list a.\n got %q\nwant %q", got, want)
+	}
+}
