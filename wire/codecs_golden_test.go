@@ -50,7 +50,7 @@ func cgHas(list []string, s string) bool {
 	return false
 }
 
-func cgUriV(s string) Value {
+func cgURIV(s string) Value {
 	u, err := ParseURI(s)
 	if err != nil {
 		panic(err)
@@ -112,7 +112,7 @@ func cgCodecCases() []cgCodecCase {
 		{name: "call_lookup_meta", call: cgNsCall("lookup", []Value{"my.object"}, cgDictOf("return_metadata", true))},
 		{name: "call_register", unordered: true, call: cgNsCall("register",
 			[]Value{"my.object", objURI, false, Set{"class:Thing", "role:worker"}}, nil)},
-		{name: "call_register_uri", call: cgNsCall("register", []Value{"my.object", cgUriV(objURI)},
+		{name: "call_register_uri", call: cgNsCall("register", []Value{"my.object", cgURIV(objURI)},
 			cgDictOf("safe", true, "metadata", Set{"blue"}))},
 		{name: "call_list_prefix", call: cgNsCall("list", nil, cgDictOf("prefix", "my.", "return_metadata", true))},
 		{name: "call_list_regex", call: cgNsCall("list", nil, cgDictOf("regex", `my\..*`, "return_metadata", false))},
@@ -152,14 +152,14 @@ func cgCodecCases() []cgCodecCase {
 		{name: "tuple_keys", noGolden: []string{"json", "msgpack"}, noEncode: []string{"json"},
 			noPyLoad: []string{"msgpack"}, roundTripErr: []string{"msgpack"}, value: cgDictOf(Tuple{int64(1), "a"}, "tuple", Set{int64(1)}, "frozenset",
 				[]byte("k"), "bytes")},
-		{name: "uri", value: cgUriV(objURI)},
-		{name: "uri_ipv6", value: cgUriV("PYRO:obj@[::1]:9090")},
-		{name: "uri_unix", value: cgUriV("PYRO:obj@./u:/tmp/pyro.sock")},
-		{name: "uri_name", value: cgUriV("PYRONAME:my.object@localhost:9090")},
-		{name: "uri_meta", unordered: true, value: cgUriV("PYROMETA:blue,green@localhost:9090")},
+		{name: "uri", value: cgURIV(objURI)},
+		{name: "uri_ipv6", value: cgURIV("PYRO:obj@[::1]:9090")},
+		{name: "uri_unix", value: cgURIV("PYRO:obj@./u:/tmp/pyro.sock")},
+		{name: "uri_name", value: cgURIV("PYRONAME:my.object@localhost:9090")},
+		{name: "uri_meta", unordered: true, value: cgURIV("PYROMETA:blue,green@localhost:9090")},
 		// Pyro4's marshal only converts the top-level object to a class dict.
 		{name: "lookup_meta", noGolden: []string{"marshal"},
-			value: Tuple{cgUriV("PYRO:obj@localhost:9090"), cgStrs("class:Thing", "role:worker")}},
+			value: Tuple{cgURIV("PYRO:obj@localhost:9090"), cgStrs("class:Thing", "role:worker")}},
 		{name: "list_result", value: cgDictOf("Pyro.NameServer", nsURI, "my.object", objURI,
 			"naïve", "PYRO:x@localhost:1")},
 		{name: "list_result_meta", value: cgDictOf(
@@ -295,7 +295,7 @@ func cgMatchDecoded(codec string, want, got Value, path string) error {
 		for i, it := range w.Items {
 			k := it.Key
 			if codec == "json" {
-				k = cgJsonKeyView(k)
+				k = cgJSONKeyView(k)
 			}
 			p := fmt.Sprintf("%s[%s]", path, Repr(k))
 			if err := cgMatchDecoded(codec, k, g.Items[i].Key, p+".key"); err != nil {
@@ -325,8 +325,8 @@ func cgMatchSeq(codec string, want, got []Value, path string) error {
 	return nil
 }
 
-// cgJsonKeyView is json.dumps's conversion of a non-str dict key.
-func cgJsonKeyView(k Value) Value {
+// cgJSONKeyView is json.dumps's conversion of a non-str dict key.
+func cgJSONKeyView(k Value) Value {
 	switch x := k.(type) {
 	case nil:
 		return "null"
@@ -550,5 +550,206 @@ func TestCodecPythonLoads(t *testing.T) {
 	}
 	for name := range want {
 		t.Errorf("%s: not confirmed by Python", name)
+	}
+}
+
+// cgFuzzRoundTrip is the property every decoder fuzz target checks: no
+// panic, and whatever decodes re-encodes and decodes to the same value.
+func cgFuzzRoundTrip(t *testing.T, codec string, data []byte) {
+	c := cgCodecFor(t, codec)
+	_, _ = c.UnmarshalCall(data)
+	v, err := c.Unmarshal(data)
+	if err != nil {
+		return
+	}
+	enc, err := c.Marshal(v)
+	if err != nil {
+		t.Fatalf("decoded %s but cannot encode it: %v", Repr(v), err)
+	}
+	back, err := c.Unmarshal(enc)
+	if err != nil {
+		t.Fatalf("cannot decode our encoding %q of %s: %v", enc, Repr(v), err)
+	}
+	if !cgSameValue(v, back) {
+		t.Fatalf("round trip changed the value:\n got %s\nwant %s", Repr(back), Repr(v))
+	}
+}
+
+// cgFuzzSeeds adds the golden vectors of codec to f.
+func cgFuzzSeeds(f *testing.F, codec string) {
+	files, err := filepath.Glob(filepath.Join(cgGoldenCodecsDir, codec, "*.bin"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no golden files for %s: %v", codec, err)
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+}
+
+// The benchmark payloads: the lookup call every client makes, and a list()
+// reply with 1000 registrations.
+var cgBenchLookup = Call{Object: "Pyro.NameServer", Method: "lookup", Args: []Value{"example.service.name"}}
+
+func cgBenchList1000() *Dict {
+	d := NewDict(1000)
+	for i := 0; i < 1000; i++ {
+		d.Append(fmt.Sprintf("example.service.%04d", i), fmt.Sprintf("PYRO:obj_%032x@192.168.1.%d:%d", i, i%250, 40000+i))
+	}
+	return d
+}
+
+func cgBenchEncodeLookupCall(b *testing.B, codec string) {
+	c := cgCodecFor(b, codec)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.MarshalCall(cgBenchLookup); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func cgBenchDecodeLookupCall(b *testing.B, codec string) {
+	c := cgCodecFor(b, codec)
+	data, err := c.MarshalCall(cgBenchLookup)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.UnmarshalCall(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func cgBenchEncodeList1000(b *testing.B, codec string) {
+	c := cgCodecFor(b, codec)
+	v := cgBenchList1000()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Marshal(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func cgBenchDecodeList1000(b *testing.B, codec string) {
+	c := cgCodecFor(b, codec)
+	data, err := c.Marshal(cgBenchList1000())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Unmarshal(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// cgPyVerdict is what Python made of one payload: ok with repr(value), or
+// the exception type.
+type cgPyVerdict struct {
+	ok   bool
+	text string
+}
+
+// cgPythonLoads runs loads (a Python expression naming a function of bytes)
+// over every input in one Python process.
+func cgPythonLoads(t *testing.T, loads string, inputs [][]byte) []cgPyVerdict {
+	t.Helper()
+	pypeer.Require(t)
+	var lines []string
+	for _, in := range inputs {
+		lines = append(lines, fmt.Sprintf("%x", in))
+	}
+	file := filepath.Join(t.TempDir(), "inputs.hex")
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := `import sys, json, marshal, pickle, msgpack, Pyro4.util
+loads = ` + loads + `
+for line in open(sys.argv[1]):
+    try:
+        print("ok", repr(loads(bytes.fromhex(line.strip()))).encode("unicode_escape").decode())
+    except Exception as x:
+        print("err", type(x).__name__)
+`
+	out, err := pypeer.Run(t, 30*time.Second, pypeer.Env("PYTHONHASHSEED=0"), script, file)
+	if err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+	outLines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(outLines) != len(inputs) {
+		t.Fatalf("python answered %d lines for %d inputs:\n%s", len(outLines), len(inputs), out)
+	}
+	verdicts := make([]cgPyVerdict, len(inputs))
+	for i, l := range outLines {
+		kind, text, _ := strings.Cut(l, " ")
+		verdicts[i] = cgPyVerdict{ok: kind == "ok", text: text}
+	}
+	return verdicts
+}
+
+// cgPyEscape matches the unicode_escape the script applies to repr.
+func cgPyEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r < 0x20 || r >= 0x7f && r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x100 && r < 0x10000:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		case r >= 0x10000:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// cgSameInModel marks an input both sides accept whose Python type the value
+// model folds into another (bytearray into bytes, frozenset into set).
+const cgSameInModel = "same in the value model"
+
+// cgAgreeWithPython decodes every input with codec and checks that we accept
+// what Python accepts, with the same repr, and refuse what it refuses.
+// differ lists inputs where we deliberately refuse what Python accepts, or
+// (cgSameInModel) where only the repr differs.
+func cgAgreeWithPython(t *testing.T, codec, loads string, inputs [][]byte, differ map[string]string) {
+	t.Helper()
+	verdicts := cgPythonLoads(t, loads, inputs)
+	c := cgCodecFor(t, codec)
+	for i, in := range inputs {
+		v, err := c.Unmarshal(in)
+		py := verdicts[i]
+		if why, ok := differ[string(in)]; ok && why == cgSameInModel {
+			if err != nil || !py.ok {
+				t.Errorf("%q: both should accept: we got %v, python %v", in, err, py)
+			}
+			continue
+		} else if ok {
+			if err == nil || !py.ok {
+				t.Errorf("%q: expected a deliberate difference (%s): we got %v, python %v", in, why, err, py)
+			}
+			continue
+		}
+		switch {
+		case err != nil && py.ok:
+			t.Errorf("%q: we refuse (%v) what Python reads as %s", in, err, py.text)
+		case err == nil && !py.ok:
+			t.Errorf("%q: we read %s where Python raises %s", in, Repr(v), py.text)
+		case err == nil && cgPyEscape(Repr(v)) != py.text:
+			t.Errorf("%q: we read %s, Python %s", in, cgPyEscape(Repr(v)), py.text)
+		}
 	}
 }

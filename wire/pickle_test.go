@@ -1,0 +1,244 @@
+package wire
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// pickleInputs are hand-made pickles that only name safe builtins; Python's
+// pickle.loads decides what each should give.
+var pickleInputs = []string{
+	"N.", "I01\n.", "I00\n.", "I-42\n.", "I123456789012345678901234567890\n.", "L-7L\n.", "F1.5\n.", "Finf\n.",
+	"S'abc'\n.", "S\"a\\x41\\n\\101\"\n.", "S'\\xe9'\n.", "Vcaf\\u00e9 \\U0001f600\n.", "Vx\xe9\n.",
+	"\x80\x02K\xff.", "\x80\x02M\xff\xff.", "\x80\x02J\xff\xff\xff\xff.", "\x80\x02\x8a\x00.", "\x80\x02\x8a\x01\xff.",
+	"\x80\x02\x8a\x02\x00\x80.", "\x80\x02\x8b\x01\x00\x00\x00\x7f.", "\x80\x02G@\x09!\xfbTD-\x18.",
+	"\x80\x02U\x03abc.", "\x80\x02T\x01\x00\x00\x00\xe9.", "\x80\x03C\x02\x00\xff.", "\x80\x04\x8c\x02\xc3\xa9.",
+	"\x80\x05\x96\x02\x00\x00\x00\x00\x00\x00\x00hi.",
+	"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01K\x02\x86.",
+	"(K\x01K\x02K\x03t.", "(K\x01l.", "(K\x01K\x02d.", "(K\x01K\x02K\x01K\x03d.", "(K\x01K\x02K\x01\x91.",
+	"\x80\x04\x8f(K\x01K\x01\x88G?\xf0\x00\x00\x00\x00\x00\x00\x90.", // {1, True, 1.0}: one member
+	"}(K\x01K\x02\x88K\x03u.",  // 1 and True: one key, last value
+	"](K\x01q\x00h\x00e.",      // memo get
+	"]q\x00(h\x00e.",           // list containing itself
+	"K\x01K\x020.",             // POP
+	"(K\x01K\x021K\x03.",       // POP_MARK
+	"K\x012\x86.",              // DUP
+	"(0K\x05.",                 // POP of an empty mark pops the mark
+	"K\x01\x94K\x02h\x00\x86.", // MEMOIZE
+	"K\x01p7\ng7\n\x86.",       // text PUT/GET
+	"c__builtin__\nset\n((K\x01K\x02ltR.",
+	"c__builtin__\nfrozenset\n)R.",
+	"cbuiltins\ncomplex\nG?\xf0\x00\x00\x00\x00\x00\x00K\x02\x86R.",
+	"c_codecs\nencode\nX\x02\x00\x00\x00\xc3\xa9X\x06\x00\x00\x00latin1\x86R.",
+	"c__builtin__\nbytearray\n)R.",
+	"\x80\x04}(](K\x01eK\x01u.", // unhashable key
+	"\x80\x04\x8f(]\x90.",       // unhashable member
+	".", "", "K", "\x80\x06N.", "(.", "a.", "h\x05.", "]K\x01s.", "X\x05\x00\x00\x00ab.", "I12", "Sabc\n.",
+	"X\x03\x00\x00\x00\xed\xa0\x80.", // lone surrogate
+	"\x80\x02N", "K\x01K\x02.",
+}
+
+func TestPickleDecodeAgreesWithPython(t *testing.T) {
+	inputs := make([][]byte, len(pickleInputs))
+	for i, s := range pickleInputs {
+		inputs[i] = []byte(s)
+	}
+	differ := map[string]string{
+		"]q\x00(h\x00e.":                                  "recursive list",
+		"X\x03\x00\x00\x00\xed\xa0\x80.":                  "lone surrogate",
+		"\x80\x05\x96\x02\x00\x00\x00\x00\x00\x00\x00hi.": cgSameInModel,
+		"(K\x01K\x02K\x01\x91.":                           cgSameInModel,
+		"c__builtin__\nfrozenset\n)R.":                    cgSameInModel,
+		"c__builtin__\nbytearray\n)R.":                    cgSameInModel,
+	}
+	cgAgreeWithPython(t, "pickle", "pickle.loads", inputs, differ)
+}
+
+// TestPickleRefusesGlobals: whatever a payload names beyond the allowed
+// classes is refused before anything is built.
+func TestPickleRefusesGlobals(t *testing.T) {
+	tests := []struct{ in, msg string }{
+		{"cos\nsystem\n(S'echo hi'\ntR.", "global 'os.system' is forbidden"},
+		{"\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x93.", "global 'os.system' is forbidden"},
+		{"c__builtin__\neval\n(S'1'\ntR.", "global '__builtin__.eval' is forbidden"},
+		{"cbuiltins\ngetattr\n.", "forbidden"},
+		{"csubprocess\nPopen\n.", "forbidden"},
+		{"cPyro4.core\nProxy\n)\x81.", "global 'Pyro4.core.Proxy' is forbidden"},
+		{"cPyro4.errors\nsys\n.", "forbidden"},
+		{"\x80\x04K\x01\x8c\x03set\x93.", "STACK_GLOBAL requires str"},
+		{"cbuiltins\nset\n.", "class builtins.set is not supported as a value"},
+		{"cbuiltins\nset\n)\x81.", "cannot create builtins.set with NEWOBJ"},
+		{"cbuiltins\nobject\n)R.", "unsupported call builtins.object"},
+		{"ccopyreg\n_reconstructor\n(cbuiltins\nset\ncbuiltins\nobject\nNtR.", "unsupported call"},
+		{"cPyro4.core\nURI\n)\x81.", "URI without state"},
+		{"cPyro4.core\nURI\n)\x81K\x01b.", "state must hold 5 items"},
+		{"cbuiltins\nValueError\n)R(K\x01tb.", "state is not a dictionary"},
+		{"cbuiltins\nValueError\n)R}K\x01K\x02sb.", "attribute name must be string"},
+		{"]K\x01b.", "BUILD on a list is not supported"},
+		{"K\x01)R.", "cannot call a int"},
+		{"cbuiltins\nset\nK\x01R.", "must be a tuple"},
+		{"P1\n.", "not supported"},
+		{"K\x01Q.", "not supported"},
+		{"\x82\x01.", "not supported"},
+		{"(i__main__\nX\n.", "not supported"},
+		{"\x80\x05\x97.", "not supported"},
+		{"\x80\x06N.", "unsupported pickle protocol"},
+		{"\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00N.", "truncated"},
+		{"X\xff\xff\xff\xffab.", "truncated"},
+		{"\x8d\xff\xff\xff\xff\xff\xff\xff\xff.", "truncated"},
+		{"T\xff\xff\xff\xffab.", "negative byte count"},
+		{"\x8b\xff\xff\xff\xff.", "negative byte count"},
+		{"cPyro4.core\nURI\n(S'not a uri'\ntR.", "invalid uri"},
+		{"c__builtin__\nbytearray\n(X\x02\x00\x00\x00\xe2\x82X\x06\x00\x00\x00latin1tR.", "UTF-8"},
+		{"c_codecs\nencode\n(X\x03\x00\x00\x00\xe2\x82\xacX\x06\x00\x00\x00latin1tR.", "latin-1"},
+		{"c_codecs\nencode\n(X\x01\x00\x00\x00aX\x05\x00\x00\x00utf-8tR.", "latin-1"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%q", tt.in), func(t *testing.T) {
+			v, err := pickleCodec{}.Unmarshal([]byte(tt.in))
+			var e *Exception
+			if !errors.As(err, &e) || e.Class != ClassSerializeError || !strings.Contains(e.Message, tt.msg) {
+				t.Fatalf("got %s, %v; want SerializeError containing %q", Repr(v), err, tt.msg)
+			}
+		})
+	}
+}
+
+// TestPickleDecodeObjects reads the object forms older pickles use.
+func TestPickleDecodeObjects(t *testing.T) {
+	uri := cgURIV("PYRO:obj@localhost:9090")
+	tests := []struct {
+		name, in string
+		want     Value
+	}{
+		{"URI from its string", "cPyro4.core\nURI\n(X\x17\x00\x00\x00PYRO:obj@localhost:9090tR.", uri},
+		{"URI via _reconstructor", "ccopy_reg\n_reconstructor\n(cPyro4.core\nURI\nc__builtin__\nobject\nNtR" +
+			"(X\x04\x00\x00\x00PYROX\x03\x00\x00\x00objNX\x09\x00\x00\x00localhostM\x82#tb.", uri},
+		{"URI with list state", "cPyro4.core\nURI\n)\x81](X\x04\x00\x00\x00PYROX\x03\x00\x00\x00objNX\x09\x00\x00\x00localhostM\x82#eb.", uri},
+		{"exception via NEWOBJ_EX", "\x80\x04cPyro4.errors\nNamingError\nX\x01\x00\x00\x00x\x85}\x92.",
+			(&Exception{Class: ClassNamingError, Message: "x"}).Value()},
+		{"exception aliases", "cexceptions\nIOError\n)R.", (&Exception{Class: "builtins.OSError", Args: Tuple{}}).Value()},
+		{"StandardError", "cexceptions\nStandardError\n)R.", (&Exception{Class: "builtins.Exception", Args: Tuple{}}).Value()},
+		{"BUILD None", "cbuiltins\nValueError\n)RNb.", (&Exception{Class: ClassValueError, Args: Tuple{}}).Value()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := pickleCodec{}.Unmarshal([]byte(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !cgSameValue(got, tt.want) {
+				t.Fatalf("got %s, want %s", Repr(got), Repr(tt.want))
+			}
+		})
+	}
+}
+
+// TestPickleBlowupBounded: memo references can name exponentially large
+// values and repeat expensive calls; both are refused quickly.
+func TestPickleBlowupBounded(t *testing.T) {
+	var dag strings.Builder
+	dag.WriteString("NN\x86q\x00")
+	for i := 1; i < 60; i++ {
+		fmt.Fprintf(&dag, "h%ch%c\x86q%c", i-1, i-1, i)
+	}
+	dag.WriteString(".")
+	var sets strings.Builder
+	sets.WriteString("(c__builtin__\nset\nq\x00](")
+	for i := 0; i < 200; i++ {
+		sets.WriteString("K\x01")
+	}
+	sets.WriteString("eq\x01")
+	for i := 0; i < 100000; i++ {
+		sets.WriteString("h\x00h\x01\x85R0")
+	}
+	sets.WriteString("t.")
+	for name, in := range map[string]string{"dag": dag.String(), "repeated set()": sets.String()} {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			_, err := pickleCodec{}.Unmarshal([]byte(in))
+			if err == nil || !strings.Contains(err.Error(), "expands beyond") {
+				t.Fatalf("got %v, want the expansion refused", err)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Fatalf("refusing took %v", d)
+			}
+		})
+	}
+}
+
+func TestPickleEncodeForms(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Value
+		want string
+	}{
+		{"ints", Tuple{int64(255), int64(65535), int64(-1), int64(1 << 31)},
+			"(K\xffM\xff\xffJ\xff\xff\xff\xff\x8a\x05\x00\x00\x00\x80\x00t"},
+		{"negative long", int64(-(1 << 40)), "\x8a\x06\x00\x00\x00\x00\x00\xff"},
+		{"bytes", List{[]byte{}, []byte{0xe9}}, "](c__builtin__\nbytes\n)Rc_codecs\nencode\nX\x02\x00\x00\x00\xc3\xa9X\x06\x00\x00\x00latin1\x86Re"},
+		{"set in a key is a frozenset", cgDictOf(Tuple{Set{}}, nil), "}(c__builtin__\nfrozenset\n]\x85R\x85Nu"},
+		{"python 2 exception module", (&Exception{Class: ClassTypeError, Message: "t"}).Value(),
+			"cexceptions\nTypeError\nX\x01\x00\x00\x00t\x85R"},
+		{"python 3 only exception", (&Exception{Class: "builtins.ConnectionError", Message: "c"}).Value(),
+			"cbuiltins\nConnectionError\nX\x01\x00\x00\x00c\x85R"},
+		{"unknown exception class stays a dict", cgDictOf("__class__", "mod.Err", "__exception__", true,
+			"args", Tuple{}, "attributes", NewDict(0)),
+			"}(X\x09\x00\x00\x00__class__X\x07\x00\x00\x00mod.ErrX\x0d\x00\x00\x00__exception__\x88" +
+				"X\x04\x00\x00\x00args)X\x0a\x00\x00\x00attributes}u"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := pickleCodec{}.Marshal(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "\x80\x02" + tt.want + "."; string(got) != want {
+				t.Fatalf("got  %q\nwant %q", got, want)
+			}
+		})
+	}
+}
+
+func TestPickleCallShape(t *testing.T) {
+	got, err := pickleCodec{}.MarshalCall(Call{Object: "o", Method: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "\x80\x02(X\x01\x00\x00\x00oX\x01\x00\x00\x00m)}t."; string(got) != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if _, err := (pickleCodec{}).UnmarshalCall([]byte("K\x01.")); err == nil {
+		t.Fatal("accepted an int as a call")
+	}
+}
+
+func FuzzPickleDecode(f *testing.F) {
+	cgFuzzSeeds(f, "pickle")
+	for _, in := range pickleInputs {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { cgFuzzRoundTrip(t, "pickle", data) })
+}
+
+func BenchmarkPickleEncodeLookupCall(b *testing.B) { cgBenchEncodeLookupCall(b, "pickle") }
+func BenchmarkPickleDecodeLookupCall(b *testing.B) { cgBenchDecodeLookupCall(b, "pickle") }
+func BenchmarkPickleEncodeList1000(b *testing.B)   { cgBenchEncodeList1000(b, "pickle") }
+func BenchmarkPickleDecodeList1000(b *testing.B)   { cgBenchDecodeList1000(b, "pickle") }
+
+func Example_pickle() {
+	c, _ := CodecByName("pickle")
+	// What a Python 3.11 Pyro4 client sends for ns.lookup("my.object").
+	call, _ := c.UnmarshalCall([]byte("\x80\x05\x95/\x00\x00\x00\x00\x00\x00\x00(\x8c\x0fPyro.NameServer\x94" +
+		"\x8c\x06lookup\x94\x8c\tmy.object\x94\x85\x94}\x94t\x94."))
+	fmt.Println(call.Object, call.Method, Repr(Tuple(call.Args)))
+	// A pickle that names anything but the allowed classes is refused.
+	_, err := c.Unmarshal([]byte("cos\nsystem\n(S'echo hi'\ntR."))
+	fmt.Println(err)
+	// Output:
+	// Pyro.NameServer lookup ('my.object',)
+	// SerializeError: pickle: global 'os.system' is forbidden
+}
