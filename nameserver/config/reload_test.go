@@ -212,11 +212,10 @@ func TestReloadBrokenThenFixed(t *testing.T) {
 	for _, tc := range []struct{ text, want string }{
 		{reg("a", "PYRO:a@h:1") + "[[registration]]\nname = \"b\"\nuri = \"PYRO:b@h:x\"\n", path + `:6: registration \"b\": invalid uri`},
 		{"port = \n", path + ":1: expected value"},
-		{reg("a", "PYRO:a@h:1") + "bogus = 1\n", path + `:4: unknown key \"bogus\"`},
+		{"bogus = 1\n" + reg("a", "PYRO:a@h:1"), path + `:1: unknown key \"bogus\"`},
 	} {
 		writeFile(t, path, tc.text)
 		waitFor(t, "the error line "+tc.want, wait, func() bool { return log.count(tc.want) == 1 })
-		t.Log(strings.Join(log.lines(), "\n"))
 		// Writing the same broken text again is not reported again.
 		writeFile(t, path, tc.text)
 		if got := tg.state(); got != "a=PYRO:a@h:1 nat=:0" {
@@ -319,4 +318,13 @@ func TestLoadErrors(t *testing.T) {
 	if _, err := r.Load(); err == nil || !strings.HasPrefix(err.Error(), path+":1: ") {
 		t.Fatalf("broken file: %v", err)
 	}
+}
+
+// TestReloadEmptyFile: an empty file is a valid configuration with no static
+// registrations; it is applied once it has stayed empty for a second look.
+func TestReloadEmptyFile(t *testing.T) {
+	path, _, tg, log := watched(t, reg("a", "PYRO:a@h:1"))
+	writeFile(t, path, "")
+	waitFor(t, "the empty file to apply", wait, func() bool { return tg.state() == "nat=:0" })
+	waitFor(t, "the reload line", wait, func() bool { return log.count("reloaded: removed a") == 1 })
 }

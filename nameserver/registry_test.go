@@ -1,0 +1,176 @@
+package nameserver
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pyro4/pyro4/persist"
+	"github.com/pyro4/pyro4/wire"
+)
+
+func names(t *testing.T, r *Registry, prefix string) []string {
+	t.Helper()
+	var out []string
+	err := r.Range(prefix, func(e persist.Entry, static bool) bool {
+		s := e.Name + "=" + e.URI
+		if static {
+			s += " (static)"
+		}
+		out = append(out, s)
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func isNamingError(err error, text string) bool {
+	var x *wire.Exception
+	return errors.As(err, &x) && x.Class == wire.ClassNamingError && x.Text() == text
+}
+
+func TestRegistryStaticOverlay(t *testing.T) {
+	r := NewRegistry(persist.NewMemory())
+	for _, e := range []persist.Entry{
+		{Name: "a", URI: "PYRO:a@h:1"},
+		{Name: "c", URI: "PYRO:client@h:3"},
+		{Name: "e", URI: "PYRO:e@h:5"},
+	} {
+		if err := r.Register(e, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	added, changed, removed, err := r.SetStatic([]persist.Entry{
+		{Name: "d", URI: "PYRO:d@h:4", Metadata: []string{"y", "x", "y"}},
+		{Name: "c", URI: "PYRO:static@h:3"},
+		{Name: "b", URI: "PYRO:b@h:2"},
+		{Name: "zz", URI: "PYRO:zz@h:9"},
+	})
+	if err != nil || !slices.Equal(added, []string{"b", "c", "d", "zz"}) || changed != nil || removed != nil {
+		t.Fatalf("SetStatic: %v %v %v %v", added, changed, removed, err)
+	}
+	want := []string{"a=PYRO:a@h:1", "b=PYRO:b@h:2 (static)", "c=PYRO:static@h:3 (static)",
+		"d=PYRO:d@h:4 (static)", "e=PYRO:e@h:5", "zz=PYRO:zz@h:9 (static)"}
+	if got := names(t, r, ""); !slices.Equal(got, want) {
+		t.Errorf("Range:\n got %v\nwant %v", got, want)
+	}
+	if got := names(t, r, "c"); !slices.Equal(got, []string{"c=PYRO:static@h:3 (static)"}) {
+		t.Errorf("Range c: %v", got)
+	}
+	if got := names(t, r, "z"); !slices.Equal(got, []string{"zz=PYRO:zz@h:9 (static)"}) {
+		t.Errorf("Range z: %v", got)
+	}
+	if n, err := r.Count(); err != nil || n != 6 {
+		t.Errorf("Count %d %v, want 6", n, err)
+	}
+	if e, ok, err := r.Lookup("d"); err != nil || !ok || !slices.Equal(e.Metadata, []string{"x", "y"}) {
+		t.Errorf("Lookup d: %v %v %v", e, ok, err)
+	}
+	// early stop
+	n := 0
+	r.Range("", func(persist.Entry, bool) bool { n++; return n < 3 })
+	if n != 3 {
+		t.Errorf("Range did not stop: %d calls", n)
+	}
+
+	// clients cannot write static names
+	static := "name is statically configured: c (edit the config file)"
+	if err := r.Register(persist.Entry{Name: "c", URI: "PYRO:x@h:1"}, false); !isNamingError(err, static) {
+		t.Errorf("register over static: %v", err)
+	}
+	if err := r.Register(persist.Entry{Name: "c", URI: "PYRO:x@h:1"}, true); !isNamingError(err, "name already registered: c") {
+		t.Errorf("safe register over static: %v", err)
+	}
+	if err := r.SetMetadata("c", nil); !isNamingError(err, static) {
+		t.Errorf("set metadata of static: %v", err)
+	}
+	if _, err := r.Remove("c"); !isNamingError(err, static) {
+		t.Errorf("remove static: %v", err)
+	}
+	// prefix removal skips them
+	gone, err := r.RemoveMatching("", nil)
+	if err != nil || !slices.Equal(gone, []string{"a", "e"}) {
+		t.Errorf("RemoveMatching: %v %v", gone, err)
+	}
+
+	// a diff: change one, drop two, keep one; the client entry under c reappears
+	added, changed, removed, err = r.SetStatic([]persist.Entry{
+		{Name: "b", URI: "PYRO:b@h:2"},
+		{Name: "d", URI: "PYRO:d@h:4", Metadata: []string{"x"}},
+		{Name: "new", URI: "PYRONAME:x"},
+	})
+	if err != nil || !slices.Equal(added, []string{"new"}) || !slices.Equal(changed, []string{"d"}) ||
+		!slices.Equal(removed, []string{"c", "zz"}) {
+		t.Fatalf("SetStatic diff: %v %v %v %v", added, changed, removed, err)
+	}
+	if e, ok, _ := r.Lookup("c"); !ok || e.URI != "PYRO:client@h:3" {
+		t.Errorf("client entry under a removed static one: %v %v", e, ok)
+	}
+	if r.IsStatic("c") || !r.IsStatic("new") || len(r.Static()) != 3 {
+		t.Errorf("static set: %v", r.Static())
+	}
+	// static entries are not in the store
+	if _, ok, _ := r.Store().Get("b"); ok {
+		t.Error("static entry written to the store")
+	}
+}
+
+func TestSetStaticRefuses(t *testing.T) {
+	r := NewRegistry(persist.NewMemory())
+	if _, _, _, err := r.SetStatic([]persist.Entry{{Name: "ok", URI: "PYRO:a@h:1"}}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		entries []persist.Entry
+		want    string
+	}{
+		{"bad uri", []persist.Entry{{Name: "x", URI: "nonsense"}}, "invalid uri"},
+		{"duplicate", []persist.Entry{{Name: "x", URI: "PYRO:a@h:1"}, {Name: "x", URI: "PYRO:a@h:1"}}, "configured twice"},
+		{"own name", []persist.Entry{{Name: NameServerName, URI: "PYRO:a@h:1"}}, "own name"},
+		{"too long", []persist.Entry{{Name: strings.Repeat("n", persist.MaxNameLen+1), URI: "PYRO:a@h:1"}}, "longer than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, _, err := r.SetStatic(tt.entries)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want it to mention %q", err, tt.want)
+			}
+			if !r.IsStatic("ok") || r.IsStatic("x") {
+				t.Error("a refused SetStatic changed the static set")
+			}
+		})
+	}
+}
+
+func TestRegistryProtectsNameServerEntry(t *testing.T) {
+	r := NewRegistry(persist.NewMemory())
+	if err := r.registerSelf("PYRO:Pyro.NameServer@h:1"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := r.Remove(NameServerName); ok || err != nil {
+		t.Errorf("Remove(self) = %v, %v", ok, err)
+	}
+	if gone, err := r.RemoveMatching("Pyro", nil); len(gone) != 0 || err != nil {
+		t.Errorf("RemoveMatching(Pyro) = %v, %v", gone, err)
+	}
+	if _, ok, _ := r.Lookup(NameServerName); !ok {
+		t.Error("the name server entry is gone")
+	}
+}
+
+func TestRegistryStoreErrorsAreWrapped(t *testing.T) {
+	st := persist.NewMemory()
+	r := NewRegistry(st)
+	st.Close()
+	err := r.Register(persist.Entry{Name: "x", URI: "PYRO:a@h:1"}, false)
+	if !errors.Is(err, persist.ErrClosed) || !strings.Contains(err.Error(), `register "x"`) {
+		t.Errorf("Register on a closed store: %v", err)
+	}
+	if x := asException(err); x.Class != wire.ClassPyroError || !strings.Contains(x.Text(), "store is closed") {
+		t.Errorf("client sees %v", x)
+	}
+}
