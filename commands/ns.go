@@ -1,9 +1,297 @@
 package commands
 
-import "errors"
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 
-// NsCmd is not built yet.
-type NsCmd struct{}
+	"github.com/pyro4/pyro4/nameserver"
+	"github.com/pyro4/pyro4/nameserver/config"
+	"github.com/pyro4/pyro4/persist"
+)
 
-// Run executes the command.
-func (c *NsCmd) Run(io *IO) error { return errors.New("not implemented yet") }
+// NsCmd runs a name server, as pyro4-ns does: the same options, the same
+// PYRO_* items, the same startup lines. A flag that is not given leaves the
+// setting to the PYRO_* item, then to the --config file, then to Pyro4's
+// default; the pointers tell "not given" from a given zero.
+type NsCmd struct {
+	Host       *string `short:"n" name:"host" placeholder:"HOST" help:"hostname to bind server on"`
+	Port       *int    `short:"p" name:"port" placeholder:"PORT" help:"port to bind server on (0=random)"`
+	UnixSocket *string `short:"u" name:"unixsocket" placeholder:"UNIXSOCKET" help:"Unix domain socket name to bind server on"`
+	Storage    *string `short:"s" name:"storage" placeholder:"STORAGE" help:"Storage system to use (memory, bolt:file)"`
+	BcHost     *string `name:"bchost" placeholder:"BCHOST" help:"hostname to bind broadcast server on (default is \"\")"`
+	BcPort     *int    `name:"bcport" placeholder:"BCPORT" help:"port to bind broadcast server on (0=random)"`
+	NatHost    *string `name:"nathost" placeholder:"NATHOST" help:"external hostname in case of NAT"`
+	NatPort    *int    `name:"natport" placeholder:"NATPORT" help:"external port in case of NAT"`
+	NoBc       bool    `short:"x" name:"nobc" help:"don't start a broadcast server"`
+	Key        *string `short:"k" name:"key" placeholder:"KEY" help:"the HMAC key to use (deprecated)"`
+	Config     string  `name:"config" type:"path" placeholder:"FILE" help:"TOML configuration file (see nsctl.toml.example); watched, and re-read on SIGHUP"`
+}
+
+// keyWarning is the text of Pyro4's deprecation warning for -k.
+const keyWarning = "using -k to supply HMAC key on the command line is a security problem " +
+	"and is deprecated since Pyro 4.72. See the documentation for an alternative."
+
+// Run starts the name server and serves until SIGINT or SIGTERM (or the
+// IO context) ends it.
+func (c *NsCmd) Run(io *IO) error {
+	ctx := io.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	env, err := LoadPyroEnv(os.LookupEnv)
+	if err != nil {
+		return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
+	}
+	if c.Key != nil && *c.Key != "" {
+		fmt.Fprintln(io.Stderr, "UserWarning: "+keyWarning)
+		if env.HMACKeySet {
+			return &ExitError{Code: 1, Msg: "error: don't use -k and PYRO_HMAC_KEY at the same time"}
+		}
+	}
+	log := slog.New(slog.NewTextHandler(io.Stderr, nil))
+	resolve := func(file *config.Config) (config.Settings, error) {
+		s := config.Defaults()
+		file.Apply(&s)
+		applyPyroEnv(&s, env, os.LookupEnv)
+		c.apply(&s)
+		return s, nil
+	}
+
+	var reloader *config.Reloader
+	var settings config.Settings
+	if c.Config != "" {
+		reloader = &config.Reloader{Path: c.Config, Lookup: os.LookupEnv, Resolve: resolve, Logger: log}
+		if settings, err = reloader.Load(); err != nil {
+			return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
+		}
+	} else if settings, err = resolve(nil); err != nil {
+		return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
+	}
+
+	store, err := persist.Open(settings.Storage)
+	if err != nil {
+		return &ExitError{Code: 1, Msg: "pyro4 ns: storage: " + err.Error()}
+	}
+	closeStore := sync.OnceValue(store.Close)
+	defer closeStore()
+	// The server's own log is for trouble only: pyro4-ns prints nothing but
+	// its startup lines unless Pyro4's logging is configured.
+	serverLog := slog.New(slog.NewTextHandler(io.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts, err := settings.Options(store, serverLog)
+	if err != nil {
+		return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
+	}
+	srv, err := nameserver.New(opts)
+	if err != nil {
+		return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
+	}
+	defer srv.Close()
+	if reloader != nil {
+		if err := reloader.Bind(config.ServerTarget(srv)); err != nil {
+			return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
+		}
+	}
+	if err := printStartup(io, srv, settings); err != nil {
+		return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ctx) }()
+	if reloader != nil {
+		go func() {
+			if err := reloader.Watch(ctx); err != nil {
+				log.Error(fmt.Sprintf("not watching the config file (SIGHUP still reloads it): %v", err))
+			}
+		}()
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-hup:
+					reloader.Reload()
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	if err := <-serveErr; err != nil {
+		return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
+	}
+	if err := srv.Close(); err != nil {
+		return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
+	}
+	if err := closeStore(); err != nil {
+		return &ExitError{Code: 1, Msg: "pyro4 ns: close storage: " + err.Error()}
+	}
+	fmt.Fprintln(io.Stdout, "NS shut down.")
+	return nil
+}
+
+// applyPyroEnv overlays the PYRO_* items that are set in the environment.
+func applyPyroEnv(s *config.Settings, env PyroEnv, lookup func(string) (string, bool)) {
+	set := func(name string) bool {
+		_, ok := lookup("PYRO_" + name)
+		return ok
+	}
+	if set("HOST") {
+		s.Host = env.Host
+	}
+	if set("NS_PORT") {
+		s.Port = env.NSPort
+	}
+	if set("NS_BCHOST") {
+		s.BroadcastHost = env.NSBcHost
+	}
+	if set("NS_BCPORT") {
+		s.BroadcastPort = env.NSBcPort
+	}
+	if set("NATHOST") {
+		s.NATHost = env.NATHost
+	}
+	if set("NATPORT") {
+		s.NATPort = env.NATPort
+	}
+	if set("SERIALIZERS_ACCEPTED") {
+		s.SerializersAccepted = nil
+		for _, n := range ParseAddresses(env.SerializersAccepted) {
+			if n != "" {
+				s.SerializersAccepted = append(s.SerializersAccepted, n)
+			}
+		}
+	}
+	if set("COMMTIMEOUT") {
+		s.CommTimeout = env.CommTimeout
+	}
+	if set("MAX_MESSAGE_SIZE") {
+		s.MaxMessageSize = env.MaxMessageSize
+	}
+	if set("COMPRESSION") {
+		s.Compression = env.Compression
+	}
+	if set("NS_AUTOCLEAN") {
+		s.AutoClean = env.NSAutoclean
+	}
+	if env.HMACKeySet {
+		// Set but empty means no key, as in Pyro4.
+		s.HMACKey = []byte(env.HMACKey)
+		if env.HMACKey == "" {
+			s.HMACKey = nil
+		}
+	}
+}
+
+// apply overlays the flags that were given.
+func (c *NsCmd) apply(s *config.Settings) {
+	str := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	num := func(dst *int, v *int) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	str(&s.Host, c.Host)
+	num(&s.Port, c.Port)
+	str(&s.UnixSocket, c.UnixSocket)
+	str(&s.Storage, c.Storage)
+	str(&s.BroadcastHost, c.BcHost)
+	num(&s.BroadcastPort, c.BcPort)
+	str(&s.NATHost, c.NatHost)
+	num(&s.NATPort, c.NatPort)
+	if c.NoBc {
+		s.Broadcast = false
+	}
+	// An empty -k is no -k, as in Pyro4.
+	if c.Key != nil && *c.Key != "" {
+		s.HMACKey = []byte(*c.Key)
+	}
+}
+
+// printStartup prints what pyro4-ns's startNSloop prints, line for line.
+func printStartup(io *IO, srv *nameserver.Server, s config.Settings) error {
+	out := io.Stdout
+	hostIP := "Unix domain socket"
+	if s.UnixSocket == "" {
+		ip := boundIP(srv.InternalURI().Host)
+		hostIP = ip.String()
+		switch {
+		case ip.To4() == nil:
+			fmt.Fprintln(out, "Not starting broadcast server for IPv6.")
+		case ip.IsLoopback():
+			fmt.Fprintln(out, "Not starting broadcast server for localhost.")
+		}
+		if bc := srv.BroadcastAddr(); bc != nil {
+			fmt.Fprintf(out, "Broadcast server running on %s\n", broadcastLocation(bc, s))
+		}
+	}
+	existing, err := srv.Registry().Store().Count()
+	if err != nil {
+		return fmt.Errorf("count registrations: %w", err)
+	}
+	// The name server's own entry is always there.
+	if existing > 1 {
+		fmt.Fprintf(out, "Persistent store contains %d existing registrations.\n", existing)
+	}
+	fmt.Fprintf(out, "NS running on %s (%s)\n", srv.InternalURI().Location(), hostIP)
+	if len(s.HMACKey) == 0 {
+		fmt.Fprintln(out, "Warning: HMAC key not set. Anyone can connect to this server!")
+	}
+	if s.NATHost != "" {
+		fmt.Fprintf(out, "internal URI = %s\n", srv.InternalURI())
+		fmt.Fprintf(out, "external URI = %s\n", srv.URI())
+	} else {
+		fmt.Fprintf(out, "URI = %s\n", srv.URI())
+	}
+	return nil
+}
+
+// boundIP is the address a listener on host is bound to, what Python's
+// getsockname()[0] shows: the host itself when it is an address, otherwise
+// its first IPv4 address (as net.Listen picks), else its first address.
+func boundIP(host string) net.IP {
+	if ip := net.ParseIP(host); ip != nil {
+		return ip
+	}
+	addr, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(host, "0"))
+	if err != nil || addr.IP == nil {
+		return net.IPv4zero
+	}
+	return addr.IP
+}
+
+// broadcastLocation is Pyro4's BroadcastServer.locationStr: the configured
+// host and port, or where the socket was bound when they were left open.
+func broadcastLocation(bc net.Addr, s config.Settings) string {
+	host, port := s.BroadcastHost, s.BroadcastPort
+	if ua, ok := bc.(*net.UDPAddr); ok {
+		if host == "" {
+			host = ua.IP.String()
+			if ua.IP.IsUnspecified() {
+				host = "0.0.0.0"
+			}
+		}
+		if port == 0 {
+			port = ua.Port
+		}
+	}
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + strconv.Itoa(port)
+	}
+	return host + ":" + strconv.Itoa(port)
+}

@@ -4,6 +4,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,9 @@ type IO struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Context ends a long-running command (the name server) as a signal
+	// would; nil means never.
+	Context context.Context
 }
 
 // ExitError ends a command with a specific exit status; its message, if any,
@@ -77,6 +81,12 @@ func NewParser(cli *CLI, stdout, stderr io.Writer, exit func(int)) (*kong.Kong, 
 
 // Main runs the command line and returns the process exit status.
 func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	return MainContext(context.Background(), argv, stdin, stdout, stderr)
+}
+
+// MainContext is Main with a context that stops a long-running command when
+// it is done, so tests can run the name server in-process and end it.
+func MainContext(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	var cli CLI
 	exited := false
 	exit := func(c int) { exited, code = true, c; panic(exitSignal{}) }
@@ -94,12 +104,12 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	}
 	rewriteMulticallCompletion()
 	kongplete.Complete(parser, kongplete.WithPredictors(completionPredictors))
-	ctx, err := parser.Parse(multicallArgs(argv))
+	kctx, err := parser.Parse(multicallArgs(argv))
 	if err != nil {
 		parser.Errorf("%s", err)
 		return 2
 	}
-	err = ctx.Run(&IO{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+	err = kctx.Run(&IO{Stdin: stdin, Stdout: stdout, Stderr: stderr, Context: ctx})
 	var ee *ExitError
 	switch {
 	case err == nil:
