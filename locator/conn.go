@@ -124,7 +124,11 @@ func Dial(ctx context.Context, uri wire.URI, opts Options) (*Conn, error) {
 	// a cancelled context must also interrupt the handshake's reads
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	err = c.handshake()
-	stop()
+	if !stop() && err == nil {
+		// the context ended as the handshake finished: the deadline may
+		// already be in the past, so the connection is not usable
+		err = connectError(uri, ctx.Err())
+	}
 	if err != nil {
 		nc.Close()
 		if ctx.Err() != nil && !isException(err) {
