@@ -1,0 +1,427 @@
+package wire
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// serpentHeader is the comment line serpent 1.41 writes before every value.
+const serpentHeader = "# serpent utf-8 python3.2\n"
+
+// serpentMaxIntDigits is CPython's default limit on the decimal digits of an int
+// (sys.int_info.default_max_str_digits). A longer int makes serpent.dumps and
+// serpent.loads fail on the Python side, so we neither send nor accept one.
+const serpentMaxIntDigits = 4300
+
+// serpentCodec is Pyro4's default serializer: Python literal syntax as
+// serpent 1.41 writes it with module_in_classname=True and indent=False, read
+// back with the grammar ast.literal_eval accepts.
+type serpentCodec struct{}
+
+func init() { register(serpentCodec{}) }
+
+func (serpentCodec) ID() uint16   { return SerpentID }
+func (serpentCodec) Name() string { return "serpent" }
+
+// Buffers are pooled because the name server encodes a reply per request and
+// a list() result can be tens of kilobytes; the result is one exact-size copy.
+var serpentBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledBuf keeps an occasional huge message from pinning memory in the pool.
+const maxPooledBuf = 1 << 20
+
+func (serpentCodec) Marshal(v Value) ([]byte, error) {
+	return serpentEncode(func(b []byte) ([]byte, error) { return appendSerpent(b, v, 0) })
+}
+
+func (serpentCodec) MarshalCall(c Call) ([]byte, error) {
+	return serpentEncode(func(b []byte) ([]byte, error) {
+		b = append(b, '(')
+		b = appendSerpentStr(b, c.Object)
+		b = append(b, ',')
+		b = appendSerpentStr(b, c.Method)
+		b = append(b, ',')
+		b, err := appendSerpentTuple(b, c.Args, 1)
+		if err != nil {
+			return b, fmt.Errorf("call %s args: %w", c.Method, err)
+		}
+		b = append(b, ',')
+		if b, err = appendSerpentDict(b, c.Kwargs, 1); err != nil {
+			return b, fmt.Errorf("call %s kwargs: %w", c.Method, err)
+		}
+		return append(b, ')'), nil
+	})
+}
+
+func serpentEncode(body func([]byte) ([]byte, error)) ([]byte, error) {
+	bp := serpentBufPool.Get().(*[]byte)
+	b, err := body(append((*bp)[:0], serpentHeader...))
+	var out []byte
+	if err == nil {
+		out = make([]byte, len(b))
+		copy(out, b)
+	}
+	if cap(b) <= maxPooledBuf {
+		*bp = b[:0]
+		serpentBufPool.Put(bp)
+	}
+	if err != nil {
+		return nil, serpentErr("%v", err)
+	}
+	return out, nil
+}
+
+// serpentErr is a SerializeError, the class in which every codec reports a
+// payload it cannot encode or decode.
+func serpentErr(format string, a ...any) error {
+	return &Exception{Class: ClassSerializeError, Message: "serpent: " + fmt.Sprintf(format, a...)}
+}
+
+func (serpentCodec) Unmarshal(data []byte) (Value, error) { return parseSerpent(data) }
+
+func (serpentCodec) UnmarshalCall(data []byte) (Call, error) {
+	v, err := parseSerpent(data)
+	if err != nil {
+		return Call{}, err
+	}
+	var parts []Value
+	switch x := v.(type) {
+	case Tuple:
+		parts = x
+	case List:
+		parts = x
+	default:
+		return Call{}, serpentErr("call must be a (object, method, args, kwargs) tuple, not %s", TypeName(v))
+	}
+	if len(parts) != 4 {
+		return Call{}, serpentErr("call tuple has %d items, want 4 (object, method, args, kwargs)", len(parts))
+	}
+	var c Call
+	var ok bool
+	if c.Object, ok = parts[0].(string); !ok {
+		return Call{}, serpentErr("call object id must be a str, not %s", TypeName(parts[0]))
+	}
+	if c.Method, ok = parts[1].(string); !ok {
+		return Call{}, serpentErr("call method name must be a str, not %s", TypeName(parts[1]))
+	}
+	switch a := parts[2].(type) {
+	case Tuple:
+		c.Args = a
+	case List:
+		c.Args = a
+	default:
+		return Call{}, serpentErr("call %s: args must be a tuple or list, not %s", c.Method, TypeName(parts[2]))
+	}
+	kw, ok := parts[3].(*Dict)
+	if !ok && parts[3] != nil { // a batch call (Pyro4.batch) sends None
+		return Call{}, serpentErr("call %s: kwargs must be a dict, not %s", c.Method, TypeName(parts[3]))
+	}
+	if kw == nil {
+		return c, nil
+	}
+	for _, it := range kw.Items {
+		if _, ok := it.Key.(string); !ok {
+			return Call{}, serpentErr("call %s: keyword names must be str, not %s", c.Method, TypeName(it.Key))
+		}
+	}
+	if kw.Len() > 0 {
+		c.Kwargs = kw
+	}
+	return c, nil
+}
+
+// appendSerpent writes v the way serpent's Serializer._serialize does.
+func appendSerpent(b []byte, v Value, depth int) ([]byte, error) {
+	if depth > MaxDepth {
+		return b, fmt.Errorf("value nested deeper than %d levels", MaxDepth)
+	}
+	switch x := v.(type) {
+	case nil:
+		return append(b, "None"...), nil
+	case bool:
+		if x {
+			return append(b, "True"...), nil
+		}
+		return append(b, "False"...), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case *big.Int:
+		return appendSerpentBigInt(b, x)
+	case float64:
+		return appendSerpentFloat(b, x), nil
+	case complex128:
+		return appendSerpentComplex(b, x)
+	case string:
+		return appendSerpentStr(b, x), nil
+	case []byte:
+		return appendSerpentBytes(b, x), nil
+	case Tuple:
+		return appendSerpentTuple(b, x, depth)
+	case List:
+		return appendSerpentList(b, x, depth)
+	case Set:
+		return appendSerpentSet(b, x, depth)
+	case *Dict:
+		return appendSerpentDict(b, x, depth)
+	case URI:
+		return appendSerpent(b, x.Value(), depth)
+	case *Exception:
+		return appendSerpent(b, x.Value(), depth)
+	}
+	return b, fmt.Errorf("cannot encode Go type %T", v)
+}
+
+func appendSerpentBigInt(b []byte, x *big.Int) ([]byte, error) {
+	// 14300 bits is more than 4300 digits: refuse before a costly conversion
+	if x.BitLen() > 14300 {
+		return b, fmt.Errorf("int with more than %d digits: Python refuses to convert it", serpentMaxIntDigits)
+	}
+	start := len(b)
+	b = x.Append(b, 10)
+	digits := len(b) - start
+	if x.Sign() < 0 {
+		digits--
+	}
+	if digits > serpentMaxIntDigits {
+		return b[:start], fmt.Errorf("int with more than %d digits: Python refuses to convert it", serpentMaxIntDigits)
+	}
+	return b, nil
+}
+
+// appendSerpentFloat writes repr(f), except that serpent spells the values
+// without a literal as an overflowing literal (inf) or a class dict (nan).
+func appendSerpentFloat(b []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(b, "{'__class__':'float','value':'nan'}"...)
+	case math.IsInf(f, 1):
+		return append(b, "1e30000"...)
+	case math.IsInf(f, -1):
+		return append(b, "-1e30000"...)
+	}
+	// Python's repr switches to exponent notation outside [1e-4, 1e16); both
+	// it and Go write the shortest round-tripping digits and a two-digit
+	// minimum exponent ("1e-05", "1e+16").
+	if abs := math.Abs(f); abs != 0 && (abs >= 1e16 || abs < 1e-4) {
+		return strconv.AppendFloat(b, f, 'e', -1, 64)
+	}
+	start := len(b)
+	b = strconv.AppendFloat(b, f, 'f', -1, 64)
+	for _, c := range b[start:] {
+		if c == '.' {
+			return b
+		}
+	}
+	return append(b, ".0"...)
+}
+
+// appendSerpentComplex writes "(real+imagj)" as serpent does. Two values
+// serpent writes but cannot read back are handled differently: a nan part
+// has no literal at all (an error here), and a -0.0 imaginary part, which
+// serpent writes as "+-0.0j", is written "-0.0j" (read back as +0.0j, an
+// equal value).
+func appendSerpentComplex(b []byte, c complex128) ([]byte, error) {
+	re, im := real(c), imag(c)
+	if math.IsNaN(re) || math.IsNaN(im) {
+		return b, errors.New("complex with a nan part has no serpent literal")
+	}
+	b = append(b, '(')
+	b = appendSerpentFloat(b, re)
+	if im >= 0 && !math.Signbit(im) {
+		b = append(b, '+')
+	}
+	b = appendSerpentFloat(b, im)
+	return append(b, "j)"...), nil
+}
+
+// appendSerpentBytes writes repr({'data': base64, 'encoding': 'base64'}),
+// which is how serpent sends bytes, bytearray and memoryview.
+func appendSerpentBytes(b []byte, p []byte) []byte {
+	b = append(b, "{'data': '"...)
+	b = base64.StdEncoding.AppendEncode(b, p)
+	return append(b, "', 'encoding': 'base64'}"...)
+}
+
+// appendSerpentStr writes Python's repr of a str. Invalid UTF-8 in s (which a
+// Python str cannot hold) is written as U+FFFD.
+func appendSerpentStr(b []byte, s string) []byte {
+	hasSingle, hasDouble, plain := false, false, true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\'':
+			hasSingle = true
+		case c == '"':
+			hasDouble = true
+		case c < 0x20 || c >= 0x7f || c == '\\':
+			plain = false
+		}
+	}
+	q := byte('\'')
+	if hasSingle && !hasDouble {
+		q = '"'
+	}
+	b = append(b, q)
+	if plain && !(hasSingle && hasDouble) {
+		b = append(b, s...)
+		return append(b, q)
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c == q || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20 || c == 0x7f:
+				b = appendHexEscape(b, 'x', uint32(c), 2)
+			default:
+				b = append(b, c)
+			}
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case n == 1: // invalid UTF-8
+			b = utf8.AppendRune(b, utf8.RuneError)
+		case unicode.IsPrint(r):
+			b = append(b, s[i:i+n]...)
+		case r <= 0xff:
+			b = appendHexEscape(b, 'x', uint32(r), 2)
+		case r <= 0xffff:
+			b = appendHexEscape(b, 'u', uint32(r), 4)
+		default:
+			b = appendHexEscape(b, 'U', uint32(r), 8)
+		}
+		i += n
+	}
+	return append(b, q)
+}
+
+func appendHexEscape(b []byte, kind byte, r uint32, digits int) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '\\', kind)
+	for shift := (digits - 1) * 4; shift >= 0; shift -= 4 {
+		b = append(b, hex[(r>>uint(shift))&0xf])
+	}
+	return b
+}
+
+func appendSerpentTuple(b []byte, t []Value, depth int) ([]byte, error) {
+	b = append(b, '(')
+	var err error
+	for i, it := range t {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = appendSerpent(b, it, depth+1); err != nil {
+			return b, err
+		}
+	}
+	if len(t) == 1 {
+		b = append(b, ',')
+	}
+	return append(b, ')'), nil
+}
+
+func appendSerpentList(b []byte, l List, depth int) ([]byte, error) {
+	b = append(b, '[')
+	var err error
+	for i, it := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = appendSerpent(b, it, depth+1); err != nil {
+			return b, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+// appendSerpentSet writes a set; Python has no empty-set literal, so serpent
+// writes an empty set as an empty tuple.
+func appendSerpentSet(b []byte, s Set, depth int) ([]byte, error) {
+	if len(s) == 0 {
+		return append(b, "()"...), nil
+	}
+	b = append(b, '{')
+	var err error
+	for i, it := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if err = checkSerpentKey(it); err != nil {
+			return b, fmt.Errorf("set element: %w", err)
+		}
+		if b, err = appendSerpent(b, it, depth+1); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendSerpentDict writes the items in their order: serpent sorts keys
+// only in indent mode, which Pyro4 does not use.
+func appendSerpentDict(b []byte, d *Dict, depth int) ([]byte, error) {
+	b = append(b, '{')
+	var err error
+	var items []DictItem
+	if d != nil {
+		items = d.Items
+	}
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if err = checkSerpentKey(it.Key); err != nil {
+			return b, fmt.Errorf("dict key: %w", err)
+		}
+		if b, err = appendSerpent(b, it.Key, depth+1); err != nil {
+			return b, err
+		}
+		b = append(b, ':')
+		if b, err = appendSerpent(b, it.Value, depth+1); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// checkSerpentKey refuses what serpent refuses as a dict key or set element
+// (anything but bool, int, float, complex, str, bytes and tuple) and also
+// what serpent would write but Python could not read back: bytes (written as
+// a dict), and tuples holding an unhashable value or a nan.
+func checkSerpentKey(k Value) error {
+	switch x := k.(type) {
+	case bool, int64, *big.Int, string, complex128:
+		return nil
+	case float64:
+		if math.IsNaN(x) {
+			return errors.New("nan cannot be a serpent key")
+		}
+		return nil
+	case Tuple:
+		for _, it := range x {
+			if it == nil {
+				continue
+			}
+			if err := checkSerpentKey(it); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("type %s cannot be a serpent key", TypeName(k))
+}
