@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pyro4/pyro4/internal/pypeer"
+	"github.com/pyro4/pyro4/nameserver"
 )
 
 // registerAll registers name=uri pairs through our nsc, with one metadata tag.
@@ -133,5 +134,27 @@ func TestResolveHMACKey(t *testing.T) {
 	r = runOurs(t, "", "resolve", "PYRONAME:Pyro.NameServer@127.0.0.1:"+strconv.Itoa(port))
 	if r.code != 1 || !strings.Contains(r.stderr, "hmac key config not symmetric") {
 		t.Fatalf("%+v", r)
+	}
+}
+
+// TestResolveAndLocateOnOurNS runs resolve and locate against this
+// project's name server, with an HMAC key.
+func TestResolveAndLocateOnOurNS(t *testing.T) {
+	port := startOurNS(t, nameserver.Options{HMACKey: []byte("sesame")})
+	clientEnv(t, "PYRO_HMAC_KEY=sesame")
+	loc := hostFlags(port)
+	registerAll(t, loc, [3]string{"thing", "PYRO:thing@h:1", "shape"})
+	r := runOurs(t, "", append([]string{"resolve"}, append(loc, "PYRONAME:thing", "PYROMETA:shape", "PYRONAME:nope")...)...)
+	if r.stdout != "PYRO:thing@h:1\nPYRO:thing@h:1\n" || r.code != 1 || !strings.Contains(r.stderr, "NamingError: unknown name: nope") {
+		t.Fatalf("resolve: %+v", r)
+	}
+	r = runOurs(t, "", append([]string{"locate"}, loc...)...)
+	if want := fmt.Sprintf("PYRO:Pyro.NameServer@127.0.0.1:%d\n", port); r.stdout != want || r.code != 0 {
+		t.Fatalf("locate: %+v", r)
+	}
+	clientEnv(t, "PYRO_HMAC_KEY=wrong")
+	r = runOurs(t, "", append([]string{"locate"}, loc...)...)
+	if r.code != 1 || !strings.Contains(r.stderr, "hmac") {
+		t.Fatalf("locate with the wrong key: %+v", r)
 	}
 }
