@@ -5,11 +5,11 @@ import (
 	"testing"
 )
 
-var benchLookupCall = Call{Object: nsName, Method: "lookup", Args: []Value{"example.greeting"}}
+var spLookupCall = Call{Object: spNSName, Method: "lookup", Args: []Value{"example.greeting"}}
 
-// benchList1000 is a list() result as the name server returns it: 1,000
+// spList1000 is a list() result as the name server returns it: 1,000
 // names mapped to URI strings.
-func benchList1000() *Dict {
+func spList1000() *Dict {
 	d := NewDict(1000)
 	for i := 0; i < 1000; i++ {
 		d.Append(fmt.Sprintf("example.service.%04d", i), fmt.Sprintf("PYRO:obj_%032x@127.0.0.1:%d", i*7919, 40000+i))
@@ -21,7 +21,7 @@ func BenchmarkSerpentEncodeLookupCall(b *testing.B) {
 	codec := serpentCodec{}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := codec.MarshalCall(benchLookupCall); err != nil {
+		if _, err := codec.MarshalCall(spLookupCall); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -29,7 +29,7 @@ func BenchmarkSerpentEncodeLookupCall(b *testing.B) {
 
 func BenchmarkSerpentDecodeLookupCall(b *testing.B) {
 	codec := serpentCodec{}
-	data, err := codec.MarshalCall(benchLookupCall)
+	data, err := codec.MarshalCall(spLookupCall)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func BenchmarkSerpentDecodeLookupCall(b *testing.B) {
 
 func BenchmarkSerpentEncodeList1000(b *testing.B) {
 	codec := serpentCodec{}
-	d := benchList1000()
+	d := spList1000()
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := codec.Marshal(d); err != nil {
@@ -55,7 +55,7 @@ func BenchmarkSerpentEncodeList1000(b *testing.B) {
 
 func BenchmarkSerpentDecodeList1000(b *testing.B) {
 	codec := serpentCodec{}
-	data, err := codec.Marshal(benchList1000())
+	data, err := codec.Marshal(spList1000())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -36,13 +36,13 @@ func FuzzSerpentDecode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("cannot read our own encoding %q of %q: %v", enc, data, err)
 		}
-		if !sameValue(fuzzNormal(v), fuzzNormal(v2)) {
+		if !spSame(spNormal(v), spNormal(v2)) {
 			t.Fatalf("round trip changed the value:\n in  %q\n got %s\n then %s", data, Repr(v), Repr(v2))
 		}
-		// A normalized value (see fuzzNormal) is a fixed point of the round
+		// A normalized value (see spNormal) is a fixed point of the round
 		// trip, byte for byte. Unnormalized ones need not be: serpent writes
 		// complex(-0.0, 0.0) as "(-0.0+0.0j)", which Python reads as 0j.
-		enc2, err := codec.Marshal(fuzzNormal(v2))
+		enc2, err := codec.Marshal(spNormal(v2))
 		if err != nil {
 			t.Fatalf("cannot encode %s again: %v", Repr(v2), err)
 		}
@@ -56,10 +56,10 @@ func FuzzSerpentDecode(f *testing.F) {
 	})
 }
 
-// fuzzNormal maps a decoded value to what it becomes after one trip through
+// spNormal maps a decoded value to what it becomes after one trip through
 // serpent: bytes to the base64 dict, an empty set to an empty tuple, and a
 // complex's zero parts to +0.0 (a literal cannot always carry their sign).
-func fuzzNormal(v Value) Value {
+func spNormal(v Value) Value {
 	switch x := v.(type) {
 	case []byte:
 		b, _ := serpentCodec{}.Marshal(x)
@@ -75,25 +75,25 @@ func fuzzNormal(v Value) Value {
 		if len(x) == 0 {
 			return Tuple{}
 		}
-		return Set(fuzzNormalItems(x))
+		return Set(spNormalItems(x))
 	case Tuple:
-		return Tuple(fuzzNormalItems(x))
+		return Tuple(spNormalItems(x))
 	case List:
-		return List(fuzzNormalItems(x))
+		return List(spNormalItems(x))
 	case *Dict:
 		d := NewDict(x.Len())
 		for _, it := range x.Items {
-			d.Append(fuzzNormal(it.Key), fuzzNormal(it.Value))
+			d.Append(spNormal(it.Key), spNormal(it.Value))
 		}
 		return d
 	}
 	return v
 }
 
-func fuzzNormalItems(items []Value) []Value {
+func spNormalItems(items []Value) []Value {
 	out := make([]Value, len(items))
 	for i, it := range items {
-		out[i] = fuzzNormal(it)
+		out[i] = spNormal(it)
 	}
 	return out
 }

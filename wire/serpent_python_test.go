@@ -215,7 +215,7 @@ func TestSerpentDecodeMatchesPython(t *testing.T) {
 			continue
 		}
 		again, _ := codec.Unmarshal(ourBytes)
-		if !sameValue(again, pyValue) {
+		if !spSame(again, pyValue) {
 			t.Errorf("%q: we read %s, Python read %s", short, Repr(again), Repr(pyValue))
 		}
 	}
@@ -243,7 +243,7 @@ func TestSerpentDecodeKnownDifferences(t *testing.T) {
 		{"1\n   ", int64(1)},     // Python: unexpected indent
 	} {
 		got, err := codec.Unmarshal([]byte(c.in))
-		if err != nil || !sameValue(got, c.want) {
+		if err != nil || !spSame(got, c.want) {
 			t.Errorf("%q = %s, %v; want %s", c.in, Repr(got), err, Repr(c.want))
 		}
 	}

@@ -16,10 +16,10 @@ import (
 // Pyro4; regenerate with: /usr/bin/python3 wire/testdata/golden/gen_serpent.py
 const serpentGoldenDir = "testdata/golden/serpent"
 
-const nsName = "Pyro.NameServer"
+const spNSName = "Pyro.NameServer"
 
-// sd builds a dict from alternating keys and values.
-func sd(kv ...Value) *Dict {
+// spDict builds a dict from alternating keys and values.
+func spDict(kv ...Value) *Dict {
 	d := NewDict(len(kv) / 2)
 	for i := 0; i+1 < len(kv); i += 2 {
 		d.Append(kv[i], kv[i+1])
@@ -27,7 +27,7 @@ func sd(kv ...Value) *Dict {
 	return d
 }
 
-func bigInt(s string) *big.Int {
+func spBig(s string) *big.Int {
 	n, ok := new(big.Int).SetString(s, 0)
 	if !ok {
 		panic("bad big int " + s)
@@ -35,7 +35,7 @@ func bigInt(s string) *big.Int {
 	return n
 }
 
-func uriValue(s string) Value {
+func spURI(s string) Value {
 	u, err := ParseURI(s)
 	if err != nil {
 		panic(err)
@@ -43,7 +43,7 @@ func uriValue(s string) Value {
 	return u.Value()
 }
 
-func deepList(n int) Value {
+func spDeepList(n int) Value {
 	var v Value = "bottom"
 	for i := 0; i < n; i++ {
 		v = List{v}
@@ -52,24 +52,24 @@ func deepList(n int) Value {
 }
 
 var (
-	tbNaming = []string{
+	spTBNaming = []string{
 		"Traceback (most recent call last):\n",
 		"  File \"/usr/lib/python3/dist-packages/Pyro4/naming.py\", line 91, in lookup\n    uri, metadata = self.storage[name]\n",
 		"KeyError: 'nope'\n",
 		"\nDuring handling of the above exception, another exception occurred:\n\n",
 		"Pyro4.errors.NamingError: unknown name: nope\n",
 	}
-	tbType = []string{
+	spTBType = []string{
 		"Traceback (most recent call last):\n",
 		"  File \"/usr/lib/python3/dist-packages/Pyro4/core.py\", line 1511, in handleRequest\n    data = method(*vargs, **kwargs)  # this is the actual method call to the Pyro object\n",
 		"TypeError: NameServer.lookup() missing 1 required positional argument: 'name'\n",
 	}
-	nsMethods = []string{"remove", "count", "list", "register", "lookup", "ping", "set_metadata"}
-	nested    = sd("a", List{int64(1), Tuple{int64(2), int64(3)}, sd("b", nil)}, "c", Tuple{sd(int64(1), "x")},
+	spNSMethods = []string{"remove", "count", "list", "register", "lookup", "ping", "set_metadata"}
+	spNested    = spDict("a", List{int64(1), Tuple{int64(2), int64(3)}, spDict("b", nil)}, "c", Tuple{spDict(int64(1), "x")},
 		"d", List{List{}, Tuple{}, &Dict{}}, "e", Tuple{int64(4)})
 )
 
-func strList(s []string) List {
+func spStrList(s []string) List {
 	l := make(List, len(s))
 	for i, x := range s {
 		l[i] = x
@@ -77,7 +77,7 @@ func strList(s []string) List {
 	return l
 }
 
-func strSet(s ...string) Set { return Set(strList(s)) }
+func spStrSet(s ...string) Set { return Set(spStrList(s)) }
 
 // serpentCase is one golden file. value is what we encode (a Call for call_
 // cases); decoded, when set, is what the file decodes to if that differs
@@ -90,51 +90,51 @@ type serpentCase struct {
 }
 
 var serpentCases = []serpentCase{
-	{"call_lookup", Call{Object: nsName, Method: "lookup", Args: []Value{"example.greeting"}}, nil},
-	{"call_lookup_meta", Call{Object: nsName, Method: "lookup", Args: []Value{"example.greeting"}, Kwargs: sd("return_metadata", true)}, nil},
-	{"call_register", Call{Object: nsName, Method: "register",
-		Args:   []Value{"example.greeting", uriValue("PYRO:obj_5b1e@127.0.0.1:51234")},
-		Kwargs: sd("safe", true, "metadata", strSet("class:Greeter", "blue"))}, nil},
-	{"call_register_str", Call{Object: nsName, Method: "register", Args: []Value{"example.x", "PYRO:obj_x@localhost:4567", true}}, nil},
-	{"call_set_metadata", Call{Object: nsName, Method: "set_metadata", Args: []Value{"example.greeting", strSet("red", "green", "blue")}}, nil},
-	{"call_list_meta", Call{Object: nsName, Method: "list", Kwargs: sd("return_metadata", true)}, nil},
-	{"call_list_prefix", Call{Object: nsName, Method: "list", Kwargs: sd("prefix", "example.", "return_metadata", true)}, nil},
-	{"call_list_metadata_all", Call{Object: nsName, Method: "list", Kwargs: sd("metadata_all", List{"blue"}, "return_metadata", true)}, nil},
-	{"call_remove", Call{Object: nsName, Method: "remove", Kwargs: sd("prefix", "example.")}, nil},
-	{"call_ping", Call{Object: nsName, Method: "ping"}, nil},
-	{"call_lookup_nonascii", Call{Object: nsName, Method: "lookup", Args: []Value{"中文.é.😀"}}, nil},
-	{"call_get_metadata", Call{Object: "Pyro.Daemon", Method: "get_metadata", Args: []Value{nsName}}, nil},
+	{"call_lookup", Call{Object: spNSName, Method: "lookup", Args: []Value{"example.greeting"}}, nil},
+	{"call_lookup_meta", Call{Object: spNSName, Method: "lookup", Args: []Value{"example.greeting"}, Kwargs: spDict("return_metadata", true)}, nil},
+	{"call_register", Call{Object: spNSName, Method: "register",
+		Args:   []Value{"example.greeting", spURI("PYRO:obj_5b1e@127.0.0.1:51234")},
+		Kwargs: spDict("safe", true, "metadata", spStrSet("class:Greeter", "blue"))}, nil},
+	{"call_register_str", Call{Object: spNSName, Method: "register", Args: []Value{"example.x", "PYRO:obj_x@localhost:4567", true}}, nil},
+	{"call_set_metadata", Call{Object: spNSName, Method: "set_metadata", Args: []Value{"example.greeting", spStrSet("red", "green", "blue")}}, nil},
+	{"call_list_meta", Call{Object: spNSName, Method: "list", Kwargs: spDict("return_metadata", true)}, nil},
+	{"call_list_prefix", Call{Object: spNSName, Method: "list", Kwargs: spDict("prefix", "example.", "return_metadata", true)}, nil},
+	{"call_list_metadata_all", Call{Object: spNSName, Method: "list", Kwargs: spDict("metadata_all", List{"blue"}, "return_metadata", true)}, nil},
+	{"call_remove", Call{Object: spNSName, Method: "remove", Kwargs: spDict("prefix", "example.")}, nil},
+	{"call_ping", Call{Object: spNSName, Method: "ping"}, nil},
+	{"call_lookup_nonascii", Call{Object: spNSName, Method: "lookup", Args: []Value{"中文.é.😀"}}, nil},
+	{"call_get_metadata", Call{Object: "Pyro.Daemon", Method: "get_metadata", Args: []Value{spNSName}}, nil},
 
-	{"handshake", sd("handshake", "hello", "object", nsName), nil},
-	{"connectok", sd("handshake", "hello", "meta", sd("methods", strList(nsMethods), "oneway", List{}, "attrs", List{})), nil},
-	{"connectok_sets", sd("handshake", "hello", "meta", sd("methods", strSet(nsMethods...), "oneway", Set{}, "attrs", Set{})),
-		sd("handshake", "hello", "meta", sd("methods", strSet(nsMethods...), "oneway", Tuple{}, "attrs", Tuple{}))},
+	{"handshake", spDict("handshake", "hello", "object", spNSName), nil},
+	{"connectok", spDict("handshake", "hello", "meta", spDict("methods", spStrList(spNSMethods), "oneway", List{}, "attrs", List{})), nil},
+	{"connectok_sets", spDict("handshake", "hello", "meta", spDict("methods", spStrSet(spNSMethods...), "oneway", Set{}, "attrs", Set{})),
+		spDict("handshake", "hello", "meta", spDict("methods", spStrSet(spNSMethods...), "oneway", Tuple{}, "attrs", Tuple{}))},
 
 	{"result_none", nil, nil},
 	{"result_count", int64(42), nil},
-	{"result_uri", uriValue("PYRO:obj_5b1e@127.0.0.1:51234"), nil},
-	{"result_uri_meta", Tuple{uriValue("PYRO:obj_5b1e@localhost:51234"), List{"class:Greeter"}}, nil},
-	{"uri_pyroname", uriValue("PYRONAME:example.greeting@localhost:9999"), nil},
-	{"uri_pyroname_bare", uriValue("PYRONAME:example.greeting"), nil},
-	{"uri_pyrometa", uriValue("PYROMETA:blue,class:Greeter@localhost"), nil},
-	{"uri_unixsock", uriValue("PYRO:obj@./u:/tmp/pyro.sock"), nil},
-	{"uri_ipv6", uriValue("PYRO:obj@[::1]:9090"), nil},
-	{"list_result", sd(nsName, "PYRO:Pyro.NameServer@127.0.0.1:9090", "example.greeting", "PYRO:obj_5b1e@127.0.0.1:51234",
+	{"result_uri", spURI("PYRO:obj_5b1e@127.0.0.1:51234"), nil},
+	{"result_uri_meta", Tuple{spURI("PYRO:obj_5b1e@localhost:51234"), List{"class:Greeter"}}, nil},
+	{"uri_pyroname", spURI("PYRONAME:example.greeting@localhost:9999"), nil},
+	{"uri_pyroname_bare", spURI("PYRONAME:example.greeting"), nil},
+	{"uri_pyrometa", spURI("PYROMETA:blue,class:Greeter@localhost"), nil},
+	{"uri_unixsock", spURI("PYRO:obj@./u:/tmp/pyro.sock"), nil},
+	{"uri_ipv6", spURI("PYRO:obj@[::1]:9090"), nil},
+	{"list_result", spDict(spNSName, "PYRO:Pyro.NameServer@127.0.0.1:9090", "example.greeting", "PYRO:obj_5b1e@127.0.0.1:51234",
 		"é.中文.😀", "PYRO:obj_2@127.0.0.1:51235"), nil},
-	{"list_result_meta", sd(
-		nsName, Tuple{"PYRO:Pyro.NameServer@127.0.0.1:9090", List{"class:Pyro4.naming.NameServer"}},
+	{"list_result_meta", spDict(
+		spNSName, Tuple{"PYRO:Pyro.NameServer@127.0.0.1:9090", List{"class:Pyro4.naming.NameServer"}},
 		"example.greeting", Tuple{"PYRO:obj_5b1e@127.0.0.1:51234", List{"blue", "class:Greeter"}},
 		"example.none", Tuple{"PYRO:obj_3@127.0.0.1:51236", List{}}), nil},
 	{"list_result_empty", &Dict{}, nil},
-	{"exc_naming", (&Exception{Class: ClassNamingError, Message: "unknown name: nope"}).WithTraceback(tbNaming).Value(), nil},
-	{"exc_type", (&Exception{Class: ClassTypeError, Message: "NameServer.lookup() missing 1 required positional argument: 'name'"}).WithTraceback(tbType).Value(), nil},
+	{"exc_naming", (&Exception{Class: ClassNamingError, Message: "unknown name: nope"}).WithTraceback(spTBNaming).Value(), nil},
+	{"exc_type", (&Exception{Class: ClassTypeError, Message: "NameServer.lookup() missing 1 required positional argument: 'name'"}).WithTraceback(spTBType).Value(), nil},
 	{"exc_pyro_noattrs", (&Exception{Class: ClassPyroError, Message: "invalid uri"}).Value(), nil},
 	{"exc_value_args", (&Exception{Class: ClassValueError, Args: Tuple{"bad", int64(2), nil}}).Value(), nil},
 
 	{"true", true, nil},
 	{"false", false, nil},
 	{"ints", List{int64(0), int64(-1), int64(7), int64(math.MaxInt64), int64(math.MinInt64)}, nil},
-	{"bigints", List{bigInt("9223372036854775808"), bigInt("-9223372036854775809"), bigInt("18446744073709551616"),
+	{"bigints", List{spBig("9223372036854775808"), spBig("-9223372036854775809"), spBig("18446744073709551616"),
 		new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), 100)), new(big.Int).Exp(big.NewInt(10), big.NewInt(50), nil),
 		new(big.Int).Exp(big.NewInt(3), big.NewInt(300), nil)}, nil},
 	{"floats", List{0.0, math.Copysign(0, -1), 1.5, -2.25, 0.1, 1.0 / 3, 1e16, 9999999999999998.0, 1e-4, 1e-5,
@@ -142,7 +142,7 @@ var serpentCases = []serpentCase{
 	{"float_inf", math.Inf(1), nil},
 	{"float_ninf", math.Inf(-1), nil},
 	{"float_nan", math.NaN(), nil},
-	{"floats_special_nested", sd("inf", math.Inf(1), "ninf", math.Inf(-1), "nan", List{math.NaN()}), nil},
+	{"floats_special_nested", spDict("inf", math.Inf(1), "ninf", math.Inf(-1), "nan", List{math.NaN()}), nil},
 	{"complex", List{complex(1, 2), complex(-1.5, -0.25), complex(0, 3), complex(math.Inf(1), math.Inf(-1)), complex(0, 0),
 		complex(-1, 0), complex(0, 1e20)}, nil},
 	{"str_empty", "", nil},
@@ -156,9 +156,9 @@ var serpentCases = []serpentCase{
 	{"str_latin1", "\u0080\u009f\u00a0\u00ad\u00e9\u00ff café", nil},
 	{"str_unicode_nonprint", "\u2028\u2029\u200b\u200e\ue000\ufeff\U0010ffff\U000e0001\u3000", nil},
 	{"str_nonascii", "é 中文 😀 \u0301e\u0301 Ω ß \U0001f1f3\U0001f1f1", nil},
-	{"bytes", []byte("\x00\x01\xfe\xffhello"), sd("data", "AAH+/2hlbGxv", "encoding", "base64")},
-	{"bytes_empty", []byte{}, sd("data", "", "encoding", "base64")},
-	{"bytearray", []byte("abc"), sd("data", "YWJj", "encoding", "base64")},
+	{"bytes", []byte("\x00\x01\xfe\xffhello"), spDict("data", "AAH+/2hlbGxv", "encoding", "base64")},
+	{"bytes_empty", []byte{}, spDict("data", "", "encoding", "base64")},
+	{"bytearray", []byte("abc"), spDict("data", "YWJj", "encoding", "base64")},
 
 	{"empty_tuple", Tuple{}, nil},
 	{"empty_list", List{}, nil},
@@ -166,27 +166,27 @@ var serpentCases = []serpentCase{
 	{"empty_set", Set{}, Tuple{}},
 	{"tuple_one", Tuple{int64(1)}, nil},
 	{"tuple_nested_one", Tuple{Tuple{Tuple{"x"}}}, nil},
-	{"nested", nested, nil},
-	{"dict_keys", sd(int64(1), "int", 2.5, "float", Tuple{int64(1), "a", nil}, "tuple", false, "bool", "s", "str",
-		complex(0, 1), "complex", int64(-3), "neg", bigInt("1180591620717411303424"), "big", Tuple{}, "empty tuple"), nil},
+	{"nested", spNested, nil},
+	{"dict_keys", spDict(int64(1), "int", 2.5, "float", Tuple{int64(1), "a", nil}, "tuple", false, "bool", "s", "str",
+		complex(0, 1), "complex", int64(-3), "neg", spBig("1180591620717411303424"), "big", Tuple{}, "empty tuple"), nil},
 	{"set_ints", Set{int64(1), int64(2), int64(3)}, nil},
-	{"frozenset", strSet("b", "a"), nil},
-	{"set_strs", strSet("red", "green", "blue", "é"), nil},
-	{"set_one", strSet("only"), nil},
-	{"mixed_list", List{nil, true, int64(1), 1.0, "1", Tuple{int64(1)}, List{int64(1)}, sd(int64(1), int64(1)), Set{int64(1)}}, nil},
-	{"deep", deepList(150), nil},
+	{"frozenset", spStrSet("b", "a"), nil},
+	{"set_strs", spStrSet("red", "green", "blue", "é"), nil},
+	{"set_one", spStrSet("only"), nil},
+	{"mixed_list", List{nil, true, int64(1), 1.0, "1", Tuple{int64(1)}, List{int64(1)}, spDict(int64(1), int64(1)), Set{int64(1)}}, nil},
+	{"deep", spDeepList(150), nil},
 
-	{"indent_nested", nested, nil},
-	{"indent_list_result", sd("a.name", Tuple{"PYRO:a@h:1", List{}}, "b.name", Tuple{"PYRO:b@h:1", List{"x", "y"}}), nil},
-	{"indent_sets", sd("e", Tuple{}, "s", Set{int64(1), int64(2), int64(3)}, "t", Tuple{int64(1)}), nil},
+	{"indent_nested", spNested, nil},
+	{"indent_list_result", spDict("a.name", Tuple{"PYRO:a@h:1", List{}}, "b.name", Tuple{"PYRO:b@h:1", List{"x", "y"}}), nil},
+	{"indent_sets", spDict("e", Tuple{}, "s", Set{int64(1), int64(2), int64(3)}, "t", Tuple{int64(1)}), nil},
 	{"literal_repr_complex", Tuple{complex(0, -1), complex(0, 3), complex(1, 2), complex(math.Copysign(0, -1), -2.5), complex(1e300, 1e-300)}, nil},
 	{"literal_numbers", List{int64(31), int64(15), int64(5), int64(1000), int64(0), int64(0), 1000.0, 0.5, 5.0, complex(0, 0.01),
 		105000000000.0, int64(-16), int64(3), int64(-7), int64(255), int64(3), math.Inf(1), math.Inf(-1), 0.0,
-		bigInt("99999999999999999999999999"), int64(-1), complex(0, 777), 777.5}, nil},
+		spBig("99999999999999999999999999"), int64(-1), complex(0, 777), 777.5}, nil},
 	{"literal_strings", List{"abcd", "tri\nple \"q\" ", `\d+\'`, `\n`, "u", "A", "A\a\x00\u01ff", "\a\b\f\n\r\t\v\\'\"",
 		`\q\8\9`, "Aé😀", "continued", []byte("\x00\xffA\\u1234\\N{x}"), []byte(`\x00`), []byte(`\'`), []byte("ab")}, nil},
-	{"literal_layout", sd("a", int64(1), "b", Tuple{int64(2)}), nil},
-	{"literal_no_header", sd("k", List{int64(1), int64(2)}, "set", Set{}, "dup", int64(2), int64(1), "c"), nil},
+	{"literal_layout", spDict("a", int64(1), "b", Tuple{int64(2)}), nil},
+	{"literal_no_header", spDict("k", List{int64(1), int64(2)}, "set", Set{}, "dup", int64(2), int64(1), "c"), nil},
 	{"literal_toplevel_tuple", Tuple{int64(1), "two", Tuple{int64(3)}}, nil},
 	{"literal_nan_class", math.NaN(), nil},
 	{"literal_crlf", List{"a\nb", "c"}, nil},
@@ -250,13 +250,13 @@ func TestSerpentGoldenDecode(t *testing.T) {
 	codec := serpentCodec{}
 	for _, c := range serpentCases {
 		t.Run(c.name, func(t *testing.T) {
-			golden := readGolden(t, c.name)
+			golden := spReadGolden(t, c.name)
 			if c.isCall() {
 				got, err := codec.UnmarshalCall(golden)
 				if err != nil {
 					t.Fatalf("UnmarshalCall: %v", err)
 				}
-				if want := c.value.(Call); !sameCall(got, want) {
+				if want := c.value.(Call); !spSameCall(got, want) {
 					t.Fatalf("UnmarshalCall = %#v\nwant %#v", got, want)
 				}
 				return
@@ -265,7 +265,7 @@ func TestSerpentGoldenDecode(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Unmarshal: %v", err)
 			}
-			if !sameValue(got, c.want()) {
+			if !spSame(got, c.want()) {
 				t.Fatalf("Unmarshal = %s\nwant %s", Repr(got), Repr(c.want()))
 			}
 		})
@@ -282,8 +282,8 @@ func TestSerpentGoldenEncode(t *testing.T) {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
-			golden := readGolden(t, c.name)
-			if !hasUnorderedSet(c.value) {
+			golden := spReadGolden(t, c.name)
+			if !spHasUnorderedSet(c.value) {
 				if got := c.encode(t); !bytes.Equal(got, golden) {
 					t.Errorf("encoding of the value:\n got %q\nwant %q", got, golden)
 				}
@@ -317,7 +317,7 @@ func TestSerpentGoldenEncode(t *testing.T) {
 	}
 }
 
-func readGolden(t *testing.T, name string) []byte {
+func spReadGolden(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(serpentGoldenDir, name+".serpent"))
 	if err != nil {
@@ -326,22 +326,22 @@ func readGolden(t *testing.T, name string) []byte {
 	return b
 }
 
-func hasUnorderedSet(v any) bool {
+func spHasUnorderedSet(v any) bool {
 	switch x := v.(type) {
 	case Call:
-		return hasUnorderedSet(Tuple(x.Args)) || hasUnorderedSet(x.Kwargs)
+		return spHasUnorderedSet(Tuple(x.Args)) || spHasUnorderedSet(x.Kwargs)
 	case Set:
 		return len(x) > 1
 	case Tuple:
-		return anyUnordered(x)
+		return spAnyUnordered(x)
 	case List:
-		return anyUnordered(x)
+		return spAnyUnordered(x)
 	case *Dict:
 		if x == nil {
 			return false
 		}
 		for _, it := range x.Items {
-			if hasUnorderedSet(it.Key) || hasUnorderedSet(it.Value) {
+			if spHasUnorderedSet(it.Key) || spHasUnorderedSet(it.Value) {
 				return true
 			}
 		}
@@ -349,47 +349,47 @@ func hasUnorderedSet(v any) bool {
 	return false
 }
 
-func anyUnordered(items []Value) bool {
+func spAnyUnordered(items []Value) bool {
 	for _, it := range items {
-		if hasUnorderedSet(it) {
+		if spHasUnorderedSet(it) {
 			return true
 		}
 	}
 	return false
 }
 
-func sameCall(a, b Call) bool {
-	return a.Object == b.Object && a.Method == b.Method && sameValue(Tuple(a.Args), Tuple(b.Args)) &&
-		sameValue(orEmpty(a.Kwargs), orEmpty(b.Kwargs))
+func spSameCall(a, b Call) bool {
+	return a.Object == b.Object && a.Method == b.Method && spSame(Tuple(a.Args), Tuple(b.Args)) &&
+		spSame(spOrEmpty(a.Kwargs), spOrEmpty(b.Kwargs))
 }
 
-func orEmpty(d *Dict) *Dict {
+func spOrEmpty(d *Dict) *Dict {
 	if d == nil {
 		return &Dict{}
 	}
 	return d
 }
 
-// sameValue is strict equality for tests: same types, dict items in the same
+// spSame is strict equality for tests: same types, dict items in the same
 // order, floats by bits (any nan equals any nan, -0.0 differs from 0.0), sets
 // in any order.
-func sameValue(a, b Value) bool {
+func spSame(a, b Value) bool {
 	switch x := a.(type) {
 	case float64:
 		y, ok := b.(float64)
-		return ok && sameFloat(x, y)
+		return ok && spSameFloat(x, y)
 	case complex128:
 		y, ok := b.(complex128)
-		return ok && sameFloat(real(x), real(y)) && sameFloat(imag(x), imag(y))
+		return ok && spSameFloat(real(x), real(y)) && spSameFloat(imag(x), imag(y))
 	case *big.Int:
 		y, ok := b.(*big.Int)
 		return ok && x.Cmp(y) == 0
 	case Tuple:
 		y, ok := b.(Tuple)
-		return ok && sameSeq(x, y)
+		return ok && spSameSeq(x, y)
 	case List:
 		y, ok := b.(List)
-		return ok && sameSeq(x, y)
+		return ok && spSameSeq(x, y)
 	case Set:
 		y, ok := b.(Set)
 		if !ok || len(x) != len(y) {
@@ -399,7 +399,7 @@ func sameValue(a, b Value) bool {
 	next:
 		for _, it := range x {
 			for j := range y {
-				if !used[j] && sameValue(it, y[j]) {
+				if !used[j] && spSame(it, y[j]) {
 					used[j] = true
 					continue next
 				}
@@ -413,7 +413,7 @@ func sameValue(a, b Value) bool {
 			return false
 		}
 		for i := range x.Items {
-			if !sameValue(x.Items[i].Key, y.Items[i].Key) || !sameValue(x.Items[i].Value, y.Items[i].Value) {
+			if !spSame(x.Items[i].Key, y.Items[i].Key) || !spSame(x.Items[i].Value, y.Items[i].Value) {
 				return false
 			}
 		}
@@ -425,19 +425,19 @@ func sameValue(a, b Value) bool {
 	return a == b
 }
 
-func sameSeq(a, b []Value) bool {
+func spSameSeq(a, b []Value) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if !sameValue(a[i], b[i]) {
+		if !spSame(a[i], b[i]) {
 			return false
 		}
 	}
 	return true
 }
 
-func sameFloat(a, b float64) bool {
+func spSameFloat(a, b float64) bool {
 	if math.IsNaN(a) || math.IsNaN(b) {
 		return math.IsNaN(a) && math.IsNaN(b)
 	}
@@ -467,7 +467,7 @@ func TestSerpentEncodeSpecialCases(t *testing.T) {
 		{"exception value", &Exception{Class: ClassNamingError, Message: "x"},
 			"{'__class__':'Pyro4.errors.NamingError','__exception__':True,'args':('x',),'attributes':{}}"},
 		{"nil dict", (*Dict)(nil), "{}"},
-		{"tuple key with None", sd(Tuple{nil}, int64(1)), "{(None,):1}"},
+		{"tuple key with None", spDict(Tuple{nil}, int64(1)), "{(None,):1}"},
 		{"float exponent forms", List{1e-7, 1.5e-5, 2e16, 1.25e100, -3e-300}, "[1e-07,1.5e-05,2e+16,1.25e+100,-3e-300]"},
 	}
 	for _, c := range cases {
@@ -483,7 +483,7 @@ func TestSerpentEncodeSpecialCases(t *testing.T) {
 }
 
 func TestSerpentEncodeErrors(t *testing.T) {
-	deep := deepList(MaxDepth + 5)
+	deep := spDeepList(MaxDepth + 5)
 	cyclic := List{nil}
 	cyclic[0] = cyclic
 	huge := new(big.Int).Exp(big.NewInt(10), big.NewInt(serpentMaxIntDigits), nil) // 4301 digits
@@ -492,11 +492,11 @@ func TestSerpentEncodeErrors(t *testing.T) {
 		v    Value
 		want string
 	}{
-		{"None key (serpent refuses)", sd(nil, int64(1)), "NoneType cannot be a serpent key"},
-		{"list key", sd(List{}, int64(1)), "list cannot be a serpent key"},
-		{"bytes key (unreadable)", sd([]byte("k"), int64(1)), "bytes cannot be a serpent key"},
-		{"tuple key with list", sd(Tuple{List{}}, int64(1)), "list cannot be a serpent key"},
-		{"nan key", sd(math.NaN(), int64(1)), "nan cannot be a serpent key"},
+		{"None key (serpent refuses)", spDict(nil, int64(1)), "NoneType cannot be a serpent key"},
+		{"list key", spDict(List{}, int64(1)), "list cannot be a serpent key"},
+		{"bytes key (unreadable)", spDict([]byte("k"), int64(1)), "bytes cannot be a serpent key"},
+		{"tuple key with list", spDict(Tuple{List{}}, int64(1)), "list cannot be a serpent key"},
+		{"nan key", spDict(math.NaN(), int64(1)), "nan cannot be a serpent key"},
 		{"dict in set", Set{&Dict{}}, "dict cannot be a serpent key"},
 		{"complex nan", complex(math.NaN(), 1), "nan part"},
 		{"too deep", deep, "nested deeper"},
@@ -524,11 +524,11 @@ func TestSerpentUnmarshalCall(t *testing.T) {
 		want Call
 	}{
 		{"('o','m',(),{})", Call{Object: "o", Method: "m", Args: []Value{}}},
-		{"['o','m',[1,2],{'k':None}]", Call{Object: "o", Method: "m", Args: []Value{int64(1), int64(2)}, Kwargs: sd("k", nil)}},
+		{"['o','m',[1,2],{'k':None}]", Call{Object: "o", Method: "m", Args: []Value{int64(1), int64(2)}, Kwargs: spDict("k", nil)}},
 	}
 	for _, c := range ok {
 		got, err := serpentCodec{}.UnmarshalCall([]byte(c.in))
-		if err != nil || !sameCall(got, c.want) {
+		if err != nil || !spSameCall(got, c.want) {
 			t.Errorf("UnmarshalCall(%s) = %#v, %v", c.in, got, err)
 		}
 		if c.want.Kwargs == nil && got.Kwargs != nil {
@@ -558,7 +558,7 @@ func TestSerpentMarshalCallEmpty(t *testing.T) {
 	if err != nil || string(got) != serpentHeader+"('o','m',(),{})" {
 		t.Fatalf("MarshalCall = %q, %v", got, err)
 	}
-	_, err = serpentCodec{}.MarshalCall(Call{Object: "o", Method: "m", Args: []Value{sd(List{}, int64(1))}})
+	_, err = serpentCodec{}.MarshalCall(Call{Object: "o", Method: "m", Args: []Value{spDict(List{}, int64(1))}})
 	if err == nil || !strings.Contains(err.Error(), "call m args") {
 		t.Fatalf("MarshalCall with a bad arg: %v", err)
 	}
