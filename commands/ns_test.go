@@ -1,0 +1,524 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pyro4/pyro4/internal/pypeer"
+)
+
+// The name server tests run `pyro4 ns` in-process through MainContext, or
+// as the built binary when a test needs signals, kill -9 or a network
+// namespace, next to Pyro4's own name server run the same way.
+
+const nsWait = 30 * time.Second // bound on any single wait
+
+// lockedBuffer is written by a command or a child process while the test
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// nsPoll calls cond until it holds, failing the test after nsWait.
+func nsPoll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(nsWait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// nsCleanEnv removes the caller's PYRO_* items for the test and sets kv.
+func nsCleanEnv(t *testing.T, kv ...string) {
+	t.Helper()
+	for _, e := range os.Environ() {
+		if name, _, _ := strings.Cut(e, "="); strings.HasPrefix(name, "PYRO_") {
+			t.Setenv(name, "")
+			os.Unsetenv(name)
+		}
+	}
+	for _, e := range kv {
+		name, value, _ := strings.Cut(e, "=")
+		t.Setenv(name, value)
+	}
+}
+
+// nsRun is `pyro4 ns` running in-process.
+type nsRun struct {
+	out, err lockedBuffer
+	cancel   context.CancelFunc
+	done     chan struct{}
+	code     int
+}
+
+func startNsInProcess(t *testing.T, args ...string) *nsRun {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &nsRun{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.code = MainContext(ctx, append([]string{"pyro4", "ns"}, args...), strings.NewReader(""), &r.out, &r.err)
+	}()
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+// waitOut waits for stdout to contain substr; it fails if the command ends
+// first.
+func (r *nsRun) waitOut(t *testing.T, substr string) {
+	t.Helper()
+	nsPoll(t, fmt.Sprintf("%q on stdout", substr), func() bool {
+		select {
+		case <-r.done:
+			if !strings.Contains(r.out.String(), substr) {
+				t.Fatalf("pyro4 ns exited with %d before printing %q\nstdout:\n%s\nstderr:\n%s", r.code, substr, r.out.String(), r.err.String())
+			}
+		default:
+		}
+		return strings.Contains(r.out.String(), substr)
+	})
+}
+
+func (r *nsRun) waitErr(t *testing.T, substr string) {
+	t.Helper()
+	nsPoll(t, fmt.Sprintf("%q on stderr", substr), func() bool { return strings.Contains(r.err.String(), substr) })
+}
+
+// stop ends the command as SIGINT would and returns its exit status.
+func (r *nsRun) stop(t *testing.T) int {
+	t.Helper()
+	r.cancel()
+	select {
+	case <-r.done:
+	case <-time.After(nsWait):
+		t.Fatalf("pyro4 ns did not stop")
+	}
+	return r.code
+}
+
+// runNsToEnd runs a `pyro4 ns` that is expected to fail at startup.
+func runNsToEnd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	r := startNsInProcess(t, args...)
+	select {
+	case <-r.done:
+	case <-time.After(nsWait):
+		t.Fatalf("pyro4 ns %v kept running", args)
+	}
+	return r.code, r.out.String(), r.err.String()
+}
+
+// proc is a child process (our binary or Python's name server) with its
+// output collected; it is killed by PID when the test ends.
+type proc struct {
+	cmd      *exec.Cmd
+	out, err lockedBuffer
+	exited   chan struct{}
+	code     int
+}
+
+func startProc(t *testing.T, env []string, name string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(name, args...), exited: make(chan struct{})}
+	p.cmd.Env = env
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		p.cmd.Wait()
+		p.code = p.cmd.ProcessState.ExitCode()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.exited
+	})
+	return p
+}
+
+func (p *proc) waitOut(t *testing.T, substr string) {
+	t.Helper()
+	nsPoll(t, fmt.Sprintf("%q from %s", substr, p.cmd.Path), func() bool {
+		select {
+		case <-p.exited:
+			if !strings.Contains(p.out.String(), substr) {
+				t.Fatalf("%s exited with %d before printing %q\nstdout:\n%s\nstderr:\n%s", p.cmd.Path, p.code, substr, p.out.String(), p.err.String())
+			}
+		default:
+		}
+		return strings.Contains(p.out.String(), substr)
+	})
+}
+
+// signal sends sig and waits for the process to end; it returns the exit
+// status (-1 when a signal ended it).
+func (p *proc) signal(t *testing.T, sig syscall.Signal) int {
+	t.Helper()
+	if err := syscall.Kill(p.cmd.Process.Pid, sig); err != nil {
+		t.Fatalf("kill %d: %v", p.cmd.Process.Pid, err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(nsWait):
+		t.Fatalf("%s did not exit after %v", p.cmd.Path, sig)
+	}
+	return p.code
+}
+
+var (
+	nsBinOnce sync.Once
+	nsBinPath string
+	nsBinErr  error
+)
+
+// nsBinary builds the pyro4 binary once per test run, in a directory that
+// the first test using it removes when the run's tests are done with it.
+func nsBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	nsBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pyro4-ns-test")
+		if err != nil {
+			nsBinErr = err
+			return
+		}
+		nsBinPath = filepath.Join(dir, "pyro4")
+		if out, err := exec.Command("go", "build", "-o", nsBinPath, "..").CombinedOutput(); err != nil {
+			nsBinErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if nsBinErr != nil {
+		t.Fatal(nsBinErr)
+	}
+	return nsBinPath
+}
+
+// pyNsArgs runs Pyro4's name server main, as /usr/bin/pyro4-ns does.
+func pyNsArgs(args ...string) []string {
+	return append([]string{filepath.Join("testdata", "ns_pyro4_ns.py")}, args...)
+}
+
+// pyClient runs testdata/ns_client.py against the name server at uri.
+func pyClient(t *testing.T, uri, key string, args ...string) string {
+	t.Helper()
+	if key == "" {
+		key = "-"
+	}
+	script, err := os.ReadFile(filepath.Join("testdata", "ns_client.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pypeer.Run(t, nsWait, pypeer.Env(), string(script), append([]string{uri, key}, args...)...)
+	if err != nil {
+		t.Fatalf("ns_client.py %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+// pyEntry is a registration as the Python client sees it.
+type pyEntry struct {
+	URI      string
+	Metadata []string
+}
+
+func (e *pyEntry) UnmarshalJSON(b []byte) error {
+	var pair []json.RawMessage
+	if err := json.Unmarshal(b, &pair); err != nil || len(pair) != 2 {
+		return fmt.Errorf("entry %s: want [uri, metadata]", b)
+	}
+	if err := json.Unmarshal(pair[0], &e.URI); err != nil {
+		return err
+	}
+	return json.Unmarshal(pair[1], &e.Metadata)
+}
+
+// pyList returns the name server's registrations through the Python client.
+func pyList(t *testing.T, uri, key string) map[string]pyEntry {
+	t.Helper()
+	out := pyClient(t, uri, key, "list")
+	var m map[string]pyEntry
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("list output %q: %v", out, err)
+	}
+	return m
+}
+
+// names lists the registered names other than the name server's own.
+func names(m map[string]pyEntry) string {
+	var out []string
+	for n, e := range m {
+		if n != "Pyro.NameServer" {
+			out = append(out, n+"="+e.URI)
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
+
+// waitNames polls the Python client's view until the names (other than the
+// name server's) are want.
+func waitNames(t *testing.T, uri, want string) map[string]pyEntry {
+	t.Helper()
+	var last map[string]pyEntry
+	deadline := time.Now().Add(nsWait)
+	for {
+		last = pyList(t, uri, "")
+		if names(last) == want {
+			return last
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("registrations are %q, want %q", names(last), want)
+		}
+	}
+}
+
+var portRE = regexp.MustCompile(`:\d+\b`)
+
+// normalizeStartup makes two runs' output comparable: ports and the socket
+// paths differ between runs, nothing else may.
+func normalizeStartup(out string, paths ...string) []string {
+	for _, p := range paths {
+		out = strings.ReplaceAll(out, p, "SOCKET")
+	}
+	out = portRE.ReplaceAllString(out, ":PORT")
+	return strings.Split(strings.TrimRight(out, "\n"), "\n")
+}
+
+// nsFreePorts returns n distinct TCP ports on 127.0.0.1 that were free a
+// moment ago (all held at once, so no two are the same).
+func nsFreePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports
+}
+
+func ipv6Loopback() bool {
+	l, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}
+
+// TestNsStartupMatchesPyro4 runs the built binary and Pyro4's name server
+// with the same options and compares what they print, line for line (ports
+// and socket paths aside), then stops both with SIGINT.
+func TestNsStartupMatchesPyro4(t *testing.T) {
+	pypeer.Require(t)
+	bin := nsBinary(t)
+	for _, tc := range []struct {
+		name string
+		args []string // {PORT} and {SOCKET} are replaced per run
+		env  []string
+	}{
+		{"loopback", []string{"-n", "127.0.0.1", "-p", "{PORT}"}, nil},
+		{"random port", []string{"-n", "127.0.0.1", "-p", "0"}, nil},
+		{"localhost by default", []string{"-p", "{PORT}"}, nil},
+		{"key flag", []string{"-n", "127.0.0.1", "-p", "{PORT}", "-k", "secret"}, nil},
+		{"empty key flag", []string{"-n", "127.0.0.1", "-p", "{PORT}", "-k", ""}, nil},
+		{"key from environment", []string{"-n", "127.0.0.1", "-p", "{PORT}"}, []string{"PYRO_HMAC_KEY=secret"}},
+		{"empty key from environment", []string{"-n", "127.0.0.1", "-p", "{PORT}"}, []string{"PYRO_HMAC_KEY="}},
+		{"nat", []string{"-n", "127.0.0.1", "-p", "{PORT}", "--nathost", "ext.example", "--natport", "5555"}, nil},
+		{"nat at the bound port", []string{"-n", "127.0.0.1", "-p", "{PORT}", "--nathost", "ext.example"}, nil},
+		{"nat from environment", []string{"-n", "127.0.0.1", "-p", "{PORT}"}, []string{"PYRO_NATHOST=ext.example", "PYRO_NATPORT=5556"}},
+		{"host and port from environment", nil, []string{"PYRO_HOST=127.0.0.1", "PYRO_NS_PORT={PORT}"}},
+		{"unix socket", []string{"-u", "{SOCKET}"}, nil},
+		{"ipv6", []string{"-n", "::1", "-p", "{PORT}"}, nil},
+		{"no broadcast", []string{"-n", "127.0.0.1", "-p", "{PORT}", "-x"}, nil},
+		{"broadcast options on loopback", []string{"-n", "127.0.0.1", "-p", "{PORT}", "--bchost", "127.0.0.1", "--bcport", "0"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "ipv6" && !ipv6Loopback() {
+				t.Skip("no IPv6 loopback")
+			}
+			type run struct {
+				p    *proc
+				sock string
+			}
+			ports := nsFreePorts(t, 2)
+			start := func(name string, pre ...string) run {
+				port := strconv.Itoa(ports[0])
+				ports = ports[1:]
+				sock := filepath.Join(t.TempDir(), "ns.sock")
+				subst := func(s string) string {
+					return strings.ReplaceAll(strings.ReplaceAll(s, "{PORT}", port), "{SOCKET}", sock)
+				}
+				args := slices.Clone(pre)
+				for _, a := range tc.args {
+					args = append(args, subst(a))
+				}
+				env := []string{}
+				for _, e := range tc.env {
+					env = append(env, subst(e))
+				}
+				return run{startProc(t, pypeer.Env(env...), name, args...), sock}
+			}
+			ours := start(bin, "ns")
+			theirs := start(pypeer.Python, pyNsArgs()...)
+			marker := "URI ="
+			if slices.Contains(tc.args, "--nathost") || len(tc.env) > 0 && strings.Contains(tc.env[0], "NATHOST") {
+				marker = "external URI ="
+			}
+			ours.p.waitOut(t, marker)
+			theirs.p.waitOut(t, marker)
+			got := normalizeStartup(ours.p.out.String(), ours.sock)
+			want := normalizeStartup(theirs.p.out.String(), theirs.sock)
+			if !slices.Equal(got, want) {
+				t.Fatalf("pyro4 ns printed\n%s\npyro4-ns printed\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			// Pyro4 warns about -k through Python's warnings module, which
+			// prefixes the source location; the text is the same.
+			ourErr, theirErr := ours.p.err.String(), theirs.p.err.String()
+			if strings.Contains(theirErr, "UserWarning: "+keyWarning) != (ourErr == "UserWarning: "+keyWarning+"\n") {
+				t.Fatalf("stderr differs:\npyro4 ns:\n%s\npyro4-ns:\n%s", ourErr, theirErr)
+			}
+			if !strings.Contains(theirErr, "UserWarning") && ourErr != "" {
+				t.Fatalf("pyro4 ns wrote to stderr:\n%s", ourErr)
+			}
+			for who, r := range map[string]run{"pyro4 ns": ours, "pyro4-ns": theirs} {
+				if code := r.p.signal(t, syscall.SIGINT); code != 0 {
+					t.Errorf("%s exited with %d after SIGINT", who, code)
+				}
+				if lines := normalizeStartup(r.p.out.String()); lines[len(lines)-1] != "NS shut down." {
+					t.Errorf("%s's last line after SIGINT is %q", who, lines[len(lines)-1])
+				}
+			}
+		})
+	}
+}
+
+// TestNsStartupErrorsMatchPyro4 compares the exit status (and, where Pyro4
+// prints a message rather than a traceback, the message) of bad starts.
+func TestNsStartupErrorsMatchPyro4(t *testing.T) {
+	pypeer.Require(t)
+	bin := nsBinary(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	takenPort := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		env    []string
+		code   int
+		ours   string // in our stderr
+		theirs string // in Pyro4's stderr
+	}{
+		{"port taken", []string{"-n", "127.0.0.1", "-p", takenPort}, nil, 1, "address already in use", "Address already in use"},
+		{"key twice", []string{"-n", "127.0.0.1", "-p", "0", "-k", "a"}, []string{"PYRO_HMAC_KEY=b"}, 1,
+			"error: don't use -k and PYRO_HMAC_KEY at the same time", "error: don't use -k and PYRO_HMAC_KEY at the same time"},
+		{"nat port without host", []string{"-n", "127.0.0.1", "-p", "0", "--natport", "5"}, nil, 1, "a NAT port needs a NAT host", "must provide natport with nathost"},
+		{"nat with unix socket", []string{"-u", "/nonexistent/s", "--nathost", "h", "--natport", "5"}, nil, 1, "cannot use a NAT host together with a Unix socket", "cannot use nathost together with unixsocket"},
+		{"bad storage", []string{"-n", "127.0.0.1", "-p", "0", "-s", "foo"}, nil, 1, "invalid storage type 'foo'", "invalid storage type 'foo'"},
+		{"bad port", []string{"-p", "abc"}, nil, 2, "abc", "invalid integer value: 'abc'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ours := startProc(t, pypeer.Env(tc.env...), bin, append([]string{"ns"}, tc.args...)...)
+			theirs := startProc(t, pypeer.Env(tc.env...), pypeer.Python, pyNsArgs(tc.args...)...)
+			for _, p := range []*proc{ours, theirs} {
+				select {
+				case <-p.exited:
+				case <-time.After(nsWait):
+					t.Fatalf("%s kept running", p.cmd.Path)
+				}
+			}
+			if ours.code != tc.code || theirs.code != tc.code {
+				t.Fatalf("exit status: pyro4 ns %d, pyro4-ns %d, want %d\n%s\n%s", ours.code, theirs.code, tc.code, ours.err.String(), theirs.err.String())
+			}
+			if !strings.Contains(ours.err.String(), tc.ours) || !strings.Contains(theirs.err.String(), tc.theirs) {
+				t.Fatalf("pyro4 ns stderr:\n%s\npyro4-ns stderr:\n%s", ours.err.String(), theirs.err.String())
+			}
+			if ours.out.String() != "" {
+				t.Fatalf("pyro4 ns printed %q", ours.out.String())
+			}
+		})
+	}
+}
+
+// netnsAvailable reports whether the test can make its own network
+// namespace, where binding 0.0.0.0 reaches nothing but that namespace's
+// loopback.
+func netnsAvailable() bool {
+	return exec.Command("unshare", "-rn", "sh", "-c", "ip link set lo up").Run() == nil
+}
+
+// TestNsBroadcastStartupMatchesPyro4 compares the startup of a name server
+// that starts its broadcast responder, which needs a non-loopback bind: each
+// server runs in a network namespace of its own.
+func TestNsBroadcastStartupMatchesPyro4(t *testing.T) {
+	pypeer.Require(t)
+	bin := nsBinary(t)
+	if !netnsAvailable() {
+		t.Skip("cannot create a network namespace (unshare -rn)")
+	}
+	inNetns := []string{"unshare", "-rn", "sh", "-c", `ip link set lo up && exec "$@"`, "sh"}
+	for _, args := range [][]string{
+		{"-n", "0.0.0.0"},
+		{"-n", "0.0.0.0", "-p", "0", "--bchost", "127.0.0.1", "--bcport", "0"},
+		{"-n", "0.0.0.0", "--bcport", "9999"},
+		{"-n", "0.0.0.0", "-x"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			ourArgs := append(slices.Clone(inNetns[1:]), append([]string{bin, "ns"}, args...)...)
+			theirArgs := append(slices.Clone(inNetns[1:]), append([]string{pypeer.Python}, pyNsArgs(args...)...)...)
+			ours := startProc(t, pypeer.Env(), inNetns[0], ourArgs...)
+			theirs := startProc(t, pypeer.Env(), inNetns[0], theirArgs...)
+			ours.waitOut(t, "URI =")
+			theirs.waitOut(t, "URI =")
+			got, want := normalizeStartup(ours.out.String()), normalizeStartup(theirs.out.String())
+			if !slices.Equal(got, want) {
+				t.Fatalf("pyro4 ns printed\n%s\npyro4-ns printed\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if !slices.Contains(args, "-x") && !strings.HasPrefix(got[0], "Broadcast server running on ") {
+				t.Fatalf("no broadcast server line: %q", got[0])
+			}
+			if ours.signal(t, syscall.SIGTERM) != 0 {
+				t.Fatalf("exit status %d after SIGTERM\n%s", ours.code, ours.err.String())
+			}
+		})
+	}
+}
