@@ -112,7 +112,6 @@ func appendMarshal(buf []byte, v Value, hashed bool, depth int) ([]byte, error) 
 	if depth > MaxDepth {
 		return nil, codecErr("marshal", "value nested deeper than %d", MaxDepth)
 	}
-	var err error
 	switch x := v.(type) {
 	case nil:
 		buf = append(buf, mNone)
@@ -165,6 +164,7 @@ func appendMarshal(buf []byte, v Value, hashed bool, depth int) ([]byte, error) 
 		return appendMarshalItems(buf, x, true, depth)
 	case *Dict:
 		buf = append(buf, mDict)
+		var err error
 		for _, it := range x.Items {
 			if buf, err = appendMarshal(buf, it.Key, true, depth+1); err != nil {
 				return nil, err

@@ -162,8 +162,9 @@ func encodeMsgpackArray(e *msgpack.Encoder, items []Value, depth int) error {
 // decoder reads without buffering, so rd.Len() is what is left. Every length
 // the payload claims is checked against that before anything is allocated.
 type msgpackReader struct {
-	rd  *bytes.Reader
-	dec *msgpack.Decoder
+	data []byte
+	rd   *bytes.Reader
+	dec  *msgpack.Decoder
 }
 
 func decodeMsgpack(data []byte) (Value, error) {
@@ -171,7 +172,7 @@ func decodeMsgpack(data []byte) (Value, error) {
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)
 	dec.Reset(rd)
-	r := msgpackReader{rd: rd, dec: dec}
+	r := msgpackReader{data: data, rd: rd, dec: dec}
 	v, err := r.value(0)
 	if err != nil {
 		return nil, err
@@ -226,15 +227,27 @@ func (r *msgpackReader) value(depth int) (Value, error) {
 	case c == msgpcode.Double:
 		v, err = r.dec.DecodeFloat64()
 	case msgpcode.IsString(c):
-		var b []byte
-		if b, err = r.raw(); err == nil {
-			if !utf8.Valid(b) {
+		if err = r.claimRaw(c); err != nil {
+			return nil, err
+		}
+		var s string
+		if s, err = r.dec.DecodeString(); err == nil {
+			if !utf8.ValidString(s) {
 				return nil, codecErr("msgpack", "str is not valid UTF-8")
 			}
-			v = string(b)
+			v = s
 		}
 	case msgpcode.IsBin(c):
-		v, err = r.raw()
+		if err = r.claimRaw(c); err != nil {
+			return nil, err
+		}
+		var b []byte
+		if b, err = r.dec.DecodeBytes(); err == nil {
+			if b == nil {
+				b = []byte{}
+			}
+			v = b
+		}
 	case msgpcode.IsFixedArray(c), c == msgpcode.Array16, c == msgpcode.Array32:
 		return r.array(depth)
 	case msgpcode.IsFixedMap(c), c == msgpcode.Map16, c == msgpcode.Map32:
@@ -250,17 +263,32 @@ func (r *msgpackReader) value(depth int) (Value, error) {
 	return v, nil
 }
 
-// raw reads the payload of a str or bin.
-func (r *msgpackReader) raw() ([]byte, error) {
-	n, err := r.dec.DecodeBytesLen()
-	if err != nil {
-		return nil, err
+// claimRaw checks the length of the str or bin at the current position
+// before the library reads it: it allocates the claimed length up front.
+func (r *msgpackReader) claimRaw(c byte) error {
+	pos := len(r.data) - r.rd.Len()
+	var size int
+	switch c {
+	case msgpcode.Str8, msgpcode.Bin8:
+		size = 1
+	case msgpcode.Str16, msgpcode.Bin16:
+		size = 2
+	case msgpcode.Str32, msgpcode.Bin32:
+		size = 4
+	default: // fixstr: the length is in the code
+		return r.claim(int(c&msgpcode.FixedStrMask), 1)
 	}
-	if err := r.claim(n, 1); err != nil {
-		return nil, err
+	if pos+1+size > len(r.data) {
+		return codecErr("msgpack", "truncated length")
 	}
-	b := make([]byte, n)
-	return b, r.dec.ReadFull(b)
+	var n uint64
+	for _, b := range r.data[pos+1 : pos+1+size] {
+		n = n<<8 | uint64(b)
+	}
+	if n > uint64(r.rd.Len()-1-size) {
+		return codecErr("msgpack", "length %d exceeds the data", n)
+	}
+	return nil
 }
 
 func (r *msgpackReader) array(depth int) (Value, error) {

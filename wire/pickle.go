@@ -31,7 +31,9 @@ import (
 // set([...]), complex via complex(re, im). A URI class dict becomes a real
 // Pyro4.core.URI (NEWOBJ + BUILD with the state tuple) and an exception class
 // dict a real exception (REDUCE with args, BUILD with the attributes), which
-// is what a Pyro4 client expects to receive and raise.
+// is what a Pyro4 client expects to receive and raise. Only the exact forms
+// URI.Value and Exception.Value produce, for classes the decoder accepts, are
+// turned into objects; any other dict, "__class__" key or not, stays a dict.
 type pickleCodec struct{}
 
 func init() { register(pickleCodec{}) }

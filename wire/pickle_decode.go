@@ -28,7 +28,8 @@ type pkTuple struct {
 type pkDict struct {
 	keys  []any
 	vals  []any
-	index map[string]int
+	strs  map[string]int // str keys need no hashing: a str only equals a str
+	other map[string]int // pkKey of every other key
 }
 
 type pkSet struct {
@@ -63,7 +64,7 @@ type unpickler struct {
 }
 
 func decodePickle(data []byte) (Value, error) {
-	u := &unpickler{data: data, memo: map[int]any{}, budget: nodeBudget(len(data))}
+	u := &unpickler{data: data, memo: map[int]any{}, budget: nodeBudget(len(data)), stack: make([]any, 0, 16)}
 	res, err := u.run()
 	if err != nil {
 		return nil, err
@@ -282,15 +283,27 @@ func pkTypeName(v any) string {
 }
 
 func (u *unpickler) setItem(d *pkDict, k, v any) error {
-	key, err := u.key(k, 0)
-	if err != nil {
-		return err
+	index, key := d.strs, ""
+	if s, ok := k.(string); ok {
+		key = s
+		if err := u.charge(1 + len(s)/8); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if key, err = u.key(k, 0); err != nil {
+			return err
+		}
+		if d.other == nil {
+			d.other = map[string]int{}
+		}
+		index = d.other
 	}
-	if i, dup := d.index[key]; dup {
+	if i, dup := index[key]; dup {
 		d.vals[i] = v
 		return nil
 	}
-	d.index[key] = len(d.keys)
+	index[key] = len(d.keys)
 	d.keys = append(d.keys, k)
 	d.vals = append(d.vals, v)
 	return nil
@@ -308,7 +321,7 @@ func (u *unpickler) addItem(s *pkSet, v any) error {
 	return nil
 }
 
-func newPkDict() *pkDict { return &pkDict{index: map[string]int{}} }
+func newPkDict() *pkDict { return &pkDict{strs: map[string]int{}} }
 
 func newPkSet(frozen bool) *pkSet { return &pkSet{seen: map[string]bool{}, frozen: frozen} }
 

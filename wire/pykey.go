@@ -145,9 +145,12 @@ func unhashableErr(codec string, v Value) error {
 
 // dictBuilder fills a Dict with Python's assignment semantics while keeping
 // lookups constant-time, so a hostile payload with many keys stays linear.
+// A str key can only ever equal another str, so str keys get their own index
+// and need no hashing.
 type dictBuilder struct {
 	d     *Dict
-	index map[string]int
+	strs  map[string]int
+	other map[string]int
 }
 
 func newDictBuilder(n int) dictBuilder {
@@ -156,14 +159,13 @@ func newDictBuilder(n int) dictBuilder {
 
 // set stores v under k. It returns false when k is unhashable.
 func (b *dictBuilder) set(k, v Value) bool {
-	if s, ok := k.(string); ok && b.index == nil && len(b.d.Items) < 8 {
-		// Small dicts (calls, handshakes) need no hashing, and a str key
-		// can only ever equal another str.
-		for i := range b.d.Items {
-			if ks, isStr := b.d.Items[i].Key.(string); isStr && ks == s {
-				b.d.Items[i].Value = v
-				return true
-			}
+	if s, ok := k.(string); ok {
+		if i, dup := b.findStr(s); dup {
+			b.d.Items[i].Value = v
+			return true
+		}
+		if b.strs != nil {
+			b.strs[s] = len(b.d.Items)
 		}
 		b.d.Items = append(b.d.Items, DictItem{k, v})
 		return true
@@ -172,20 +174,39 @@ func (b *dictBuilder) set(k, v Value) bool {
 	if !ok {
 		return false
 	}
-	if b.index == nil {
-		b.index = make(map[string]int, len(b.d.Items)+1)
-		for i, it := range b.d.Items {
-			ik, _ := pyKey(it.Key)
-			b.index[ik] = i
-		}
+	if b.other == nil {
+		b.other = map[string]int{}
 	}
-	if i, dup := b.index[key]; dup {
+	if i, dup := b.other[key]; dup {
 		b.d.Items[i].Value = v
 		return true
 	}
-	b.index[key] = len(b.d.Items)
+	b.other[key] = len(b.d.Items)
 	b.d.Items = append(b.d.Items, DictItem{k, v})
 	return true
+}
+
+// findStr finds a str key: by scanning while the dict is small (calls and
+// handshakes), through an index once it grows.
+func (b *dictBuilder) findStr(s string) (int, bool) {
+	if b.strs == nil {
+		if len(b.d.Items) < 8 {
+			for i := range b.d.Items {
+				if ks, isStr := b.d.Items[i].Key.(string); isStr && ks == s {
+					return i, true
+				}
+			}
+			return 0, false
+		}
+		b.strs = make(map[string]int, 2*len(b.d.Items))
+		for i, it := range b.d.Items {
+			if ks, isStr := it.Key.(string); isStr {
+				b.strs[ks] = i
+			}
+		}
+	}
+	i, ok := b.strs[s]
+	return i, ok
 }
 
 // setBuilder collects set members, dropping duplicates as Python's set does.
