@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pyro4/pyro4/persist"
 	"github.com/pyro4/pyro4/wire"
@@ -44,14 +46,51 @@ func nsLookup(s *Server, a []wire.Value) (wire.Value, error) {
 	if !found {
 		return nil, namingError("unknown name: %s", name)
 	}
-	u, err := wire.ParseURI(e.URI)
+	u, err := uriValues.get(e.URI)
 	if err != nil {
 		return nil, err
 	}
 	if truthy(a[1]) {
-		return wire.Tuple{u.Value(), stringsValue(e.Metadata)}, nil
+		return wire.Tuple{u, stringsValue(e.Metadata)}, nil
 	}
-	return u.Value(), nil
+	return u, nil
+}
+
+// uriValueCache holds the class-dict form of stored URI strings. Lookups
+// hand out the same URIs over and over, and parsing one costs a regexp run
+// and a handful of allocations. The values are shared and only ever read
+// (encoded). The cache is dropped whole when it reaches its bound, which is
+// cheaper than tracking recency and fine for a cache this size.
+type uriValueCache struct {
+	m atomic.Pointer[sync.Map]
+	n atomic.Int64
+}
+
+const uriCacheMax = 4096
+
+var uriValues = newURIValueCache()
+
+func newURIValueCache() *uriValueCache {
+	c := &uriValueCache{}
+	c.m.Store(new(sync.Map))
+	return c
+}
+
+func (c *uriValueCache) get(s string) (wire.Value, error) {
+	if v, ok := c.m.Load().Load(s); ok {
+		return v, nil
+	}
+	u, err := wire.ParseURI(s)
+	if err != nil {
+		return nil, err
+	}
+	v := u.Value()
+	if c.n.Add(1) > uriCacheMax {
+		c.m.Store(new(sync.Map))
+		c.n.Store(0)
+	}
+	c.m.Load().Store(s, v)
+	return v, nil
 }
 
 // uriArg accepts what NameServer.register accepts for uri: a URI object (a

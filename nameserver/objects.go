@@ -154,7 +154,13 @@ func (o *object) property(args []wire.Value) error {
 func (o *object) bind(m *method, args []wire.Value, kwargs *wire.Dict) ([]wire.Value, error) {
 	qual := o.class + "." + m.name + "()"
 	bound := make([]wire.Value, len(m.params))
-	set := make([]bool, len(m.params))
+	var setBuf [8]bool // no allocation for the signatures here
+	set := setBuf[:0]
+	if len(m.params) <= len(setBuf) {
+		set = setBuf[:len(m.params)]
+	} else {
+		set = make([]bool, len(m.params))
+	}
 	for i := 0; i < len(args) && i < len(bound); i++ {
 		bound[i], set[i] = args[i], true
 	}

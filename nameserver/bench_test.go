@@ -1,0 +1,165 @@
+package nameserver
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/pyro4/pyro4/persist"
+	"github.com/pyro4/pyro4/wire"
+)
+
+// benchClients is the client concurrency the throughput target is set at.
+const benchClients = 64
+
+// runClients runs b.N round trips spread over benchClients connections made
+// by dial, each round trip done by do.
+func runClients(b *testing.B, dial func() (net.Conn, error), do func(c net.Conn, br *bufio.Reader) error) {
+	b.Helper()
+	conns := make([]net.Conn, benchClients)
+	for i := range conns {
+		c, err := dial()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	var next sync.WaitGroup
+	work := make(chan struct{}, 1024)
+	errs := make(chan error, benchClients)
+	b.ResetTimer()
+	for _, c := range conns {
+		next.Add(1)
+		go func() {
+			defer next.Done()
+			br := bufio.NewReader(c)
+			for range work {
+				if err := do(c, br); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for range b.N {
+		work <- struct{}{}
+	}
+	close(work)
+	next.Wait()
+	b.StopTimer()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+}
+
+// lookupRequest is a packed serpent lookup call, as a Pyro4 proxy sends it.
+func lookupRequest(b *testing.B, name string) []byte {
+	serpent, ok := wire.CodecByName("serpent")
+	if !ok {
+		b.Skip("no serpent codec")
+	}
+	data, err := serpent.MarshalCall(wire.Call{Object: NameServerName, Method: "lookup", Args: []wire.Value{name}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req, err := (&wire.Message{Type: wire.MsgInvoke, Seq: 1, SerializerID: wire.SerpentID, Data: data}).Pack(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return req
+}
+
+// BenchmarkLookup64 measures lookups over 64 connections: the name server's
+// hot path (read, decode, registry, encode, write).
+func BenchmarkLookup64(b *testing.B) {
+	s := startServer(b, Options{NoBroadcast: true})
+	for i := range 1000 {
+		s.Registry().Register(persist.Entry{Name: "bench.name." + string(rune('a'+i%26)) + itoaBench(i),
+			URI: "PYRO:obj@localhost:4711", Metadata: []string{"m"}}, false)
+	}
+	req := lookupRequest(b, "bench.name.a0")
+	serpent, _ := wire.CodecByName("serpent")
+	dial := func() (net.Conn, error) {
+		c, err := net.Dial("tcp", s.InternalURI().Location())
+		if err != nil {
+			return nil, err
+		}
+		d := wire.NewDict(2)
+		d.Append("handshake", "hello")
+		d.Append("object", NameServerName)
+		data, _ := serpent.Marshal(d)
+		hs, _ := (&wire.Message{Type: wire.MsgConnect, SerializerID: wire.SerpentID, Data: data}).Pack(nil)
+		if _, err := c.Write(hs); err != nil {
+			return nil, err
+		}
+		if _, err := wire.ReadMessage(c, wire.Limits{}); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	runClients(b, dial, func(c net.Conn, br *bufio.Reader) error {
+		if _, err := c.Write(req); err != nil {
+			return err
+		}
+		m, err := wire.ReadMessage(br, wire.Limits{})
+		if err == nil && m.Flags&wire.FlagException != 0 {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	})
+}
+
+// BenchmarkEcho64 is the baseline: a loopback server that reads a message of
+// the lookup request's size and writes one of the lookup reply's size, with
+// a goroutine per connection and no work in between.
+func BenchmarkEcho64(b *testing.B) {
+	req := lookupRequest(b, "bench.name.a0")
+	reply := make([]byte, 120)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				buf := make([]byte, len(req))
+				for {
+					if _, err := io.ReadFull(br, buf); err != nil {
+						return
+					}
+					if _, err := c.Write(reply); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	runClients(b, func() (net.Conn, error) { return net.Dial("tcp", ln.Addr().String()) },
+		func(c net.Conn, br *bufio.Reader) error {
+			if _, err := c.Write(req); err != nil {
+				return err
+			}
+			_, err := io.ReadFull(br, reply)
+			return err
+		})
+}
+
+func itoaBench(i int) string {
+	const digits = "0123456789"
+	if i < 10 {
+		return digits[i : i+1]
+	}
+	return itoaBench(i/10) + digits[i%10:i%10+1]
+}
