@@ -6,7 +6,6 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,16 +15,17 @@ import (
 
 // featureConfig is the argument of ns_features.py.
 type featureConfig struct {
-	Plain    string `json:"plain"`
-	HMAC     string `json:"hmac"`
-	Pickle   string `json:"pickle"`
-	Compress string `json:"compress"`
-	NAT      string `json:"nat"`
-	Unix     string `json:"unix"`
-	BCPort   int    `json:"bcport"`
-	BCLoc    string `json:"bcloc"`
-	BCBind   string `json:"bcbind"`
-	NoPort   int    `json:"noport"`
+	Plain    string   `json:"plain"`
+	HMAC     string   `json:"hmac"`
+	Pickle   string   `json:"pickle"`
+	Compress string   `json:"compress"`
+	NAT      string   `json:"nat"`
+	Unix     string   `json:"unix"`
+	BCPort   int      `json:"bcport"`
+	BCLoc    string   `json:"bcloc"`
+	BCBind   string   `json:"bcbind"`
+	NoPort   int      `json:"noport"`
+	Sections []string `json:"sections,omitempty"`
 }
 
 // deliberateFeatures are the ns_features.py checks where this server
@@ -40,49 +40,54 @@ var codecGaps = map[string]string{
 
 // TestFeaturesMatchPyro4 runs ns_features.py against reference pyro4-ns
 // processes (default with NAT, HMAC, pickle with compression, Unix socket,
-// broadcast) and against the same configurations of this server.
+// broadcast) and against the same configurations of this server: all
+// sections with serpent, and the serializer-sensitive ones (PYRONAME,
+// PYROMETA, resolve, HMAC, compression, NAT, Unix socket) again with json,
+// marshal and msgpack.
 func TestFeaturesMatchPyro4(t *testing.T) {
 	pypeer.Require(t)
-	requireCodecs(t, "serpent", "pickle")
+	requireCodecs(t, append([]string{"pickle"}, interopSerializers...)...)
 	dir := t.TempDir()
-	env := pypeer.Env()
+	const accepted = "PYRO_SERIALIZERS_ACCEPTED=serpent,json,marshal,msgpack"
 
+	// Start the reference servers together, then wait for each.
 	ref := featureConfig{NoPort: pypeer.FreePort(t), Unix: filepath.Join(dir, "py.sock")}
-	var wg sync.WaitGroup
-	start := func(dst *string, env []string, args ...string) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, port := pypeer.StartPythonNS(t, env, args...)
-			*dst = fmt.Sprintf("PYRO:Pyro.NameServer@127.0.0.1:%d", port)
-		}()
+	type started struct {
+		p    *pypeer.Process
+		port int
+	}
+	startNS := func(env []string, args ...string) started {
+		port := pypeer.FreePort(t)
+		args = append([]string{"-n", "127.0.0.1", "-p", fmt.Sprint(port), "-x"}, args...)
+		return started{pypeer.Start(t, env, "/usr/bin/pyro4-ns", args...), port}
 	}
 	// To start fewer processes, one server plays two roles where they do
 	// not interfere: default+NAT, and pickle+compression.
-	start(&ref.Plain, env, "--nathost", "nat.example", "--natport", "4711")
-	start(&ref.HMAC, pypeer.Env("PYRO_HMAC_KEY=secret"))
-	start(&ref.Pickle, pypeer.Env("PYRO_SERIALIZERS_ACCEPTED=serpent,json,marshal,pickle", "PYRO_COMPRESSION=true"))
-	var unixURI string
-	start(&unixURI, env, "-u", ref.Unix)
+	plain := startNS(pypeer.Env(accepted), "--nathost", "nat.example", "--natport", "4711")
+	hmac := startNS(pypeer.Env(accepted, "PYRO_HMAC_KEY=secret"))
+	pickle := startNS(pypeer.Env(accepted+",pickle", "PYRO_COMPRESSION=true"))
+	unix := startNS(pypeer.Env(accepted), "-u", ref.Unix)
 	bcNSPort, bcPort := pypeer.FreePort(t), pypeer.FreeUDPPort(t)
-	bc := pypeer.Start(t, env, "/usr/bin/pyro4-ns", "-n", "0.0.0.0", "-p", fmt.Sprint(bcNSPort),
+	bc := pypeer.Start(t, pypeer.Env(accepted), "/usr/bin/pyro4-ns", "-n", "0.0.0.0", "-p", fmt.Sprint(bcNSPort),
 		"--bchost", "127.0.0.1", "--bcport", fmt.Sprint(bcPort))
-	bc.WaitLine(t, "URI =", 20*time.Second)
-	ref.BCPort, ref.BCLoc, ref.BCBind = bcPort, fmt.Sprintf("127.0.0.1:%d", bcNSPort), fmt.Sprintf("0.0.0.0:%d", bcNSPort)
-	wg.Wait()
-	ref.NAT, ref.Compress = ref.Plain, ref.Pickle
-	if t.Failed() {
-		t.FailNow()
+	for _, p := range []*pypeer.Process{plain.p, hmac.p, pickle.p, unix.p, bc} {
+		p.WaitLine(t, "URI =", 30*time.Second)
 	}
+	nsURI := func(port int) string { return fmt.Sprintf("PYRO:Pyro.NameServer@127.0.0.1:%d", port) }
+	ref.Plain, ref.HMAC, ref.Pickle = nsURI(plain.port), nsURI(hmac.port), nsURI(pickle.port)
+	ref.NAT, ref.Compress = ref.Plain, ref.Pickle
+	ref.BCPort, ref.BCLoc, ref.BCBind = bcPort, fmt.Sprintf("127.0.0.1:%d", bcNSPort), fmt.Sprintf("0.0.0.0:%d", bcNSPort)
 
-	pickleAcc := wire.Accepted{wire.SerpentID: true, wire.JSONID: true, wire.MarshalID: true, wire.PickleID: true}
+	acc := allAccepted(t)
+	delete(acc, wire.PickleID)
+	pickleAcc := allAccepted(t)
 	ours := featureConfig{NoPort: ref.NoPort, Unix: filepath.Join(dir, "go.sock")}
-	ours.Plain = startServer(t, Options{NoBroadcast: true, NATHost: "nat.example", NATPort: 4711}).InternalURI().String()
-	ours.HMAC = startServer(t, Options{NoBroadcast: true, HMACKey: []byte("secret")}).URI().String()
+	ours.Plain = startServer(t, Options{NoBroadcast: true, Accepted: acc, NATHost: "nat.example", NATPort: 4711}).InternalURI().String()
+	ours.HMAC = startServer(t, Options{NoBroadcast: true, Accepted: acc, HMACKey: []byte("secret")}).URI().String()
 	ours.Pickle = startServer(t, Options{NoBroadcast: true, Accepted: pickleAcc, Compression: true}).URI().String()
 	ours.NAT, ours.Compress = ours.Plain, ours.Pickle
-	startServer(t, Options{UnixSocket: ours.Unix})
-	bcs := startServer(t, Options{Host: "0.0.0.0", BroadcastHost: "127.0.0.1"})
+	startServer(t, Options{UnixSocket: ours.Unix, Accepted: acc})
+	bcs := startServer(t, Options{Host: "0.0.0.0", BroadcastHost: "127.0.0.1", Accepted: acc})
 	if bcs.BroadcastAddr() == nil {
 		t.Fatal("no broadcast responder for a 0.0.0.0 bind")
 	}
@@ -90,33 +95,49 @@ func TestFeaturesMatchPyro4(t *testing.T) {
 	ours.BCLoc = fmt.Sprintf("127.0.0.1:%d", bcs.InternalURI().Port)
 	ours.BCBind = fmt.Sprintf("0.0.0.0:%d", bcs.InternalURI().Port)
 
-	run := func(cfg featureConfig) (map[string]string, []string) {
+	run := func(cfg featureConfig, ser string) (map[string]string, []string) {
 		arg, err := json.Marshal(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return runChecks(t, env, "ns_features.py", string(arg))
+		return runChecks(t, pypeer.Env("PYRO_SERIALIZER="+ser), "ns_features.py", string(arg))
 	}
-	want, order := run(ref)
-	got, _ := run(ours)
+	for _, ser := range interopSerializers {
+		if ser != "serpent" {
+			ref.Sections = []string{"core", "compress", "nat", "unix"}
+			ours.Sections = ref.Sections
+		}
+		want, order := run(ref, ser)
+		if w := want["pyroname"]; w != `["pyroname", "ok", "héllo"]` {
+			t.Errorf("%s: the reference run did not work: %s", ser, w)
+		}
+		got, _ := run(ours, ser)
+		compareChecks(t, ser, want, got, order)
+	}
+}
+
+func compareChecks(t *testing.T, ser string, want, got map[string]string, order []string) {
+	t.Helper()
 	if len(got) != len(want) {
-		t.Errorf("%d checks against this server, %d against pyro4-ns", len(got), len(want))
+		t.Errorf("%s: %d checks against this server, %d against pyro4-ns", ser, len(got), len(want))
 	}
+	failed := false
 	for _, label := range order {
 		w := want[label]
 		if d, ok := deliberateFeatures[label]; ok {
 			w = d
 		}
 		if why, ok := codecGaps[label]; ok && got[label] != w {
-			t.Logf("known gap, check %s: %s\n got %s\nwant %s", label, why, got[label], w)
+			t.Logf("%s: known gap, check %s: %s\n got %s\nwant %s", ser, label, why, got[label], w)
 			continue
 		}
 		if got[label] != w {
-			t.Errorf("check %s:\n got %s\nwant %s", label, got[label], w)
+			failed = true
+			t.Errorf("%s: check %s:\n got %s\nwant %s", ser, label, got[label], w)
 		}
 	}
-	if t.Failed() {
-		t.Logf("pyro4-ns run:\n%s", strings.Join(lines(want, order), "\n"))
+	if failed {
+		t.Logf("%s: pyro4-ns run:\n%s", ser, strings.Join(lines(want, order), "\n"))
 	}
 }
 
