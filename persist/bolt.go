@@ -80,6 +80,7 @@ func nameKey(name string) []byte {
 type Bolt struct {
 	path string
 	db   *bolt.DB
+	file *os.File // bbolt's own descriptor, for Close after a fault
 	w    *committer
 
 	// mu orders Close after the calls in flight: calls hold it shared.
@@ -117,21 +118,21 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	if err := checkStore(path, opts); err != nil {
 		return nil, err
 	}
-	db, err := openDB(path, opts, false)
+	db, file, err := openDB(path, opts, false)
 	if err != nil {
 		return nil, err
 	}
-	return &Bolt{path: path, db: db, w: startCommitter(db, opts.MaxBatch)}, nil
+	return &Bolt{path: path, db: db, file: file, w: startCommitter(db, opts.MaxBatch)}, nil
 }
 
 // openDB opens path with bbolt under the fault guard, translating a lock
 // timeout into ErrInUse.
-func openDB(path string, opts BoltOptions, readOnly bool) (db *bolt.DB, err error) {
-	var file *os.File
+func openDB(path string, opts BoltOptions, readOnly bool) (db *bolt.DB, file *os.File, err error) {
 	bopts := &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		ReadOnly:     readOnly,
 		FreelistType: bolt.FreelistMapType,
+		NoStatistics: true, // unused, and counting takes a lock per transaction
 		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
 			f, err := os.OpenFile(name, flag, perm)
 			file = f
@@ -146,27 +147,27 @@ func openDB(path string, opts BoltOptions, readOnly bool) (db *bolt.DB, err erro
 	var fault faultError
 	switch {
 	case err == nil:
-		return db, nil
+		return db, file, nil
 	case errors.As(err, &fault):
 		// bbolt did not get to clean up: closing the file drops its lock.
 		if file != nil {
 			_ = file.Close()
 		}
-		return nil, fmt.Errorf("store %s is %w: %v", path, ErrDamaged, err)
+		return nil, nil, fmt.Errorf("store %s is %w: %v", path, ErrDamaged, err)
 	case errors.Is(err, bolt.ErrTimeout):
-		return nil, fmt.Errorf("store %s is %w (the file stayed locked for %v)", path, ErrInUse, opts.LockTimeout)
+		return nil, nil, fmt.Errorf("store %s is %w (the file stayed locked for %v)", path, ErrInUse, opts.LockTimeout)
 	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrVersionMismatch):
-		return nil, fmt.Errorf("store %s is %w: not a bbolt database (%v); the file was left untouched", path, ErrNotStore, err)
+		return nil, nil, fmt.Errorf("store %s is %w: not a bbolt database (%v); the file was left untouched", path, ErrNotStore, err)
 	case errors.Is(err, bolt.ErrChecksum):
-		return nil, fmt.Errorf("store %s is %w: both bbolt meta pages fail their checksum; the file was left untouched", path, ErrDamaged)
+		return nil, nil, fmt.Errorf("store %s is %w: both bbolt meta pages fail their checksum; the file was left untouched", path, ErrDamaged)
 	default:
-		return nil, fmt.Errorf("store %s: open: %w", path, err)
+		return nil, nil, fmt.Errorf("store %s: open: %w", path, err)
 	}
 }
 
 // checkStore verifies, without writing, that path is one of our stores.
 func checkStore(path string, opts BoltOptions) error {
-	db, err := openDB(path, opts, true)
+	db, _, err := openDB(path, opts, true)
 	if err != nil {
 		return err
 	}
@@ -221,7 +222,7 @@ func createStore(path string, opts BoltOptions) (err error) {
 			err = fmt.Errorf("store %s: remove %s: %w", path, tmp, rmErr)
 		}
 	}()
-	db, err := openDB(tmp, opts, false)
+	db, _, err := openDB(tmp, opts, false)
 	if err != nil {
 		return fmt.Errorf("create store %s: %w", path, err)
 	}
@@ -284,27 +285,33 @@ func (f faultError) Error() string { return fmt.Sprintf("bbolt failed: %v", f.v)
 
 // guard runs fn, turning a panic or a fault in bbolt's memory map (as a
 // damaged file can cause) into an error rather than a crash.
-func guard(fn func() error) (err error) {
+func guard(fn func() error) error {
+	err, _ := guarded(fn)
+	return err
+}
+
+// guarded is guard that also tells whether the error is from a panic in fn
+// itself rather than a faultError fn returned.
+func guarded(fn func() error) (err error, panicked bool) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = faultError{r}
+			err, panicked = faultError{r}, true
 		}
 	}()
-	return fn()
+	return fn(), false
 }
 
-// view runs fn in a read transaction on an open store.
-func (b *Bolt) view(fn func(names *bolt.Bucket, meta *bolt.Bucket) error) error {
+// view runs fn in a read transaction on an open store, with the bucket
+// named (names or meta).
+func (b *Bolt) view(bucket []byte, fn func(*bolt.Bucket) error) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {
 		return ErrClosed
 	}
 	err := guard(func() error {
-		return b.db.View(func(tx *bolt.Tx) error {
-			return fn(tx.Bucket(namesBucket), tx.Bucket(metaBucket))
-		})
+		return b.db.View(func(tx *bolt.Tx) error { return fn(tx.Bucket(bucket)) })
 	})
 	if errors.As(err, new(faultError)) {
 		return fmt.Errorf("store %s is %w: %v", b.path, ErrDamaged, err)
@@ -321,7 +328,7 @@ func (b *Bolt) Path() string { return b.path }
 
 // Get implements Store.
 func (b *Bolt) Get(name string) (e Entry, ok bool, err error) {
-	err = b.view(func(names, _ *bolt.Bucket) error {
+	err = b.view(namesBucket, func(names *bolt.Bucket) error {
 		v := names.Get(nameKey(name))
 		if v == nil {
 			return nil
@@ -338,7 +345,7 @@ func (b *Bolt) Get(name string) (e Entry, ok bool, err error) {
 
 // Range implements Store.
 func (b *Bolt) Range(prefix string, fn func(e Entry) bool) error {
-	return b.view(func(names, _ *bolt.Bucket) error {
+	return b.view(namesBucket, func(names *bolt.Bucket) error {
 		start := nameKey(prefix)
 		c := names.Cursor()
 		for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, start); k, v = c.Next() {
@@ -358,7 +365,7 @@ func (b *Bolt) Range(prefix string, fn func(e Entry) bool) error {
 // Count implements Store. It reads a counter kept in step with the entries,
 // so it does not walk the file.
 func (b *Bolt) Count() (n int, err error) {
-	err = b.view(func(_, meta *bolt.Bucket) error {
+	err = b.view(metaBucket, func(meta *bolt.Bucket) error {
 		v := meta.Get(countKey)
 		if len(v) != 8 {
 			return fmt.Errorf("store %s is %w: bad entry count", b.path, ErrDamaged)
@@ -378,6 +385,15 @@ func (b *Bolt) Close() error {
 	}
 	b.closed = true
 	b.w.stop()
+	if b.w.broken() != nil {
+		// bbolt failed inside a write transaction and may still hold its
+		// writer lock, on which DB.Close would wait forever. Closing the
+		// descriptor releases the file lock; the mapping is left behind.
+		if err := b.file.Close(); err != nil {
+			return fmt.Errorf("close store %s: %w", b.path, err)
+		}
+		return nil
+	}
 	if err := b.db.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", b.path, err)
 	}

@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -12,11 +15,13 @@ import (
 // Writes go through a committer: one goroutine that takes every write queued
 // while the previous commit was syncing and applies them all in one bbolt
 // transaction, so N concurrent writers pay for one fsync instead of N. It
-// plays the part of bbolt's DB.Batch, which waits MaxBatchDelay (10 ms by
-// default) before starting a batch: a lone writer would wait that long for
-// every call, and with a short delay concurrent writers no longer share
-// commits. Here a lone write starts at once, and batches grow only while a
-// commit is in progress, which is exactly when waiting writers pile up.
+// plays the part of bbolt's DB.Batch, which always waits MaxBatchDelay
+// (10 ms by default) before starting a batch, so that a lone writer pays
+// that delay on every call. The committer starts a lone write at once, and
+// waits only when the last commit was shared: then it gives the writers
+// that commit released a moment (a fraction of the commit's duration, at
+// most maxLinger) to queue their next write, so that the batch carries them
+// all rather than the first one back.
 //
 // As with DB.Batch, an operation may run more than once (when another in
 // its batch fails, the transaction is rolled back and the rest rerun), so
@@ -40,6 +45,18 @@ type committer struct {
 	ops     chan *writeOp
 	max     int
 	stopped chan struct{}
+	// failure is set when bbolt itself panicked or faulted in a write
+	// transaction (a damaged file): its state is then unknown, possibly with
+	// the writer lock held, so every later write fails without touching it.
+	failure atomic.Pointer[error]
+	commits atomic.Int64 // transactions attempted, for benchmarks
+}
+
+func (c *committer) broken() error {
+	if p := c.failure.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func startCommitter(db *bolt.DB, maxBatch int) *committer {
@@ -55,25 +72,57 @@ func (c *committer) stop() {
 	<-c.stopped
 }
 
+// maxLinger bounds how long a batch waits for writers to come back.
+const maxLinger = time.Millisecond
+
 func (c *committer) run() {
 	defer close(c.stopped)
 	batch := make([]*writeOp, 0, c.max)
 	results := make([]error, c.max)
+	linger := time.NewTimer(0)
+	<-linger.C
+	// want is how many writers shared the last commit, and wait how long
+	// to give them to queue their next write: right after a commit, the
+	// writers it released have not yet come back, and a commit started at
+	// once would carry only the first of them, leaving the rest for the
+	// next one. A lone writer never waits (want is 1).
+	want, wait := 1, time.Duration(0)
 	for op := range c.ops {
 		batch = append(batch[:0], op)
-	fill:
-		for len(batch) < c.max {
+		open := true
+	drain:
+		for open && len(batch) < c.max {
 			select {
 			case op, ok := <-c.ops:
-				if !ok {
-					break fill
+				if open = ok; ok {
+					batch = append(batch, op)
 				}
-				batch = append(batch, op)
 			default:
-				break fill
+				break drain
 			}
 		}
+		if open && len(batch) < want && wait > 0 {
+			linger.Reset(wait)
+		gather:
+			for len(batch) < want {
+				select {
+				case op, ok := <-c.ops:
+					if !ok {
+						break gather
+					}
+					batch = append(batch, op)
+				case <-linger.C:
+					break gather
+				}
+			}
+			linger.Stop()
+		}
+		start := time.Now()
 		c.commit(batch, results)
+		// Waiting up to a fraction of a commit keeps the cost of a wrong
+		// guess (a writer that does not come back) small against the sync
+		// every write pays anyway.
+		want, wait = len(batch), min(time.Since(start)/4, maxLinger)
 	}
 }
 
@@ -83,8 +132,15 @@ func (c *committer) run() {
 // the others are retried together.
 func (c *committer) commit(batch []*writeOp, results []error) {
 	for len(batch) > 0 {
+		if err := c.broken(); err != nil {
+			for _, op := range batch {
+				op.done <- err
+			}
+			return
+		}
 		failed := -1
-		err := guard(func() error {
+		c.commits.Add(1)
+		err, crashed := guarded(func() error {
 			return c.db.Update(func(tx *bolt.Tx) error {
 				for i, op := range batch {
 					err := guard(func() error { return op.fn(tx) })
@@ -102,9 +158,13 @@ func (c *committer) commit(batch []*writeOp, results []error) {
 				return nil
 			})
 		})
+		if crashed {
+			c.failure.Store(&err)
+		}
 		if failed >= 0 {
 			batch[failed].done <- c.solo(batch[failed])
-			batch = append(batch[:failed], batch[failed+1:]...)
+			// Clone: the caller's slice must keep every op it passed.
+			batch = slices.Delete(slices.Clone(batch), failed, failed+1)
 			continue
 		}
 		for i, op := range batch {
@@ -119,7 +179,17 @@ func (c *committer) commit(batch []*writeOp, results []error) {
 }
 
 func (c *committer) solo(op *writeOp) error {
-	err := guard(func() error { return c.db.Update(op.fn) })
+	if err := c.broken(); err != nil {
+		return err
+	}
+	err, crashed := guarded(func() error {
+		return c.db.Update(func(tx *bolt.Tx) error {
+			return guard(func() error { return op.fn(tx) })
+		})
+	})
+	if crashed {
+		c.failure.Store(&err)
+	}
 	var r refusal
 	if errors.As(err, &r) {
 		return r.err
@@ -134,9 +204,12 @@ func (b *Bolt) write(what string, fn func(tx *bolt.Tx) error) error {
 	if b.closed {
 		return ErrClosed
 	}
-	op := &writeOp{fn: fn, done: make(chan error, 1)}
-	b.w.ops <- op
-	err := <-op.done
+	err := b.w.broken()
+	if err == nil {
+		op := &writeOp{fn: fn, done: make(chan error, 1)}
+		b.w.ops <- op
+		err = <-op.done
+	}
 	switch {
 	case err == nil, errors.Is(err, ErrExists), errors.Is(err, ErrNotFound):
 		return err

@@ -34,11 +34,15 @@ func ParseStorage(spec string) (Storage, error) {
 	case kind == "bolt" && path != "":
 		return Storage{Kind: "bolt", Path: path}, nil
 	case kind == "sql" && path != "":
-		return Storage{}, fmt.Errorf("storage %q is a Pyro4 (Python) sqlite store, which this name server does not read; use bolt:%s (a new file) instead", spec, path)
+		return Storage{}, foreignStorage(spec, "sqlite")
 	case kind == "dbm" && path != "":
-		return Storage{}, fmt.Errorf("storage %q is a Pyro4 (Python) dbm store, which this name server does not read; use bolt:%s (a new file) instead", spec, path)
+		return Storage{}, foreignStorage(spec, "dbm")
 	}
 	return Storage{}, fmt.Errorf("invalid storage type '%s'", spec)
+}
+
+func foreignStorage(spec, kind string) error {
+	return fmt.Errorf("storage '%s' is Pyro4's Python %s store, which this name server does not read; use bolt:FILE with a new file instead", spec, kind)
 }
 
 // Open opens the store s names, a bolt store with the default options.

@@ -1,0 +1,37 @@
+package persist_test
+
+import (
+	"fmt"
+	"log"
+
+	"github.com/pyro4/pyro4/persist"
+)
+
+func Example() {
+	// "bolt:/var/lib/pyro4/ns.db" would keep the names in a file instead.
+	store, err := persist.Open("memory")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+
+	for _, e := range []persist.Entry{
+		{Name: "shop.warehouse", URI: "PYRO:warehouse@localhost:51234", Metadata: []string{"stock", "goods"}},
+		{Name: "shop.cashier", URI: "PYRO:cashier@localhost:51234"},
+		{Name: "bank", URI: "PYRO:bank@localhost:51235"},
+	} {
+		if err := store.Put(e); err != nil {
+			log.Fatal(err)
+		}
+	}
+	err = store.Range("shop.", func(e persist.Entry) bool {
+		fmt.Println(e.Name, e.URI, e.Metadata)
+		return true
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// shop.cashier PYRO:cashier@localhost:51234 []
+	// shop.warehouse PYRO:warehouse@localhost:51234 [goods stock]
+}
