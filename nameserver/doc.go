@@ -8,4 +8,38 @@
 // gets its own goroutine, so there is no thread-pool ceiling and a slow
 // client only ever holds up itself. Objects are dispatched through fixed
 // method tables, never by reflection.
+//
+// # Compatibility
+//
+// Results, exception classes and messages are those of Pyro4 4.82's name
+// server for every method and argument form, with every serializer; the
+// tests run the same Python client scripts against pyro4-ns and this server
+// and compare. The deliberate differences:
+//
+//   - Regular expressions (list and remove with regex) are Go's RE2 with
+//     Python's re.match anchoring and Unicode \d \w \s, and \Z. Patterns RE2
+//     cannot express (look-arounds, back-references, atomic groups) give
+//     NamingError "invalid regex: ...", and the text after that prefix is
+//     Go's, not Python's.
+//   - Metadata must be str: a non-str member is a TypeError "metadata items
+//     must be str, not int". Pyro4 stores any hashable value.
+//   - Listings are in name order and metadata lists are sorted; Pyro4's
+//     follow dict insertion and set iteration order.
+//   - With the marshal serializer, lookup(name, return_metadata=True) works;
+//     Pyro4 fails it with "unmarshallable object".
+//   - Static entries (SetStatic, from the configuration file) cannot be
+//     registered over, have their metadata set, or be removed by clients:
+//     NamingError "name is statically configured: NAME (edit the config
+//     file)". Prefix and regex removals skip them.
+//   - A call whose data does not decode gets a SerializeError reply and the
+//     connection stays open (Pyro4's decoders raise assorted Python errors).
+//     Exception tracebacks name this server's frame, not Python source lines.
+//   - Pyro.Daemon info() ends in "Servertype: <goroutine server on LOC; N
+//     connections>" where Pyro4 describes its thread pool.
+//   - Autoclean probes its candidates a few at a time rather than one by
+//     one, checks Unix-socket URIs by connecting to the socket, leaves URIs
+//     without a location alone, and removes a name only if it still has the
+//     URI that was found unreachable.
+//   - A tuple prefix with a non-str member is refused before anything is
+//     removed (Pyro4 raises the same TypeError lazily, mid-way).
 package nameserver

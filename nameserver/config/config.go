@@ -198,7 +198,14 @@ var decodeErrorRE = regexp.MustCompile(`^toml: line (\d+) \(last key "(.*)"\): (
 func (p *parser) tomlError(err error) error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
-		return p.errorf(pe.Position.Line, "%s", pe.Message)
+		// The lexer counts a line once it has read its line break, so an
+		// error at the end of a line gets the next line's number; the
+		// error's offset says where it really is.
+		line := pe.Position.Line
+		if st := pe.Position.Start; st >= 0 && st < len(p.data) {
+			line = 1 + bytes.Count(p.data[:st], []byte("\n"))
+		}
+		return p.errorf(line, "%s", pe.Message)
 	}
 	if m := decodeErrorRE.FindStringSubmatch(err.Error()); m != nil {
 		line, _ := strconv.Atoi(m[1])

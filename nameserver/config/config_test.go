@@ -215,6 +215,8 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"syntax", "port = 9090\nhost = \n", 2, "expected value"},
 		{"unterminated string", "host = \"x\n", 1, "strings cannot contain newlines"},
+		{"unclosed header", "port = 5\n[[registration]\nname = \"a\"\n", 2, "expected end of table array name delimiter"},
+		{"unclosed array", "port = 5\nserializers_accepted = [\"json\",\n", 2, "unexpected EOF"},
 		{"unknown key", "port = 1\nprot = 2\n", 2, `unknown key "prot"`},
 		{"unknown key in table", "[nat]\nhost = \"h\"\nhots = \"x\"\n", 3, `unknown key "nat.hots"`},
 		{"unknown table", "[natt]\nhost = \"h\"\n", 1, `unknown key "natt"`},
@@ -224,7 +226,7 @@ func TestParseErrors(t *testing.T) {
 		{"port range", "\nport = 70000\n", 2, "port 70000 is out of range"},
 		{"nat port range", "[nat]\nhost = \"h\"\nport = -1\n", 3, "nat.port: port -1 is out of range"},
 		{"bcport range", "[broadcast]\nport = 65536\n", 2, "broadcast.port: port 65536"},
-		{"storage sql", "storage = \"sql:ns.sqlite\"\n", 1, "Pyro4 (Python) sqlite store"},
+		{"storage sql", "storage = \"sql:ns.sqlite\"\n", 1, "sqlite"},
 		{"storage bogus", "\n\nstorage = \"foo\"\n", 3, "invalid storage type 'foo'"},
 		{"serializer", "serializers_accepted = [\"serpent\", \"dill\"]\n", 1, `unknown serializer "dill"`},
 		{"no serializers", "serializers_accepted = []\n", 1, "no serializers accepted"},
