@@ -522,3 +522,248 @@ func TestNsBroadcastStartupMatchesPyro4(t *testing.T) {
 		})
 	}
 }
+
+// nsURI is the name server URI at the bound address.
+func nsURI(port int) string { return fmt.Sprintf("PYRO:Pyro.NameServer@127.0.0.1:%d", port) }
+
+func writeNsFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNsPrecedence checks flag > PYRO_* environment > config file > default
+// for the bind address and the NAT location.
+func TestNsPrecedence(t *testing.T) {
+	ports := nsFreePorts(t, 3)
+	file, env, flag := ports[0], ports[1], ports[2]
+	cfg := filepath.Join(t.TempDir(), "ns.toml")
+	writeNsFile(t, cfg, fmt.Sprintf("host = \"127.0.0.1\"\nport = %d\n[nat]\nhost = \"file.example\"\nport = 1111\n", file))
+	envItems := []string{"PYRO_HOST=localhost", "PYRO_NS_PORT=" + strconv.Itoa(env), "PYRO_NATHOST=env.example", "PYRO_NATPORT=2222"}
+	flags := []string{"-n", "127.0.0.1", "-p", strconv.Itoa(flag), "--nathost", "flag.example", "--natport", "3333"}
+	for _, tc := range []struct {
+		name           string
+		config, env    bool
+		flags          bool
+		internal, ext  string
+		internalNoBind bool
+	}{
+		{"file", true, false, false, fmt.Sprintf("127.0.0.1:%d", file), "file.example:1111", false},
+		{"env over file", true, true, false, fmt.Sprintf("localhost:%d", env), "env.example:2222", false},
+		{"flags over env and file", true, true, true, fmt.Sprintf("127.0.0.1:%d", flag), "flag.example:3333", false},
+		{"flags over file", true, false, true, fmt.Sprintf("127.0.0.1:%d", flag), "flag.example:3333", false},
+		{"env over defaults", false, true, false, fmt.Sprintf("localhost:%d", env), "env.example:2222", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env {
+				nsCleanEnv(t, envItems...)
+			} else {
+				nsCleanEnv(t)
+			}
+			var args []string
+			if tc.config {
+				args = append(args, "--config", cfg)
+			}
+			if tc.flags {
+				args = append(args, flags...)
+			}
+			r := startNsInProcess(t, args...)
+			r.waitOut(t, "external URI =")
+			want := fmt.Sprintf("internal URI = PYRO:Pyro.NameServer@%s\nexternal URI = PYRO:Pyro.NameServer@%s\n", tc.internal, tc.ext)
+			if !strings.HasSuffix(r.out.String(), want) {
+				t.Fatalf("printed\n%s\nwant it to end with\n%s", r.out.String(), want)
+			}
+			if code := r.stop(t); code != 0 || !strings.HasSuffix(r.out.String(), "NS shut down.\n") {
+				t.Fatalf("stop: exit %d, output\n%s\nstderr\n%s", code, r.out.String(), r.err.String())
+			}
+		})
+	}
+}
+
+// TestNsHMACKeyPrecedence checks which key a client must use: -k over
+// PYRO_HMAC_KEY over the config file's hmac_key_env.
+func TestNsHMACKeyPrecedence(t *testing.T) {
+	pypeer.Require(t)
+	cfg := filepath.Join(t.TempDir(), "ns.toml")
+	writeNsFile(t, cfg, "hmac_key_env = \"NS_TEST_KEY\"\n")
+	for _, tc := range []struct {
+		name  string
+		env   []string
+		flags []string
+		key   string
+	}{
+		{"file", nil, nil, "filekey"},
+		{"env over file", []string{"PYRO_HMAC_KEY=envkey"}, nil, "envkey"},
+		{"flag over file", nil, []string{"-k", "flagkey"}, "flagkey"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nsCleanEnv(t, append([]string{"NS_TEST_KEY=filekey"}, tc.env...)...)
+			port := pypeer.FreePort(t)
+			r := startNsInProcess(t, append([]string{"--config", cfg, "-n", "127.0.0.1", "-p", strconv.Itoa(port)}, tc.flags...)...)
+			r.waitOut(t, "URI =")
+			if strings.Contains(r.out.String(), "HMAC key not set") {
+				t.Fatalf("key not in effect:\n%s", r.out.String())
+			}
+			if m := pyList(t, nsURI(port), tc.key); m["Pyro.NameServer"].URI != nsURI(port) {
+				t.Fatalf("list with key %q: %v", tc.key, m)
+			}
+			for _, other := range []string{"filekey", "envkey", "flagkey"} {
+				if other == tc.key {
+					continue
+				}
+				script, _ := os.ReadFile(filepath.Join("testdata", "ns_client.py"))
+				out, err := pypeer.Run(t, nsWait, pypeer.Env(), string(script), nsURI(port), other, "list")
+				if err == nil || !strings.Contains(out, "hmac") {
+					t.Fatalf("list with the wrong key %q: err %v\n%s", other, err, out)
+				}
+			}
+		})
+	}
+}
+
+// TestNsStartupFailures checks that a server that cannot start says why on
+// one line and exits with status 1.
+func TestNsStartupFailures(t *testing.T) {
+	nsCleanEnv(t)
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.toml")
+	writeNsFile(t, broken, "port = 0\n[[registration]]\nname = \"a\"\nuri = \"PYRO:a@h:x\"\n")
+	locked := filepath.Join(dir, "locked.db")
+	holder := startNsInProcess(t, "-n", "127.0.0.1", "-p", "0", "-s", "bolt:"+locked)
+	holder.waitOut(t, "URI =")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"broken config", []string{"--config", broken}, "pyro4 ns: " + broken + ":4: registration \"a\": invalid uri \"PYRO:a@h:x\""},
+		{"missing config", []string{"--config", filepath.Join(dir, "nope.toml")}, "pyro4 ns: read config: open " + filepath.Join(dir, "nope.toml") + ": no such file or directory"},
+		{"storage directory missing", []string{"-n", "127.0.0.1", "-p", "0", "-s", "bolt:" + filepath.Join(dir, "no", "ns.db")}, "pyro4 ns: storage: "},
+		{"python sqlite storage", []string{"-n", "127.0.0.1", "-p", "0", "-s", "sql:" + filepath.Join(dir, "ns.sqlite")}, "sqlite"},
+		{"python dbm storage", []string{"-n", "127.0.0.1", "-p", "0", "-s", "dbm:" + filepath.Join(dir, "ns.dbm")}, "dbm"},
+		{"storage in use", []string{"-n", "127.0.0.1", "-p", "0", "-s", "bolt:" + locked}, "in use"},
+		{"bad PYRO item", nil, "PYRO_NS_PORT=\"x\": not an integer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.args == nil {
+				t.Setenv("PYRO_NS_PORT", "x")
+			}
+			code, stdout, stderr := runNsToEnd(t, tc.args...)
+			if code != 1 || stdout != "" || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+				t.Fatalf("exit %d\nstdout %q\nstderr %q\nwant one line containing %q", code, stdout, stderr, tc.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ns.sqlite")); err == nil {
+		t.Fatalf("a refused sql: store was created")
+	}
+}
+
+func staticReg(name, uri string, metadata ...string) string {
+	md, _ := json.Marshal(metadata)
+	if metadata == nil {
+		md = []byte("[]")
+	}
+	return fmt.Sprintf("[[registration]]\nname = %q\nuri = %q\nmetadata = %s\n", name, uri, md)
+}
+
+// TestNsReload runs a name server with a config file and changes the file
+// in every way an operator or an editor does, checking each time, through
+// the Python client, that the static registrations follow the file and a
+// client's registration is never touched.
+func TestNsReload(t *testing.T) {
+	pypeer.Require(t)
+	nsCleanEnv(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "nsctl.toml")
+	port := pypeer.FreePort(t)
+	head := fmt.Sprintf("host = \"127.0.0.1\"\nport = %d\n", port)
+	writeNsFile(t, cfg, head+staticReg("svc.a", "PYRO:a@h:1", "class:A")+staticReg("svc.b", "PYRO:b@h:1"))
+	r := startNsInProcess(t, "--config", cfg)
+	r.waitOut(t, "URI =")
+	uri := nsURI(port)
+	if got := pyClient(t, uri, "", "register", "client.x", "PYRO:x@h:9", "mine"); got != "ok" {
+		t.Fatalf("client register: %s", got)
+	}
+	m := waitNames(t, uri, "client.x=PYRO:x@h:9 svc.a=PYRO:a@h:1 svc.b=PYRO:b@h:1")
+	if !slices.Equal(m["svc.a"].Metadata, []string{"class:A"}) || !slices.Equal(m["client.x"].Metadata, []string{"mine"}) {
+		t.Fatalf("metadata: %+v", m)
+	}
+	// logged counts how many stderr lines contain substr.
+	logged := func(substr string) int { return strings.Count(r.err.String(), substr) }
+
+	t.Run("static names are protected", func(t *testing.T) {
+		got := pyClient(t, uri, "", "remove", "svc.a")
+		if got != "NamingError: name is statically configured: svc.a (edit the config file)" {
+			t.Fatalf("remove of a static name: %s", got)
+		}
+	})
+	t.Run("edit in place", func(t *testing.T) {
+		writeNsFile(t, cfg, head+staticReg("svc.a", "PYRO:a@h:2", "class:A")+staticReg("svc.c", "PYRO:c@h:1"))
+		waitNames(t, uri, "client.x=PYRO:x@h:9 svc.a=PYRO:a@h:2 svc.c=PYRO:c@h:1")
+		r.waitErr(t, "reloaded: added svc.c; changed svc.a; removed svc.b")
+	})
+	t.Run("rename over", func(t *testing.T) {
+		tmp := filepath.Join(dir, ".nsctl.toml.tmp")
+		writeNsFile(t, tmp, head+staticReg("svc.d", "PYRO:d@h:1"))
+		if err := os.Rename(tmp, cfg); err != nil {
+			t.Fatal(err)
+		}
+		waitNames(t, uri, "client.x=PYRO:x@h:9 svc.d=PYRO:d@h:1")
+		r.waitErr(t, "reloaded: added svc.d; removed svc.a, svc.c")
+	})
+	t.Run("broken then fixed", func(t *testing.T) {
+		for _, tc := range []struct{ text, want string }{
+			{head + staticReg("svc.e", "PYRO:e@h:port"), cfg + `:5: registration \"svc.e\": invalid uri`},
+			{head + "[[registration]\n", cfg + ":3: "},
+			{head + "colour = \"blue\"\n", cfg + `:3: unknown key \"colour\"`},
+		} {
+			writeNsFile(t, cfg, tc.text)
+			r.waitErr(t, tc.want)
+			if n := logged(tc.want); n != 1 {
+				t.Fatalf("%d lines for one broken file:\n%s", n, r.err.String())
+			}
+			if got := names(pyList(t, uri, "")); got != "client.x=PYRO:x@h:9 svc.d=PYRO:d@h:1" {
+				t.Fatalf("a broken file changed the registrations: %s", got)
+			}
+		}
+		writeNsFile(t, cfg, head+staticReg("svc.e", "PYRO:e@h:1"))
+		waitNames(t, uri, "client.x=PYRO:x@h:9 svc.e=PYRO:e@h:1")
+	})
+	t.Run("delete and re-create", func(t *testing.T) {
+		if err := os.Remove(cfg); err != nil {
+			t.Fatal(err)
+		}
+		r.waitErr(t, "config "+cfg+" was removed; keeping the running configuration")
+		if got := names(pyList(t, uri, "")); got != "client.x=PYRO:x@h:9 svc.e=PYRO:e@h:1" {
+			t.Fatalf("removing the file changed the registrations: %s", got)
+		}
+		writeNsFile(t, cfg, head+staticReg("svc.f", "PYRO:f@h:1", "x", "y"))
+		m := waitNames(t, uri, "client.x=PYRO:x@h:9 svc.f=PYRO:f@h:1")
+		if !slices.Equal(m["svc.f"].Metadata, []string{"x", "y"}) {
+			t.Fatalf("metadata of svc.f: %v", m["svc.f"].Metadata)
+		}
+	})
+	t.Run("nat", func(t *testing.T) {
+		writeNsFile(t, cfg, head+"[nat]\nhost = \"ext.example\"\nport = 5555\n"+staticReg("svc.f", "PYRO:f@h:1", "x", "y"))
+		r.waitErr(t, "reloaded: NAT ext.example:5555")
+		nsPoll(t, "the name server's own entry to show the NAT location", func() bool {
+			return pyList(t, uri, "")["Pyro.NameServer"].URI == "PYRO:Pyro.NameServer@ext.example:5555"
+		})
+		writeNsFile(t, cfg, head+staticReg("svc.f", "PYRO:f@h:1", "x", "y"))
+		r.waitErr(t, "reloaded: NAT off")
+		nsPoll(t, "the NAT location to go", func() bool { return pyList(t, uri, "")["Pyro.NameServer"].URI == uri })
+	})
+	t.Run("needs a restart", func(t *testing.T) {
+		other := pypeer.FreePort(t)
+		writeNsFile(t, cfg, fmt.Sprintf("host = \"127.0.0.1\"\nport = %d\nstorage = \"bolt:ns.db\"\n", other)+staticReg("svc.f", "PYRO:f@h:1", "x", "y"))
+		r.waitErr(t, fmt.Sprintf(`port (\"%d\" -> \"%d\"), storage (\"memory\" -> \"bolt:%s\") changed: needs a restart`, port, other, filepath.Join(dir, "ns.db")))
+		if got := names(pyList(t, uri, "")); got != "client.x=PYRO:x@h:9 svc.f=PYRO:f@h:1" {
+			t.Fatalf("registrations: %s", got)
+		}
+	})
+	if code := r.stop(t); code != 0 {
+		t.Fatalf("exit status %d\n%s", code, r.err.String())
+	}
+}
