@@ -68,14 +68,6 @@ func (jsonCodec) UnmarshalCall(data []byte) (c Call, err error) {
 	return callFromValues("json", parts[0], parts[1], parts[2], parts[3])
 }
 
-// recoverCodec turns a decoder bug into an error instead of a crashed
-// server. Decoders check bounds themselves; this is the second line.
-func recoverCodec(codec string, err *error) {
-	if r := recover(); r != nil {
-		*err = codecErr(codec, "internal error: %v", r)
-	}
-}
-
 func appendJSON(buf []byte, v Value, depth int) ([]byte, error) {
 	if depth > MaxDepth {
 		return nil, codecErr("json", "value nested deeper than %d", MaxDepth)

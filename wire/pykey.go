@@ -10,16 +10,25 @@ import (
 	"sync/atomic"
 )
 
-// This file holds what the binary codecs (marshal, msgpack, pickle) and json
-// share when they build dicts and sets the way Python does: equal keys
-// collapse (1, 1.0 and True are one key; the last value wins, the first key
-// stays), unhashable keys are refused, and every codec error is a Pyro4
-// SerializeError.
+// This file holds what the json, marshal, msgpack and pickle codecs share:
+// building dicts and sets the way Python does (equal keys collapse: 1, 1.0
+// and True are one key, the last value wins and the first key stays;
+// unhashable keys are refused), the size budget for formats with
+// back-references, the checks on a decoded call, and errors, which are all
+// Pyro4 SerializeErrors.
 
 // codecErr returns a SerializeError whose message names the codec, the way a
 // Pyro4 peer would report a payload it cannot (de)serialize.
 func codecErr(codec, format string, a ...any) error {
 	return &Exception{Class: ClassSerializeError, Message: codec + ": " + fmt.Sprintf(format, a...)}
+}
+
+// recoverCodec turns a decoder bug into an error instead of a crashed
+// server. Decoders check bounds themselves; this is the second line.
+func recoverCodec(codec string, err *error) {
+	if r := recover(); r != nil {
+		*err = codecErr(codec, "internal error: %v", r)
+	}
 }
 
 // nanSerial makes every NaN key distinct: Python finds dict keys by identity
