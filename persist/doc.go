@@ -42,9 +42,10 @@
 // built under a temporary name and linked into place, so a crash during
 // creation never leaves a half-made store. The open file is locked: a
 // second name server on the same file fails at once with "store FILE is in
-// use by another name server" instead of waiting. Opening reads only the
-// file's header pages and keeps the entry count in the file, so start-up
-// time does not grow with the number of registrations.
+// use by another name server" instead of waiting. Opening reads the
+// file's meta pages and free-page list, not its entries, and the entry
+// count is kept in the file, so start-up time does not grow with the
+// number of registrations.
 //
 // A damaged file (truncated, overwritten) gives errors wrapping ErrDamaged,
 // at open or when the damaged part is read; bbolt's panics and memory-map
