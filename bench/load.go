@@ -81,12 +81,7 @@ func runLoad(cfg *loadConfig) (r *Result, err error) {
 	r.Setup, r.SetupSkipped = setup.Seconds(), skipped
 	r.ClientCPU = self.seconds()
 	if t.pid > 0 {
-		st := &ServerStats{PID: t.pid, CPUSeconds: srv.seconds()}
-		st.RSSKB, st.HWMKB, _ = procMemory(t.pid)
-		if r.Ops > 0 {
-			st.CPUPerOpUS = math.Round(st.CPUSeconds/float64(r.Ops)*1e8) / 100
-		}
-		r.Server = st
+		r.Server = serverStats(t.pid, srv, r.Ops)
 	}
 	if cfg.Mode == "register" && !cfg.Keep {
 		n, err := cleanupRegister(d, cfg)
@@ -96,6 +91,15 @@ func runLoad(cfg *loadConfig) (r *Result, err error) {
 		logf("removed the %d registered names", n)
 	}
 	return r, nil
+}
+
+func serverStats(pid int, cpu cpuWindow, ops int64) *ServerStats {
+	st := &ServerStats{PID: pid, CPUSeconds: cpu.seconds()}
+	st.RSSKB, st.HWMKB, _ = procMemory(pid)
+	if ops > 0 {
+		st.CPUPerOpUS = math.Round(cpu.seconds()/float64(ops)*1e8) / 100
+	}
+	return st
 }
 
 // cpuWindow measures a process's CPU time between two samples.

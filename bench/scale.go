@@ -120,9 +120,8 @@ func scaleConns(cfg *loadConfig, idle int, idleSrc []string) (r *ConnsResult, er
 	if err != nil {
 		return nil, err
 	}
-	r.Active.Server = &ServerStats{PID: t.pid, CPUSeconds: srv.seconds()}
-	r.RSSAfterKB, r.HWMKB, _ = procMemory(t.pid)
-	r.Active.Server.RSSKB, r.Active.Server.HWMKB = r.RSSAfterKB, r.HWMKB
+	r.Active.Server = serverStats(t.pid, srv, r.Active.Ops)
+	r.RSSAfterKB, r.HWMKB = r.Active.Server.RSSKB, r.Active.Server.HWMKB
 	r.IdleAlive = pingAll(conns, cfg.Timeout)
 	return r, nil
 }
@@ -270,9 +269,11 @@ func scaleNames(cfg *loadConfig, removes int) (r *NamesResult, err error) {
 			return nil, err
 		}
 		logf("%s with %d clients for %v over %d names", step.mode, step.clients, c.Duration, cfg.Names)
-		if *step.dst, err = runClients(&c, w, d, nil); err != nil {
+		var srv cpuWindow
+		if *step.dst, err = runClients(&c, w, d, func(start bool) { srv.sample(t.pid, start) }); err != nil {
 			return nil, err
 		}
+		(*step.dst).Server = serverStats(t.pid, srv, (*step.dst).Ops)
 	}
 	logf("timing %d remove(prefix) calls", removes)
 	if r.RemoveLatency, r.RemovedEach, err = timeRemoves(d, cfg, removes); err != nil {

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Scale runs of our name server, each against a server the bench tool starts
+# as a child process and stops by its pid: 10,000 idle connections beside 64
+# active clients, a million registrations, start-up from a million-name bolt
+# store, and durable (bolt) registrations at 1 and 16 clients. Rewrites the
+# "scale" section of docs/bench.md.
+#
+# Settings (environment): DUR (5s), IDLE (10000), NAMES (1000000),
+# STORE (bench/out/ns-1m.bolt, built on first use and kept),
+# OUT (docs/bench.md), RESULTS (bench/out/scale.jsonl).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-go}
+DUR=${DUR:-5s}
+IDLE=${IDLE:-10000}
+NAMES=${NAMES:-1000000}
+STORE=${STORE:-bench/out/ns-1m.bolt}
+OUT=${OUT:-docs/bench.md}
+RESULTS=${RESULTS:-bench/out/scale.jsonl}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+$GO build -o "$work/bench" ./bench
+bench=$work/bench
+mkdir -p "$(dirname "$RESULTS")" "$(dirname "$OUT")" "$(dirname "$STORE")"
+: >"$RESULTS"
+
+# The idle connections need 10,000 descriptors in each process.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+"$bench" machine -o "$RESULTS" -note "Ours: bench serve (the nameserver package) as a child process of the load tool"
+"$bench" scale-conns -idle "$IDLE" -c 64 -d "$DUR" -o "$RESULTS"
+"$bench" scale-names -names "$NAMES" -match 1000 -d "$DUR" -o "$RESULTS"
+"$bench" scale-startup -s "bolt:$STORE" -names "$NAMES" -match 1000 -o "$RESULTS"
+for c in 1 16; do
+	"$bench" register -spawn -s "bolt:$work/durable-$c.bolt" -c "$c" -d "$DUR" -label ours-bolt -o "$RESULTS" -q
+done
+
+"$bench" report -section scale -in "$RESULTS" -out "$OUT"
+echo "scale: results in $RESULTS, table in $OUT"
