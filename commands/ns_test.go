@@ -307,15 +307,23 @@ func waitNames(t *testing.T, uri, want string) map[string]pyEntry {
 
 var portRE = regexp.MustCompile(`:\d+\b`)
 
-// normalizeStartup makes two runs' output comparable: ports and the socket
-// paths differ between runs, nothing else may.
-func normalizeStartup(out string, paths ...string) []string {
-	for _, p := range paths {
-		out = strings.ReplaceAll(out, p, "SOCKET")
+// normalizeStartup makes two runs' output comparable: a run's own port and
+// socket path become placeholders, and with random so does every port (the
+// system picked them). Nothing else may differ.
+func normalizeStartup(out string, port int, sock string, random bool) []string {
+	if port != 0 {
+		out = regexp.MustCompile(":"+strconv.Itoa(port)+`\b`).ReplaceAllString(out, ":PORT")
 	}
-	out = portRE.ReplaceAllString(out, ":PORT")
-	return strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if sock != "" {
+		out = strings.ReplaceAll(out, sock, "SOCKET")
+	}
+	if random {
+		out = portRE.ReplaceAllString(out, ":PORT")
+	}
+	return outputLines(out)
 }
+
+func outputLines(out string) []string { return strings.Split(strings.TrimRight(out, "\n"), "\n") }
 
 // nsFreePorts returns n distinct TCP ports on 127.0.0.1 that were free a
 // moment ago (all held at once, so no two are the same).
@@ -375,11 +383,13 @@ func TestNsStartupMatchesPyro4(t *testing.T) {
 			}
 			type run struct {
 				p    *proc
+				port int
 				sock string
 			}
 			ports := nsFreePorts(t, 2)
 			start := func(name string, pre ...string) run {
-				port := strconv.Itoa(ports[0])
+				portNum := ports[0]
+				port := strconv.Itoa(portNum)
 				ports = ports[1:]
 				sock := filepath.Join(t.TempDir(), "ns.sock")
 				subst := func(s string) string {
@@ -393,18 +403,19 @@ func TestNsStartupMatchesPyro4(t *testing.T) {
 				for _, e := range tc.env {
 					env = append(env, subst(e))
 				}
-				return run{startProc(t, pypeer.Env(env...), name, args...), sock}
+				return run{startProc(t, pypeer.Env(env...), name, args...), portNum, sock}
 			}
 			ours := start(bin, "ns")
 			theirs := start(pypeer.Python, pyNsArgs()...)
 			marker := "URI ="
-			if slices.Contains(tc.args, "--nathost") || len(tc.env) > 0 && strings.Contains(tc.env[0], "NATHOST") {
+			if strings.Contains(strings.Join(append(slices.Clone(tc.args), tc.env...), " "), "NATHOST") || slices.Contains(tc.args, "--nathost") {
 				marker = "external URI ="
 			}
 			ours.p.waitOut(t, marker)
 			theirs.p.waitOut(t, marker)
-			got := normalizeStartup(ours.p.out.String(), ours.sock)
-			want := normalizeStartup(theirs.p.out.String(), theirs.sock)
+			random := slices.Contains(tc.args, "0")
+			got := normalizeStartup(ours.p.out.String(), ours.port, ours.sock, random)
+			want := normalizeStartup(theirs.p.out.String(), theirs.port, theirs.sock, random)
 			if !slices.Equal(got, want) {
 				t.Fatalf("pyro4 ns printed\n%s\npyro4-ns printed\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
@@ -421,7 +432,7 @@ func TestNsStartupMatchesPyro4(t *testing.T) {
 				if code := r.p.signal(t, syscall.SIGINT); code != 0 {
 					t.Errorf("%s exited with %d after SIGINT", who, code)
 				}
-				if lines := normalizeStartup(r.p.out.String()); lines[len(lines)-1] != "NS shut down." {
+				if lines := outputLines(r.p.out.String()); lines[len(lines)-1] != "NS shut down." {
 					t.Errorf("%s's last line after SIGINT is %q", who, lines[len(lines)-1])
 				}
 			}
@@ -509,7 +520,10 @@ func TestNsBroadcastStartupMatchesPyro4(t *testing.T) {
 			theirs := startProc(t, pypeer.Env(), inNetns[0], theirArgs...)
 			ours.waitOut(t, "URI =")
 			theirs.waitOut(t, "URI =")
-			got, want := normalizeStartup(ours.out.String()), normalizeStartup(theirs.out.String())
+			// Each server has a namespace of its own, so both use the same
+			// ports; only ports the system picked differ.
+			random := slices.Contains(args, "0")
+			got, want := normalizeStartup(ours.out.String(), 0, "", random), normalizeStartup(theirs.out.String(), 0, "", random)
 			if !slices.Equal(got, want) {
 				t.Fatalf("pyro4 ns printed\n%s\npyro4-ns printed\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
@@ -543,17 +557,15 @@ func TestNsPrecedence(t *testing.T) {
 	envItems := []string{"PYRO_HOST=localhost", "PYRO_NS_PORT=" + strconv.Itoa(env), "PYRO_NATHOST=env.example", "PYRO_NATPORT=2222"}
 	flags := []string{"-n", "127.0.0.1", "-p", strconv.Itoa(flag), "--nathost", "flag.example", "--natport", "3333"}
 	for _, tc := range []struct {
-		name           string
-		config, env    bool
-		flags          bool
-		internal, ext  string
-		internalNoBind bool
+		name               string
+		config, env, flags bool
+		internal, ext      string
 	}{
-		{"file", true, false, false, fmt.Sprintf("127.0.0.1:%d", file), "file.example:1111", false},
-		{"env over file", true, true, false, fmt.Sprintf("localhost:%d", env), "env.example:2222", false},
-		{"flags over env and file", true, true, true, fmt.Sprintf("127.0.0.1:%d", flag), "flag.example:3333", false},
-		{"flags over file", true, false, true, fmt.Sprintf("127.0.0.1:%d", flag), "flag.example:3333", false},
-		{"env over defaults", false, true, false, fmt.Sprintf("localhost:%d", env), "env.example:2222", false},
+		{"file", true, false, false, fmt.Sprintf("127.0.0.1:%d", file), "file.example:1111"},
+		{"env over file", true, true, false, fmt.Sprintf("localhost:%d", env), "env.example:2222"},
+		{"flags over env and file", true, true, true, fmt.Sprintf("127.0.0.1:%d", flag), "flag.example:3333"},
+		{"flags over file", true, false, true, fmt.Sprintf("127.0.0.1:%d", flag), "flag.example:3333"},
+		{"env over defaults", false, true, false, fmt.Sprintf("localhost:%d", env), "env.example:2222"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.env {
@@ -766,4 +778,168 @@ func TestNsReload(t *testing.T) {
 	if code := r.stop(t); code != 0 {
 		t.Fatalf("exit status %d\n%s", code, r.err.String())
 	}
+}
+
+// TestNsSignals runs the binary: SIGTERM and SIGINT stop it cleanly, with
+// "NS shut down." and status 0 (Pyro4 prints that on SIGINT only; SIGTERM
+// kills it), and SIGHUP re-reads the config file without stopping.
+func TestNsSignals(t *testing.T) {
+	bin := nsBinary(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			p := startProc(t, pypeer.Env(), bin, "ns", "-n", "127.0.0.1", "-p", "0")
+			p.waitOut(t, "URI =")
+			if code := p.signal(t, sig); code != 0 || !strings.HasSuffix(p.out.String(), "URI = "+uriFrom(p.out.String())+"\nNS shut down.\n") {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, p.out.String(), p.err.String())
+			}
+			if p.err.String() != "" {
+				t.Fatalf("stderr:\n%s", p.err.String())
+			}
+		})
+	}
+	t.Run("SIGHUP", func(t *testing.T) {
+		cfg := filepath.Join(t.TempDir(), "ns.toml")
+		writeNsFile(t, cfg, "host = \"127.0.0.1\"\nport = 0\n"+staticReg("svc.a", "PYRO:a@h:1"))
+		p := startProc(t, pypeer.Env(), bin, "ns", "--config", cfg)
+		p.waitOut(t, "URI =")
+		for i := 1; i <= 2; i++ {
+			if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			nsPoll(t, "the reload after SIGHUP", func() bool {
+				return strings.Count(p.err.String(), "config "+cfg+" reloaded: no changes") == i
+			})
+		}
+		if code := p.signal(t, syscall.SIGTERM); code != 0 {
+			t.Fatalf("exit %d after SIGHUP and SIGTERM\n%s", code, p.err.String())
+		}
+	})
+}
+
+// uriFrom returns the URI from a "URI = ..." line in out.
+func uriFrom(out string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if u, ok := strings.CutPrefix(l, "URI = "); ok {
+			return u
+		}
+	}
+	return ""
+}
+
+// TestNsPersistence registers names through the Python client in a server
+// on a bolt store, stops it (SIGTERM, and kill -9), restarts it on the same
+// file and finds every entry with its metadata; the startup line counts
+// them as Pyro4's name server does for its own persistent store.
+func TestNsPersistence(t *testing.T) {
+	pypeer.Require(t)
+	bin := nsBinary(t)
+	entries := [][]string{
+		{"app.one", "PYRO:one@127.0.0.1:5001", "class:One", "team:a"},
+		{"app.two", "PYRO:two@127.0.0.1:5002"},
+		{"app.three", "PYRO:three@./u:/run/three.sock", "x"},
+	}
+	register := func(t *testing.T, uri string) {
+		for _, e := range entries {
+			if got := pyClient(t, uri, "", append([]string{"register"}, e...)...); got != "ok" {
+				t.Fatalf("register %s: %s", e[0], got)
+			}
+		}
+	}
+	// Pyro4's own name server with its sqlite store shows what the restart
+	// prints.
+	pyStore := "sql:" + filepath.Join(t.TempDir(), "ns.sqlite")
+	var pyRestart []string
+	for round := range 2 {
+		port := pypeer.FreePort(t)
+		p := startProc(t, pypeer.Env(), pypeer.Python, pyNsArgs("-n", "127.0.0.1", "-p", strconv.Itoa(port), "-s", pyStore)...)
+		p.waitOut(t, "URI =")
+		if round == 0 {
+			register(t, nsURI(port))
+		}
+		p.signal(t, syscall.SIGINT)
+		pyRestart = normalizeStartup(p.out.String(), port, "", false)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			store := "bolt:" + filepath.Join(t.TempDir(), "ns.db")
+			port := pypeer.FreePort(t)
+			args := []string{"ns", "-n", "127.0.0.1", "-p", strconv.Itoa(port), "-s", store}
+			p := startProc(t, pypeer.Env(), bin, args...)
+			p.waitOut(t, "URI =")
+			if strings.Contains(p.out.String(), "Persistent store") {
+				t.Fatalf("a new store reports registrations:\n%s", p.out.String())
+			}
+			register(t, nsURI(port))
+			code := p.signal(t, sig)
+			if sig == syscall.SIGTERM && code != 0 {
+				t.Fatalf("exit %d after SIGTERM", code)
+			}
+			p = startProc(t, pypeer.Env(), bin, args...)
+			p.waitOut(t, "URI =")
+			if got := normalizeStartup(p.out.String(), port, "", false); len(got) > len(pyRestart) || !slices.Equal(got, pyRestart[:len(got)]) {
+				t.Fatalf("restart printed\n%s\nPyro4's name server printed\n%s", strings.Join(got, "\n"), strings.Join(pyRestart, "\n"))
+			}
+			if !strings.Contains(p.out.String(), "Persistent store contains 4 existing registrations.\n") {
+				t.Fatalf("restart printed\n%s", p.out.String())
+			}
+			m := pyList(t, nsURI(port), "")
+			for _, e := range entries {
+				want := pyEntry{URI: e[1], Metadata: e[2:]}
+				if got := m[e[0]]; got.URI != want.URI || !slices.Equal(got.Metadata, want.Metadata) {
+					t.Errorf("%s after restart: %+v, want %+v", e[0], got, want)
+				}
+			}
+			if len(m) != 4 {
+				t.Errorf("%d names after restart: %v", len(m), m)
+			}
+		})
+	}
+}
+
+// TestNsCrashDuringBurst kills the server with SIGKILL while Python threads
+// are registering names concurrently; after a restart on the same store,
+// every registration whose reply had arrived is there.
+func TestNsCrashDuringBurst(t *testing.T) {
+	pypeer.Require(t)
+	bin := nsBinary(t)
+	store := "bolt:" + filepath.Join(t.TempDir(), "ns.db")
+	port := pypeer.FreePort(t)
+	args := []string{"ns", "-n", "127.0.0.1", "-p", strconv.Itoa(port), "-s", store}
+	srv := startProc(t, pypeer.Env(), bin, args...)
+	srv.waitOut(t, "URI =")
+	burst := startProc(t, pypeer.Env(), pypeer.Python, filepath.Join("testdata", "ns_burst.py"), nsURI(port), "8", "2000")
+	const before = 300
+	nsPoll(t, "registrations to be acknowledged", func() bool {
+		return strings.Count(burst.out.String(), "ok ") >= before
+	})
+	srv.signal(t, syscall.SIGKILL)
+	select {
+	case <-burst.exited:
+	case <-time.After(nsWait):
+		t.Fatalf("the burst did not end after the server died")
+	}
+	var acked []string
+	for _, l := range strings.Split(burst.out.String(), "\n") {
+		if name, ok := strings.CutPrefix(l, "ok "); ok {
+			acked = append(acked, name)
+		}
+	}
+	if len(acked) >= 8*2000 {
+		t.Fatalf("the burst finished before the kill; nothing was tested")
+	}
+	srv = startProc(t, pypeer.Env(), bin, args...)
+	srv.waitOut(t, "URI =")
+	m := pyList(t, nsURI(port), "")
+	for _, name := range acked {
+		var th, i int
+		fmt.Sscanf(name, "burst.%d.%d", &th, &i)
+		want := pyEntry{URI: fmt.Sprintf("PYRO:obj_%d_%d@127.0.0.1:%d", th, i, 1024+i), Metadata: []string{fmt.Sprintf("i%d", i), fmt.Sprintf("t%d", th)}}
+		if got, ok := m[name]; !ok || got.URI != want.URI || !slices.Equal(got.Metadata, want.Metadata) {
+			t.Fatalf("acknowledged %s lost or changed after the crash: %+v (present %v), want %+v", name, got, ok, want)
+		}
+	}
+	if !strings.Contains(srv.out.String(), fmt.Sprintf("Persistent store contains %d existing registrations.", len(m))) {
+		t.Fatalf("startup after the crash:\n%s\n(%d names listed)", srv.out.String(), len(m))
+	}
+	t.Logf("%d registrations acknowledged before the kill, %d names after the restart", len(acked), len(m)-1)
 }
