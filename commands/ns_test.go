@@ -196,34 +196,30 @@ func (p *proc) signal(t *testing.T, sig syscall.Signal) int {
 	return p.code
 }
 
-var (
-	nsBinOnce sync.Once
-	nsBinPath string
-	nsBinErr  error
-)
-
-// nsBinary builds the pyro4 binary once per test run, in a directory that
-// the first test using it removes when the run's tests are done with it.
-func nsBinary(t *testing.T) string {
-	t.Helper()
+// TestNsBinary builds the pyro4 binary once and runs the tests that need
+// it: signals, kill -9, network namespaces, and comparisons with Pyro4's
+// name server run as a process alike.
+func TestNsBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	nsBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pyro4-ns-test")
-		if err != nil {
-			nsBinErr = err
-			return
-		}
-		nsBinPath = filepath.Join(dir, "pyro4")
-		if out, err := exec.Command("go", "build", "-o", nsBinPath, "..").CombinedOutput(); err != nil {
-			nsBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if nsBinErr != nil {
-		t.Fatal(nsBinErr)
+	bin := filepath.Join(t.TempDir(), "pyro4")
+	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return nsBinPath
+	for _, tc := range []struct {
+		name string
+		test func(t *testing.T, bin string)
+	}{
+		{"StartupMatchesPyro4", testNsStartupMatchesPyro4},
+		{"StartupErrorsMatchPyro4", testNsStartupErrorsMatchPyro4},
+		{"BroadcastStartupMatchesPyro4", testNsBroadcastStartupMatchesPyro4},
+		{"Signals", testNsSignals},
+		{"Persistence", testNsPersistence},
+		{"CrashDuringBurst", testNsCrashDuringBurst},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.test(t, bin) })
+	}
 }
 
 // pyNsArgs runs Pyro4's name server main, as /usr/bin/pyro4-ns does.
@@ -350,12 +346,11 @@ func ipv6Loopback() bool {
 	return true
 }
 
-// TestNsStartupMatchesPyro4 runs the built binary and Pyro4's name server
+// testNsStartupMatchesPyro4 runs the built binary and Pyro4's name server
 // with the same options and compares what they print, line for line (ports
 // and socket paths aside), then stops both with SIGINT.
-func TestNsStartupMatchesPyro4(t *testing.T) {
+func testNsStartupMatchesPyro4(t *testing.T, bin string) {
 	pypeer.Require(t)
-	bin := nsBinary(t)
 	for _, tc := range []struct {
 		name string
 		args []string // {PORT} and {SOCKET} are replaced per run
@@ -440,11 +435,10 @@ func TestNsStartupMatchesPyro4(t *testing.T) {
 	}
 }
 
-// TestNsStartupErrorsMatchPyro4 compares the exit status (and, where Pyro4
+// testNsStartupErrorsMatchPyro4 compares the exit status (and, where Pyro4
 // prints a message rather than a traceback, the message) of bad starts.
-func TestNsStartupErrorsMatchPyro4(t *testing.T) {
+func testNsStartupErrorsMatchPyro4(t *testing.T, bin string) {
 	pypeer.Require(t)
-	bin := nsBinary(t)
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -497,12 +491,11 @@ func netnsAvailable() bool {
 	return exec.Command("unshare", "-rn", "sh", "-c", "ip link set lo up").Run() == nil
 }
 
-// TestNsBroadcastStartupMatchesPyro4 compares the startup of a name server
+// testNsBroadcastStartupMatchesPyro4 compares the startup of a name server
 // that starts its broadcast responder, which needs a non-loopback bind: each
 // server runs in a network namespace of its own.
-func TestNsBroadcastStartupMatchesPyro4(t *testing.T) {
+func testNsBroadcastStartupMatchesPyro4(t *testing.T, bin string) {
 	pypeer.Require(t)
-	bin := nsBinary(t)
 	if !netnsAvailable() {
 		t.Skip("cannot create a network namespace (unshare -rn)")
 	}
@@ -780,11 +773,10 @@ func TestNsReload(t *testing.T) {
 	}
 }
 
-// TestNsSignals runs the binary: SIGTERM and SIGINT stop it cleanly, with
+// testNsSignals runs the binary: SIGTERM and SIGINT stop it cleanly, with
 // "NS shut down." and status 0 (Pyro4 prints that on SIGINT only; SIGTERM
 // kills it), and SIGHUP re-reads the config file without stopping.
-func TestNsSignals(t *testing.T) {
-	bin := nsBinary(t)
+func testNsSignals(t *testing.T, bin string) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			p := startProc(t, pypeer.Env(), bin, "ns", "-n", "127.0.0.1", "-p", "0")
@@ -826,13 +818,12 @@ func uriFrom(out string) string {
 	return ""
 }
 
-// TestNsPersistence registers names through the Python client in a server
+// testNsPersistence registers names through the Python client in a server
 // on a bolt store, stops it (SIGTERM, and kill -9), restarts it on the same
 // file and finds every entry with its metadata; the startup line counts
 // them as Pyro4's name server does for its own persistent store.
-func TestNsPersistence(t *testing.T) {
+func testNsPersistence(t *testing.T, bin string) {
 	pypeer.Require(t)
-	bin := nsBinary(t)
 	entries := [][]string{
 		{"app.one", "PYRO:one@127.0.0.1:5001", "class:One", "team:a"},
 		{"app.two", "PYRO:two@127.0.0.1:5002"},
@@ -896,12 +887,11 @@ func TestNsPersistence(t *testing.T) {
 	}
 }
 
-// TestNsCrashDuringBurst kills the server with SIGKILL while Python threads
+// testNsCrashDuringBurst kills the server with SIGKILL while Python threads
 // are registering names concurrently; after a restart on the same store,
 // every registration whose reply had arrived is there.
-func TestNsCrashDuringBurst(t *testing.T) {
+func testNsCrashDuringBurst(t *testing.T, bin string) {
 	pypeer.Require(t)
-	bin := nsBinary(t)
 	store := "bolt:" + filepath.Join(t.TempDir(), "ns.db")
 	port := pypeer.FreePort(t)
 	args := []string{"ns", "-n", "127.0.0.1", "-p", strconv.Itoa(port), "-s", store}
