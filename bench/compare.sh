@@ -8,6 +8,9 @@
 # (/usr/bin/pyro4-ns), OURS: "bench" runs our server as `bench serve` (the
 # nameserver package in a process of its own), "binary" runs `pyro4 ns`
 # built from this tree, "auto" (default) tries the binary and falls back.
+# QUIET_TIMEOUT (3m): before each run, wait up to this long for the machine
+# to be nearly idle (0 skips the wait); runs that shared the machine anyway
+# are listed in the report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +22,7 @@ OUT=${OUT:-docs/bench.md}
 RESULTS=${RESULTS:-bench/out/compare.jsonl}
 PYRO4_NS=${PYRO4_NS:-/usr/bin/pyro4-ns}
 OURS=${OURS:-auto}
+QUIET_TIMEOUT=${QUIET_TIMEOUT:-3m}
 
 work=$(mktemp -d)
 pids=()
@@ -75,6 +79,7 @@ run() {
 	shift 2
 	var=${label//-/_}
 	local addr_var="addr_$var" pid_var="pid_$var"
+	"$bench" quiet -timeout "$QUIET_TIMEOUT" || echo "compare: running $label $mode $* anyway" >&2
 	"$bench" "$mode" -addr "${!addr_var}" -server-pid "${!pid_var}" -label "$label" \
 		-d "$DUR" -warmup "$WARMUP" -names "$NAMES" -o "$RESULTS" -q "$@"
 }
@@ -85,6 +90,7 @@ for c in 1 64; do
 	run echo echo -c "$c"
 done
 for s in "${servers[@]}"; do run "$s" churn -c 8; done
+run echo echo-churn -c 8
 for m in 100 1000; do
 	for s in "${servers[@]}"; do run "$s" list -c 8 -match "$m"; done
 done

@@ -15,11 +15,12 @@ import (
 
 // loadModes are the workloads a load run can drive.
 var loadModes = map[string]string{
-	"lookup":   "persistent connections calling lookup(name) over N registered names",
-	"churn":    "connect, handshake, lookup, close per operation (the PYRONAME pattern)",
-	"register": "persistent connections registering unique names",
-	"list":     "persistent connections calling list(prefix) that matches -match of N names",
-	"echo":     "a raw TCP echo server answering with a lookup-sized reply: the floor",
+	"lookup":     "persistent connections calling lookup(name) over N registered names",
+	"churn":      "connect, handshake, lookup, close per operation (the PYRONAME pattern)",
+	"register":   "persistent connections registering unique names",
+	"list":       "persistent connections calling list(prefix) that matches -match of N names",
+	"echo":       "a raw TCP echo server answering with a lookup-sized reply: the floor",
+	"echo-churn": "the churn pattern against the echo server: the floor for connection set-up",
 }
 
 // Bounds on the arguments, so that a typo cannot start an unbounded run.
@@ -60,6 +61,9 @@ type loadConfig struct {
 	codec wire.Codec
 	runID string
 }
+
+// isEcho reports the modes that drive the echo floor instead of a name server.
+func isEcho(mode string) bool { return mode == "echo" || mode == "echo-churn" }
 
 // srcList is a -src flag: comma-separated source addresses.
 type srcList []string
@@ -164,7 +168,7 @@ func (c *loadConfig) validateTarget() error {
 	switch {
 	case chosen > 1:
 		return errors.New("give only one of -addr, -spawn and -inproc")
-	case chosen == 0 && c.Mode != "echo":
+	case chosen == 0 && !isEcho(c.Mode):
 		return errors.New("give -addr host:port, -spawn or -inproc")
 	case c.ServerPID < 0:
 		return fmt.Errorf("-server-pid %d: not a process id", c.ServerPID)

@@ -70,16 +70,18 @@ func runLoad(cfg *loadConfig) (r *Result, err error) {
 		return nil, err
 	}
 	logf("%s: %d clients for %v (+%v warm-up) against %s", cfg.Mode, cfg.Clients, cfg.Duration, cfg.Warmup, t.addr)
-	var srv, self cpuWindow
+	var srv, self, all cpuWindow
 	r, err = runClients(cfg, w, d, func(start bool) {
 		srv.sample(t.pid, start)
 		self.sample(os.Getpid(), start)
+		all.sampleMachine(start)
 	})
 	if err != nil {
 		return nil, err
 	}
 	r.Setup, r.SetupSkipped = setup.Seconds(), skipped
 	r.ClientCPU = self.seconds()
+	r.OtherCPU = otherCPU(all, srv, self, t.pid)
 	if t.pid > 0 {
 		r.Server = serverStats(t.pid, srv, r.Ops)
 	}
@@ -118,6 +120,28 @@ func (c *cpuWindow) sample(pid int, start bool) {
 	} else {
 		c.end = v
 	}
+}
+
+func (c *cpuWindow) sampleMachine(start bool) {
+	v, err := machineBusy()
+	if err != nil {
+		return
+	}
+	if start {
+		c.start = v
+	} else {
+		c.end = v
+	}
+}
+
+// otherCPU is the CPU time the rest of the machine used during the
+// window: a run that shared the machine with other work says so.
+func otherCPU(all, srv, self cpuWindow, srvPID int) float64 {
+	other := all.seconds() - self.seconds()
+	if srvPID != os.Getpid() {
+		other -= srv.seconds()
+	}
+	return math.Round(max(other, 0)*100) / 100
 }
 
 func (c *cpuWindow) seconds() float64 { return math.Round(max(c.end-c.start, 0)*100) / 100 }
@@ -204,7 +228,7 @@ func printResult(w io.Writer, r *Result) {
 		fmt.Fprintf(w, "  server      pid %d  rss %.1f MB (peak %.1f MB)  cpu %.2fs (%.1fµs/op)\n",
 			s.PID, float64(s.RSSKB)/1024, float64(s.HWMKB)/1024, s.CPUSeconds, s.CPUPerOpUS)
 	}
-	fmt.Fprintf(w, "  client cpu  %.2fs", r.ClientCPU)
+	fmt.Fprintf(w, "  client cpu  %.2fs  other processes %.2fs", r.ClientCPU, r.OtherCPU)
 	if r.SetupSkipped {
 		fmt.Fprintf(w, "  setup: names already registered")
 	} else if r.Setup > 0 {

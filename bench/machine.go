@@ -81,3 +81,58 @@ func (m *Machine) String() string {
 	}
 	return s
 }
+
+// quietMain is "bench quiet": it waits until the machine has been nearly
+// idle for a while, so that a run does not share the cores with other work.
+func quietMain(args []string) error {
+	fs := flag.NewFlagSet("quiet", flag.ContinueOnError)
+	maxBusy := fs.Float64("max-busy", 0.1, "busiest the machine may be, as a fraction of all its CPUs")
+	span := fs.Duration("for", 2*time.Second, "how long it must stay that quiet")
+	timeout := fs.Duration("timeout", 3*time.Minute, "give up after this long (the run goes ahead, noted as shared)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *timeout <= 0 {
+		return nil
+	}
+	busy, err := waitQuiet(*maxBusy, *span, *timeout)
+	if err != nil {
+		return fmt.Errorf("quiet: %w", err)
+	}
+	if busy > *maxBusy {
+		return fmt.Errorf("quiet: the machine stayed busy (%.0f%% of its CPUs) for %v", busy*100, *timeout)
+	}
+	return nil
+}
+
+// waitQuiet samples the machine's busy fraction every 250ms until it has
+// stayed at or below maxBusy for span, or timeout passes; it returns the
+// last fraction seen.
+func waitQuiet(maxBusy float64, span, timeout time.Duration) (float64, error) {
+	const tick = 250 * time.Millisecond
+	end := time.Now().Add(timeout)
+	prev, err := machineBusy()
+	if err != nil {
+		return 0, err
+	}
+	var quietFor time.Duration
+	var frac float64
+	for time.Now().Before(end) {
+		time.Sleep(tick)
+		cur, err := machineBusy()
+		if err != nil {
+			return 0, err
+		}
+		frac = (cur - prev) / tick.Seconds() / float64(runtime.NumCPU())
+		prev = cur
+		if frac <= maxBusy {
+			quietFor += tick
+			if quietFor >= span {
+				return frac, nil
+			}
+		} else {
+			quietFor = 0
+		}
+	}
+	return max(frac, maxBusy+1e-9), nil
+}

@@ -40,6 +40,7 @@ helpers:
   freeport        print a free TCP port on 127.0.0.1
   wait            wait until a name server answers a handshake
   machine         describe this machine as a result line
+  quiet           wait until the machine is nearly idle
 `
 
 func main() {
@@ -81,6 +82,8 @@ func run(args []string) error {
 		return waitMain(rest)
 	case "machine":
 		return machineMain(rest)
+	case "quiet":
+		return quietMain(rest)
 	}
 	return fmt.Errorf("unknown mode %q (try: bench help)", mode)
 }

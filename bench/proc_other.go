@@ -18,3 +18,5 @@ func raiseFDLimit() (uint64, error) { return 0, errNoProc }
 func childAttr() *syscall.SysProcAttr { return nil }
 
 func processGone(pid int) bool { return false }
+
+func machineBusy() (float64, error) { return 0, errNoProc }

@@ -30,12 +30,16 @@ var compareRows = []compareRow{
 	{"register, 16 clients", "register", 16, 0},
 }
 
-// echoFor is the echo run a row is compared with: lookups only.
+// echoFor is the echo run a row is compared with: the echo floor for
+// lookups, its churn pattern for churn.
 func (rs *results) echoFor(row compareRow) *Result {
-	if row.mode != "lookup" {
-		return nil
+	switch row.mode {
+	case "lookup":
+		return rs.find(labelEcho, "echo", row.clients, 0)
+	case "churn":
+		return rs.find(labelEcho, "echo-churn", row.clients, 0)
 	}
-	return rs.find(labelEcho, "echo", row.clients, 0)
+	return nil
 }
 
 func rate(r *Result) string {
@@ -91,6 +95,7 @@ func compareSection(rs *results) string {
 			p99(rs.find(labelOurs, row.mode, row.clients, row.match)), p99(rs.echoFor(row)))
 	}
 	b.WriteString(compareErrors(rs))
+	b.WriteString(sharedNote(rs.loads))
 	b.WriteString(compareCPU(rs))
 	b.WriteString("\n### Goals\n\n")
 	goalTable(&b, compareGoals(rs))
@@ -168,4 +173,19 @@ func compareGoals(rs *results) []goal {
 	ratioGoal("churn, 8 clients, against the Python multiplex server", churn, rs.find(labelMultiplex, "churn", 8, 0), 3, "≥ 3×")
 	ratioGoal("list(prefix) of 1,000 names, 8 clients, against the Python thread server", list, rs.find(labelThread, "list", 8, 1000), 10, "≥ 10×")
 	return goals
+}
+
+// sharedNote lists the runs during which other processes used more than a
+// tenth of a CPU: their numbers are lower than the machine can do.
+func sharedNote(loads []*Result) string {
+	var lines []string
+	for _, r := range loads {
+		if r.Duration > 0 && r.OtherCPU/r.Duration > 0.1 {
+			lines = append(lines, fmt.Sprintf("- %s, %s with %d clients: %.2f CPUs busy elsewhere", r.Label, r.Mode, r.Clients, r.OtherCPU/r.Duration))
+		}
+	}
+	if len(lines) == 0 {
+		return "\nNo other process used more than a tenth of a CPU during any run.\n"
+	}
+	return "\nRuns that shared the machine with other work (CPU used by other processes during the measured window):\n\n" + strings.Join(lines, "\n") + "\n"
 }

@@ -26,6 +26,7 @@ type Result struct {
 	SetupSkipped bool             `json:"setup_skipped,omitempty"`
 	Server       *ServerStats     `json:"server,omitempty"`
 	ClientCPU    float64          `json:"client_cpu_s"`
+	OtherCPU     float64          `json:"other_cpu_s"`
 	Time         string           `json:"time"`
 }
 

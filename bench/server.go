@@ -46,7 +46,7 @@ func startTarget(cfg *loadConfig) (*target, error) {
 		return &target{addr: cfg.Addr, pid: cfg.ServerPID, stop: func() error { return nil }}, nil
 	case cfg.Spawn:
 		args := []string{"-s", cfg.Store}
-		if cfg.Mode == "echo" {
+		if isEcho(cfg.Mode) {
 			args = append(args, "-echo")
 		}
 		if cfg.ServerProf != "" {
@@ -57,7 +57,7 @@ func startTarget(cfg *loadConfig) (*target, error) {
 			return nil, err
 		}
 		return &target{addr: ch.addr, pid: ch.cmd.Process.Pid, stop: ch.stop}, nil
-	case cfg.Mode == "echo":
+	case isEcho(cfg.Mode):
 		e, err := startEcho("127.0.0.1:0")
 		if err != nil {
 			return nil, err

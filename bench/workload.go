@@ -74,20 +74,20 @@ func checkURI(v wire.Value) (string, error) {
 // newWorkload builds the workload of cfg.Mode.
 func newWorkload(cfg *loadConfig) (*workload, error) {
 	switch cfg.Mode {
-	case "lookup", "churn", "echo":
+	case "lookup", "churn", "echo", "echo-churn":
 		reqs, err := lookupCalls(cfg)
 		if err != nil {
 			return nil, err
 		}
 		w := &workload{
-			persistent: cfg.Mode != "churn",
+			persistent: cfg.Mode != "churn" && cfg.Mode != "echo-churn",
 			next: func(client int, n uint64) ([]byte, int, error) {
 				i := spread(client, n, len(reqs))
 				return reqs[i], i, nil
 			},
 			check: func(key int, v wire.Value) error {
 				got, err := checkURI(v)
-				if err == nil && cfg.Mode != "echo" && got != benchURI(key) {
+				if err == nil && !isEcho(cfg.Mode) && got != benchURI(key) {
 					err = fmt.Errorf("lookup %s gave %s, want %s", benchName(cfg.Match, key), got, benchURI(key))
 				}
 				return err
