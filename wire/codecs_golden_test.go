@@ -66,6 +66,12 @@ func cgExcV(class, msg string, tb []string) Value {
 	return e.Value()
 }
 
+// cgWrapperV is a Pyro4.futures._ExceptionWrapper, as a batch result holds
+// the exception that ended the batch.
+func cgWrapperV(exc Value) Value {
+	return cgDictOf("__class__", "Pyro4.futures._ExceptionWrapper", "exception", exc)
+}
+
 func cgDictOf(kv ...Value) *Dict {
 	d := NewDict(len(kv) / 2)
 	for i := 0; i < len(kv); i += 2 {
@@ -170,6 +176,10 @@ func cgCodecCases() []cgCodecCase {
 		{name: "type_error", value: cgExcV(ClassTypeError, "name must be a str",
 			[]string{"Traceback (most recent call last):\n", "TypeError: name must be a str\n"})},
 		{name: "value_error", value: cgExcV(ClassValueError, "you can only filter on one thing at a time", nil)},
+		{name: "exception_wrapper", value: cgWrapperV(cgExcV(ClassNamingError, "unknown name: nope", cgTbNaming))},
+		// Pyro4's marshal cannot serialize a wrapper below the top level.
+		{name: "batch_results", noGolden: []string{"marshal"}, value: List{int64(2), cgURIV("PYRO:x@localhost:1"),
+			cgWrapperV(cgExcV(ClassValueError, "bad", nil))}},
 		{name: "handshake", value: cgDictOf("handshake", "hello", "object", "Pyro.NameServer")},
 		{name: "connectok", unordered: true, value: cgDictOf("handshake", "hello", "meta", cgDictOf(
 			"methods", Set{"count", "list", "lookup", "ping", "register", "remove", "set_metadata"},

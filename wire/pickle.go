@@ -15,7 +15,10 @@ import (
 // as Python 3.11 writes them: it builds only values of the value model, and
 // the only classes it will "call" are Pyro4.core.URI (decoded to the class
 // dict URI.Value gives), the Pyro4.errors and builtin exception classes
-// (decoded to the class dict Exception.Value gives), and the builtins and
+// (decoded to the class dict Exception.Value gives), the
+// Pyro4.futures._ExceptionWrapper that carries an exception among batch
+// results (decoded to {"__class__": ..., "exception": <exception class
+// dict>}, as Pyro4's other serializers send it), and the builtins and
 // copyreg helpers that older protocols use for sets, bytes, bytearray and
 // complex. Any other global is refused: nothing is ever constructed or
 // executed from a name in the payload.
@@ -31,9 +34,13 @@ import (
 // set([...]), complex via complex(re, im). A URI class dict becomes a real
 // Pyro4.core.URI (NEWOBJ + BUILD with the state tuple) and an exception class
 // dict a real exception (REDUCE with args, BUILD with the attributes), which
-// is what a Pyro4 client expects to receive and raise. Only the exact forms
-// URI.Value and Exception.Value produce, for classes the decoder accepts, are
-// turned into objects; any other dict, "__class__" key or not, stays a dict.
+// is what a Pyro4 client expects to receive and raise. An _ExceptionWrapper
+// class dict becomes a real wrapper (NEWOBJ + BUILD with its __dict__, as
+// object.__reduce_ex__(2) gives): a batch client only raises the exception
+// that ends a batch when it finds that class among the results. Only the
+// exact forms URI.Value, Exception.Value and such a wrapper of one produce,
+// for classes the decoder accepts, are turned into objects; any other dict,
+// "__class__" key or not, stays a dict.
 type pickleCodec struct{}
 
 func init() { register(pickleCodec{}) }
@@ -312,6 +319,17 @@ func (p *pickler) dict(buf []byte, d *Dict, depth int) ([]byte, error) {
 		}
 		return append(buf, opBuild), nil
 	}
+	if exc, ok := wrappedException(d); ok {
+		buf = append(appendPickleGlobal(buf, "Pyro4.futures", "_ExceptionWrapper"), opEmptyTuple, opNewObj, opEmptyDict)
+		buf, err := appendPickleStr(buf, "exception")
+		if err != nil {
+			return nil, err
+		}
+		if buf, err = p.dict(buf, exc, depth+1); err != nil {
+			return nil, err
+		}
+		return append(buf, opSetItem, opBuild), nil
+	}
 	if module, name, args, attrs, ok := exceptionParts(d); ok {
 		if module == "builtins" && python2Exceptions[name] {
 			module = "exceptions"
@@ -362,6 +380,24 @@ func uriState(d *Dict) (Tuple, bool) {
 	st, _ := d.GetString("state")
 	t, ok := st.(Tuple)
 	return t, ok && len(t) == 5
+}
+
+// wrappedException recognises {"__class__": "Pyro4.futures._ExceptionWrapper",
+// "exception": e}, where e is what exceptionParts recognises.
+func wrappedException(d *Dict) (*Dict, bool) {
+	if d.Len() != 2 {
+		return nil, false
+	}
+	if c, _ := d.GetString("__class__"); c != wrapperClass {
+		return nil, false
+	}
+	e, _ := d.GetString("exception")
+	exc, ok := e.(*Dict)
+	if !ok {
+		return nil, false
+	}
+	_, _, _, _, ok = exceptionParts(exc)
+	return exc, ok
 }
 
 // exceptionParts recognises exactly what Exception.Value produces, for a

@@ -6,7 +6,17 @@ import "strings"
 // Nothing else can be named: a pickle that refers to any other global is
 // refused before anything is built.
 
-const uriClass = "Pyro4.core.URI"
+const (
+	uriClass     = "Pyro4.core.URI"
+	wrapperClass = "Pyro4.futures._ExceptionWrapper"
+)
+
+// Python pickles a URI and an _ExceptionWrapper as instances (NEWOBJ, or
+// copyreg._reconstructor at protocols 0 and 1) whose state BUILD sets.
+var (
+	uriGlobal     = pkClass{"Pyro4.core", "URI"}
+	wrapperGlobal = pkClass{"Pyro4.futures", "_ExceptionWrapper"}
+)
 
 // allowedGlobal maps a global to the class the unpickler knows, applying the
 // module renames Python 3 applies to Python 2 pickles.
@@ -41,6 +51,8 @@ func allowedGlobal(module, name string) (pkClass, bool) {
 		ok = name == "_reconstructor"
 	case "Pyro4.core":
 		ok = name == "URI"
+	case "Pyro4.futures":
+		ok = name == "_ExceptionWrapper"
 	case "Pyro4.errors":
 		ok = pyroErrorClasses[name]
 	}
@@ -122,8 +134,13 @@ func (u *unpickler) call(op byte) error {
 	switch {
 	case cls.isException():
 		v = &pkObj{class: cls.String(), args: args.items}
-	case cls.module == "Pyro4.core" && op != opReduce:
+	case cls == uriGlobal && op != opReduce:
 		v = &pkObj{class: uriClass}
+	case cls == wrapperGlobal && op != opReduce:
+		if len(args.items) != 0 {
+			return u.errorf("%s takes no NEWOBJ arguments", cls)
+		}
+		v = &pkObj{class: wrapperClass}
 	case op == opReduce:
 		v, err = u.reduce(cls, args.items)
 	default:
@@ -158,9 +175,13 @@ func (u *unpickler) reduce(cls pkClass, args []any) (any, error) {
 		return u.latin1(args)
 	case "copyreg._reconstructor":
 		// protocol 0 and 1 objects: _reconstructor(cls, object, None), then BUILD
-		if len(args) == 3 && args[0] == (pkClass{"Pyro4.core", "URI"}) &&
-			args[1] == (pkClass{"builtins", "object"}) && args[2] == nil {
-			return &pkObj{class: uriClass}, nil
+		if len(args) == 3 && args[1] == (pkClass{"builtins", "object"}) && args[2] == nil {
+			switch args[0] {
+			case uriGlobal:
+				return &pkObj{class: uriClass}, nil
+			case wrapperGlobal:
+				return &pkObj{class: wrapperClass}, nil
+			}
 		}
 	case uriClass:
 		if len(args) == 1 {
@@ -253,7 +274,8 @@ func (u *unpickler) latin1(args []any) (any, error) {
 	return b, nil
 }
 
-// build executes BUILD: __setstate__ of a URI, attributes of an exception.
+// build executes BUILD: __setstate__ of a URI, the __dict__ of an
+// _ExceptionWrapper, attributes of an exception.
 func (u *unpickler) build() error {
 	state, err := u.pop()
 	if err != nil {
@@ -281,6 +303,9 @@ func (u *unpickler) build() error {
 		obj.state = state
 		return nil
 	}
+	if obj.class == wrapperClass {
+		return u.buildWrapper(obj, state)
+	}
 	if state == nil {
 		return nil
 	}
@@ -300,4 +325,33 @@ func (u *unpickler) build() error {
 		}
 	}
 	return nil
+}
+
+// buildWrapper sets the one attribute of an _ExceptionWrapper, which must be
+// an exception the unpickler built.
+func (u *unpickler) buildWrapper(obj *pkObj, state any) error {
+	d, ok := state.(*pkDict)
+	if !ok || len(d.keys) != 1 || d.keys[0] != "exception" {
+		return u.errorf("%s state must be a dict with only 'exception'", wrapperClass)
+	}
+	exc, ok := d.vals[0].(*pkObj)
+	if !ok || exc.class == uriClass || exc.class == wrapperClass {
+		return u.errorf("%s must wrap an exception, not %s", wrapperClass, pkTypeName(d.vals[0]))
+	}
+	obj.state = exc
+	return nil
+}
+
+// wrapper completes d, the class dict of an _ExceptionWrapper, with the
+// exception's class dict.
+func (c *pkConverter) wrapper(o *pkObj, d *Dict, depth int) (Value, error) {
+	if o.state == nil {
+		return nil, codecErr("pickle", "%s without an exception", wrapperClass)
+	}
+	exc, err := c.convert(o.state, depth+1)
+	if err != nil {
+		return nil, err
+	}
+	d.Append("exception", exc)
+	return d, nil
 }

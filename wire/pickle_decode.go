@@ -42,9 +42,9 @@ type pkSet struct {
 
 // pkObj is an instance of one of the classes the unpickler may build.
 type pkObj struct {
-	class string // "Pyro4.core.URI", "Pyro4.errors.NamingError", "builtins.ValueError"
+	class string // "Pyro4.core.URI", "Pyro4.errors.NamingError", "builtins.ValueError", wrapperClass
 	args  []any  // exception args
-	state any    // URI state sequence, nil until BUILD
+	state any    // URI state sequence or the wrapped exception, nil until BUILD
 	attrs *pkDict
 }
 
@@ -447,6 +447,9 @@ func (c *pkConverter) object(o *pkObj, depth int) (Value, error) {
 		}
 		d.Append("state", Tuple(items))
 		return d, nil
+	}
+	if o.class == wrapperClass {
+		return c.wrapper(o, d, depth)
 	}
 	args, err := c.items(o.args, depth)
 	if err != nil {

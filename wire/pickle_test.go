@@ -95,6 +95,16 @@ func TestPickleRefusesGlobals(t *testing.T) {
 		{"c__builtin__\nbytearray\n(X\x02\x00\x00\x00\xe2\x82X\x06\x00\x00\x00latin1tR.", "UTF-8"},
 		{"c_codecs\nencode\n(X\x03\x00\x00\x00\xe2\x82\xacX\x06\x00\x00\x00latin1tR.", "latin-1"},
 		{"c_codecs\nencode\n(X\x01\x00\x00\x00aX\x05\x00\x00\x00utf-8tR.", "latin-1"},
+		{"cPyro4.futures\nFuture\n)\x81.", "global 'Pyro4.futures.Future' is forbidden"},
+		{"cPyro4.futures\n_ExceptionWrapper\n)\x81.", "_ExceptionWrapper without an exception"},
+		{"cPyro4.futures\n_ExceptionWrapper\nK\x01\x85\x81.", "takes no NEWOBJ arguments"},
+		{"cPyro4.futures\n_ExceptionWrapper\n)R.", "unsupported call Pyro4.futures._ExceptionWrapper"},
+		{"cPyro4.futures\n_ExceptionWrapper\n)\x81Nb.", "must be a dict with only 'exception'"},
+		{"cPyro4.futures\n_ExceptionWrapper\n)\x81}X\x01\x00\x00\x00xK\x01sb.", "must be a dict with only 'exception'"},
+		{"cPyro4.futures\n_ExceptionWrapper\n)\x81}X\x09\x00\x00\x00exceptionK\x01sb.", "must wrap an exception, not int"},
+		{"cPyro4.futures\n_ExceptionWrapper\n)\x81}X\x09\x00\x00\x00exceptionh\x00sb.", "memo value not found"},
+		{"cPyro4.futures\n_ExceptionWrapper\n)\x81q\x00}X\x09\x00\x00\x00exceptionh\x00sb.",
+			"must wrap an exception, not Pyro4.futures._ExceptionWrapper"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%q", tt.in), func(t *testing.T) {
@@ -185,6 +195,12 @@ func TestPickleEncodeForms(t *testing.T) {
 			"cexceptions\nTypeError\nX\x01\x00\x00\x00t\x85R"},
 		{"python 3 only exception", (&Exception{Class: "builtins.ConnectionError", Message: "c"}).Value(),
 			"cbuiltins\nConnectionError\nX\x01\x00\x00\x00c\x85R"},
+		{"exception wrapper", cgWrapperV((&Exception{Class: ClassValueError, Message: "v"}).Value()),
+			"cPyro4.futures\n_ExceptionWrapper\n)\x81}X\x09\x00\x00\x00exception" +
+				"cexceptions\nValueError\nX\x01\x00\x00\x00v\x85Rsb"},
+		{"wrapper of no exception stays a dict", cgWrapperV("v"),
+			"}(X\x09\x00\x00\x00__class__X\x1f\x00\x00\x00Pyro4.futures._ExceptionWrapper" +
+				"X\x09\x00\x00\x00exceptionX\x01\x00\x00\x00vu"},
 		{"unknown exception class stays a dict", cgDictOf("__class__", "mod.Err", "__exception__", true,
 			"args", Tuple{}, "attributes", NewDict(0)),
 			"}(X\x09\x00\x00\x00__class__X\x07\x00\x00\x00mod.ErrX\x0d\x00\x00\x00__exception__\x88" +

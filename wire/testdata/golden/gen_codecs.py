@@ -21,7 +21,8 @@ The Go tests import nothing from here except the files, and run
 `gen_codecs.py --check DIR`, which loads DIR/<codec>/<case>.bin (bytes the Go
 encoder wrote) with Pyro4's serializer and compares with the case's value.
 
-Run from anywhere:  PYTHONHASHSEED=0 /usr/bin/python3 wire/testdata/golden/gen_codecs.py
+Run from anywhere:  PYTHONHASHSEED=0 /usr/bin/python3 wire/testdata/golden/gen_codecs.py [CASE...]
+(with case names, only the files of those cases are written)
 (set iteration order depends on the hash seed; the script re-executes itself
 with PYTHONHASHSEED=0 when it is not set).
 """
@@ -40,6 +41,7 @@ if os.environ.get("PYTHONHASHSEED") != "0":
 
 import Pyro4.core
 import Pyro4.errors
+import Pyro4.futures
 import Pyro4.util
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -49,6 +51,7 @@ FUZZ_NAMES = {"json": "FuzzJSONDecode", "marshal": "FuzzMarshalDecode",
               "msgpack": "FuzzMsgpackDecode", "pickle": "FuzzPickleDecode"}
 
 URI = Pyro4.core.URI
+Wrapper = Pyro4.futures._ExceptionWrapper  # an exception among batch results
 
 
 def exc(cls, *args, tb=None):
@@ -116,6 +119,8 @@ VALUES = {
     "naming_error": exc(Pyro4.errors.NamingError, "unknown name: nope", tb=TB_NAMING),
     "type_error": exc(TypeError, "name must be a str", tb=TB_TYPE),
     "value_error": exc(ValueError, "you can only filter on one thing at a time"),
+    "exception_wrapper": Wrapper(exc(Pyro4.errors.NamingError, "unknown name: nope", tb=TB_NAMING)),
+    "batch_results": [2, URI("PYRO:x@localhost:1"), Wrapper(exc(ValueError, "bad"))],
     "handshake": {"handshake": "hello", "object": NS},
     "connectok": {"handshake": "hello",
                   "meta": {"methods": {"count", "list", "lookup", "ping", "register", "remove", "set_metadata"},
@@ -224,11 +229,11 @@ def write(path, data):
         f.write(data)
 
 
-def generate():
+def generate(only):
     written = 0
     for codec in CODECS:
         fuzzdir = os.path.join(FUZZ, FUZZ_NAMES[codec])
-        for name in list(CALLS) + list(VALUES):
+        for name in only or list(CALLS) + list(VALUES):
             try:
                 data = dump(codec, name)
             except Exception as x:  # Pyro4 itself cannot serialize this value
@@ -253,6 +258,8 @@ def generate():
 def same(exp, got, codec):
     """exp (a case value) equals got (what Pyro4's serializer loaded) for codec."""
     flat = codec in ("json", "msgpack")  # tuples and sets arrive as lists
+    if isinstance(exp, Wrapper):
+        return type(got) is Wrapper and same(exp.exception, got.exception, codec)
     if isinstance(exp, BaseException):
         # args is a tuple on both sides whatever travelled: compare as lists
         return (type(got) is type(exp) and same(list(exp.args), list(got.args), codec)
@@ -328,4 +335,7 @@ def check(directory):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--check":
         sys.exit(1 if check(sys.argv[2]) else 0)
-    generate()
+    unknown = [n for n in sys.argv[1:] if n not in CALLS and n not in VALUES]
+    if unknown:
+        sys.exit("unknown cases: %s" % ", ".join(unknown))
+    generate(sys.argv[1:])
