@@ -32,12 +32,6 @@ type featureConfig struct {
 // answers differently from pyro4-ns on purpose, with the line it prints.
 var deliberateFeatures = map[string]string{}
 
-// codecGaps are checks that depend on a codec feature not there yet; they
-// are reported, not compared.
-var codecGaps = map[string]string{
-	"pickle-batch": "the pickle codec does not yet encode Pyro4.futures._ExceptionWrapper as that class",
-}
-
 // TestFeaturesMatchPyro4 runs ns_features.py against reference pyro4-ns
 // processes (default with NAT, HMAC, pickle with compression, Unix socket,
 // broadcast) and against the same configurations of this server: all
@@ -126,10 +120,6 @@ func compareChecks(t *testing.T, ser string, want, got map[string]string, order 
 		w := want[label]
 		if d, ok := deliberateFeatures[label]; ok {
 			w = d
-		}
-		if why, ok := codecGaps[label]; ok && got[label] != w {
-			t.Logf("%s: known gap, check %s: %s\n got %s\nwant %s", ser, label, why, got[label], w)
-			continue
 		}
 		if got[label] != w {
 			failed = true
