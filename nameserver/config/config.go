@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -182,14 +183,21 @@ type parser struct {
 	path string
 	data []byte
 	keys []toml.Key
+	pos  []keyPos // where the keys are; scanned when an error needs it
+	regs []map[string]any
 }
 
 func (p *parser) errorf(line int, format string, a ...any) error {
 	return &Error{File: p.path, Line: line, Msg: fmt.Sprintf(format, a...)}
 }
 
-// at returns the line of the nth (1-based) occurrence of key.
-func (p *parser) at(nth int, key ...string) int { return keyLine(p.data, key, nth) }
+// at returns the line of the nth (1-based) occurrence of key, 0 if unknown.
+func (p *parser) at(nth int, key ...string) int {
+	if p.pos == nil {
+		p.pos = scanKeys(p.data)
+	}
+	return keyLine(p.pos, key, nth)
+}
 
 // decodeErrorRE matches the decoder's type errors, which carry their line
 // only in the text.
@@ -338,7 +346,7 @@ func (p *parser) hmacKey(m *model, c *Config, lookup func(string) (string, bool)
 		return p.errorf(p.at(1, "hmac_key_env"), "hmac_key_env: set either hmac_key_file or hmac_key_env, not both")
 	case m.HMACKeyFile != nil:
 		name := p.resolvePath(*m.HMACKeyFile)
-		b, err := os.ReadFile(name)
+		b, err := readKeyFile(name)
 		if err != nil {
 			return p.errorf(p.at(1, "hmac_key_file"), "hmac_key_file: %v", err)
 		}
@@ -359,45 +367,77 @@ func (p *parser) hmacKey(m *model, c *Config, lookup func(string) (string, bool)
 	return nil
 }
 
-// registrations validates the [[registration]] tables. It walks the keys in
-// file order to know which table (and so which line) each key belongs to.
+// maxKeyFile bounds what is read as an HMAC key: a key is short, and a
+// mistake such as /dev/zero must not hang the server.
+const maxKeyFile = 64 << 10
+
+// readKeyFile reads a key from a regular file of at most maxKeyFile bytes.
+func readKeyFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxKeyFile {
+		return nil, fmt.Errorf("%s is larger than %d bytes; is it a key?", name, maxKeyFile)
+	}
+	return b, nil
+}
+
+// registrations validates the [[registration]] tables (or an inline array
+// of tables).
 func (p *parser) registrations(m *model, c *Config, _ func(string) (string, bool)) error {
-	seen := map[string]int{} // name -> line
+	p.regs = m.Registration
+	seen := map[string]int{} // name -> index
 	for i, r := range m.Registration {
 		e, err := p.registration(i, r)
 		if err != nil {
 			return err
 		}
-		line := p.regKeyLine(i, "name")
 		if first, dup := seen[e.Name]; dup {
-			return p.errorf(line, "registration %q: name already configured at line %d", e.Name, first)
+			return p.errorf(p.regKeyLine(i, "name"), "registration %q: name already configured at line %d", e.Name, p.regKeyLine(first, "name"))
 		}
-		seen[e.Name] = line
+		seen[e.Name] = i
 		c.Registrations = append(c.Registrations, e)
 	}
 	return nil
 }
 
-// regKeyLine returns the line of key in the i-th (0-based) registration
-// table, or the table's header line when the table lacks the key.
+// regKeyLine returns the line of key in the i-th (0-based) registration, or
+// the line of its table when it lacks the key. The decoder lists a key once
+// per table that has it, so the table's key is the one after those of the
+// earlier tables that have it too.
 func (p *parser) regKeyLine(i int, key string) int {
-	table, nth := -1, 0
-	for _, k := range p.keys {
-		if len(k) == 1 && k[0] == "registration" {
-			table++
-		}
-		if len(k) == 2 && k[0] == "registration" && k[1] == key {
-			nth++
-			if table == i {
-				return p.at(nth, "registration", key)
+	if _, ok := p.regs[i][key]; ok {
+		nth := 1
+		for _, r := range p.regs[:i] {
+			if _, ok := r[key]; ok {
+				nth++
 			}
 		}
+		if line := p.at(nth, "registration", key); line > 0 {
+			return line
+		}
 	}
-	return p.at(i+1, "registration")
+	if line := p.at(i+1, "registration"); line > 0 {
+		return line
+	}
+	// An inline array of tables has one line for them all.
+	return p.at(1, "registration")
 }
 
 func (p *parser) registration(i int, r map[string]any) (persist.Entry, error) {
-	header := p.at(i+1, "registration")
 	unknown := ""
 	for key := range r {
 		switch key {
@@ -414,7 +454,7 @@ func (p *parser) registration(i int, r map[string]any) (persist.Entry, error) {
 	name, ok := r["name"].(string)
 	switch {
 	case r["name"] == nil:
-		return persist.Entry{}, p.errorf(header, "registration: missing name")
+		return persist.Entry{}, p.errorf(p.regKeyLine(i, "name"), "registration: missing name")
 	case !ok:
 		return persist.Entry{}, p.errorf(p.regKeyLine(i, "name"), "registration: name must be a string")
 	case name == "":
@@ -427,7 +467,7 @@ func (p *parser) registration(i int, r map[string]any) (persist.Entry, error) {
 	uri, ok := r["uri"].(string)
 	switch {
 	case r["uri"] == nil:
-		return persist.Entry{}, p.errorf(header, "registration %q: missing uri", name)
+		return persist.Entry{}, p.errorf(p.regKeyLine(i, "uri"), "registration %q: missing uri", name)
 	case !ok:
 		return persist.Entry{}, p.errorf(p.regKeyLine(i, "uri"), "registration %q: uri must be a string", name)
 	}

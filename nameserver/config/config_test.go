@@ -238,6 +238,7 @@ func TestParseErrors(t *testing.T) {
 		{"both keys", "hmac_key_file = \"k\"\nhmac_key_env = \"K\"\n", 2, "either hmac_key_file or hmac_key_env"},
 		{"key env missing", "\nhmac_key_env = \"NO_SUCH_VAR\"\n", 2, "NO_SUCH_VAR is not set"},
 		{"key file missing", "hmac_key_file = \"/nonexistent/key\"\n", 1, "no such file"},
+		{"key file is a device", "hmac_key_file = \"/dev/zero\"\n", 1, "/dev/zero is not a regular file"},
 		{"nat port without host", "[nat]\nport = 5\n", 2, "needs nat.host"},
 		{"nat with socket", "unixsocket = \"/tmp/s\"\n[nat]\nhost = \"h\"\n", 3, "cannot use NAT together with unixsocket"},
 		{"bad uri", twoRegs + "uri = \"PYRO:b@h:notaport\"\n", 7, `registration "b": invalid uri "PYRO:b@h:notaport"`},
@@ -252,6 +253,9 @@ func TestParseErrors(t *testing.T) {
 		{"unknown registration key", twoRegs + "uri = \"PYRO:b@h:1\"\nmetdata = [\"x\"]\n", 8, `registration: unknown key "metdata"`},
 		{"metadata type", twoRegs + "uri = \"PYRO:b@h:1\"\nmetadata = \"x\"\n", 8, "metadata must be an array of strings"},
 		{"metadata item", twoRegs + "uri = \"PYRO:b@h:1\"\nmetadata = [\"x\", 1]\n", 8, "metadata must be an array of strings"},
+		{"inline tables", "port = 1\nregistration = [\n  {name = \"a\", uri = \"PYRO:a@h:1\"},\n  {name = \"b\", uri = \"bad\"},\n]\n", 4, `registration "b": invalid uri "bad"`},
+		{"inline tables, missing uri", "registration = [{name = \"a\", uri = \"PYRO:a@h:1\"}, {name = \"b\"}]\n", 1, `registration "b": missing uri`},
+		{"inline tables, unknown key", "registration = [{name = \"a\", uri = \"PYRO:a@h:1\"},\n {name = \"b\", url = \"x\"}]\n", 2, `unknown key "url"`},
 		{"after multi-line array", "serializers_accepted = [\n  \"json\",\n]\n[[registration]]\nname = \"a\"\nuri = \"bad\"\n", 6, `invalid uri "bad"`},
 		{"after multi-line string", "host = \"\"\"\nport = 1\n\"\"\"\nport = 99999\n", 4, "port 99999"},
 	} {
@@ -272,7 +276,9 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestKeyLine(t *testing.T) {
-	text := []byte("a = 1\n[[r]]\nx = 1\n[[r]]\ny = \"\"\"\nx = 2\n\"\"\"\n[[r]]\nx = [\n 1,\n]\n")
+	text := []byte("a = 1\n[[r]]\nx = 1\n[[r]]\ny = \"\"\"\nx = 2\n\"\"\"\n[[r]]\nx = [\n 1,\n]\n" +
+		"'q.k' = { \"in\\u0041\" = 1, d.e = [{f = 1}] }\nt = 1979-05-27 07:32:00Z\nz = 2\n")
+	pos := scanKeys(text)
 	for _, tc := range []struct {
 		key  []string
 		nth  int
@@ -283,15 +289,30 @@ func TestKeyLine(t *testing.T) {
 		{[]string{"r"}, 2, 4},
 		{[]string{"r"}, 3, 8},
 		{[]string{"r", "x"}, 1, 3},
-		{[]string{"r", "x"}, 2, 11}, // a multi-line value is found where it ends
+		{[]string{"r", "x"}, 2, 9}, // the "x = 2" on line 6 is inside a string
 		{[]string{"r", "x"}, 3, 0},
-		{[]string{"r", "y"}, 1, 7},
+		{[]string{"r", "y"}, 1, 5},
+		{[]string{"r", "q.k"}, 1, 12},
+		{[]string{"r", "q.k", "inA"}, 1, 12},
+		{[]string{"r", "q.k", "d", "e", "f"}, 1, 12},
+		{[]string{"r", "t"}, 1, 13},
+		{[]string{"r", "z"}, 1, 14}, // after a date with a space
 		{[]string{"b"}, 1, 0},
 		{[]string{"a"}, 0, 0},
 	} {
-		if got := keyLine(text, tc.key, tc.nth); got != tc.line {
+		if got := keyLine(pos, tc.key, tc.nth); got != tc.line {
 			t.Errorf("keyLine(%v, %d) = %d, want %d", tc.key, tc.nth, got, tc.line)
 		}
+	}
+}
+
+// TestKeyLineLargeFile: finding a line costs one pass, however long the
+// values before it.
+func TestKeyLineLargeFile(t *testing.T) {
+	text := "serializers_accepted = [\n" + strings.Repeat("  \"json\",\n", 20000) + "]\nbogus = 1\n"
+	_, err := Parse("big.toml", []byte(text), noEnv)
+	if err == nil || err.Error() != `big.toml:20003: unknown key "bogus"` {
+		t.Fatalf("error %v", err)
 	}
 }
 

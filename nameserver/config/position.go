@@ -1,66 +1,326 @@
 package config
 
 import (
-	"bytes"
 	"slices"
-
-	"github.com/BurntSushi/toml"
+	"strconv"
+	"unicode/utf8"
 )
 
-// keyLine returns the 1-based line on which the nth (1-based) occurrence of
-// key is defined in data, or 0 when it cannot tell.
-//
-// The TOML decoder knows every key's position but does not export it, and
-// it reports a key once per table of an array, so the position is found with
-// the decoder itself: the line is the shortest prefix of the file that
-// parses and defines the key n times. The count only grows with the prefix,
-// so a binary search finds it; a prefix that ends inside a multi-line value
-// does not parse and is extended to the next one that does. Only error
-// messages need this, so its cost (a few parses) does not matter.
-func keyLine(data []byte, key []string, nth int) int {
-	if nth < 1 || len(key) == 0 {
-		return 0
+// The TOML decoder knows where every key is defined but does not say, and
+// an error message needs the line. keyScanner finds it: it walks a document
+// the decoder has already accepted and lists its keys in the decoder's own
+// order (MetaData.Keys: table headers, each key of a key/value pair with
+// its table's prefix, the keys of inline tables, also inside arrays), each
+// with the line on which it starts. It only has to follow valid TOML; on
+// anything else it stops, and a key it did not reach has no line.
+
+// keyPos is a key and the line it starts on.
+type keyPos struct {
+	key  []string
+	line int
+}
+
+// keyLine returns the line on which the nth (1-based) occurrence of key
+// starts, or 0 when there is no such occurrence.
+func keyLine(positions []keyPos, key []string, nth int) int {
+	for _, p := range positions {
+		if slices.Equal(p.key, key) {
+			if nth--; nth == 0 {
+				return p.line
+			}
+		}
 	}
-	var ends []int // ends[i]: the offset just after line i+1
-	for off := 0; off < len(data); {
-		i := bytes.IndexByte(data[off:], '\n')
-		if i < 0 {
-			ends = append(ends, len(data))
+	return 0
+}
+
+type keyScanner struct {
+	data []byte
+	i    int
+	line int
+	out  []keyPos
+	bad  bool // met something that is not valid TOML; stop
+}
+
+func scanKeys(data []byte) []keyPos {
+	s := &keyScanner{data: data, line: 1}
+	if len(data) >= 3 && string(data[:3]) == "\ufeff" {
+		s.i = 3
+	}
+	var table []string
+	for !s.bad {
+		s.skipSpace(true)
+		if s.i >= len(s.data) {
 			break
 		}
-		off += i + 1
-		ends = append(ends, off)
-	}
-	// count parses the shortest parseable prefix of at least n lines and
-	// returns how often it defines key and how many lines it has.
-	count := func(n int) (found, lines int) {
-		for ; n <= len(ends); n++ {
-			var v map[string]any
-			md, err := toml.Decode(string(data[:ends[n-1]]), &v)
-			if err != nil {
-				continue
+		start := s.i
+		if s.data[s.i] == '[' {
+			line := s.line
+			s.i++
+			double := s.peek() == '['
+			if double {
+				s.i++
 			}
-			for _, k := range md.Keys() {
-				if slices.Equal([]string(k), key) {
-					found++
-				}
+			table = s.key()
+			s.expect(']')
+			if double {
+				s.expect(']')
 			}
-			return found, n
-		}
-		return 0, 0
-	}
-	lo, hi := 1, len(ends)
-	if f, _ := count(hi); f < nth {
-		return 0
-	}
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		if f, _ := count(mid); f >= nth {
-			hi = mid
+			s.record(table, line)
 		} else {
-			lo = mid + 1
+			s.pair(table)
+		}
+		if s.i == start {
+			break // no progress: not TOML after all
 		}
 	}
-	_, line := count(lo)
-	return line
+	return s.out
+}
+
+func (s *keyScanner) peek() byte {
+	if s.i < len(s.data) {
+		return s.data[s.i]
+	}
+	return 0
+}
+
+func (s *keyScanner) record(key []string, line int) {
+	s.out = append(s.out, keyPos{key: slices.Clone(key), line: line})
+}
+
+func (s *keyScanner) expect(c byte) {
+	s.skipSpace(false)
+	if s.peek() != c {
+		s.bad = true
+		return
+	}
+	s.i++
+}
+
+// skipSpace skips blanks and comments, and line breaks too with newlines.
+func (s *keyScanner) skipSpace(newlines bool) {
+	for s.i < len(s.data) {
+		switch c := s.data[s.i]; {
+		case c == ' ' || c == '\t' || c == '\r':
+			s.i++
+		case c == '\n' && newlines:
+			s.i++
+			s.line++
+		case c == '#':
+			for s.i < len(s.data) && s.data[s.i] != '\n' {
+				s.i++
+			}
+		default:
+			return
+		}
+	}
+}
+
+// pair reads key = value under prefix, recording the key and any keys of
+// inline tables in the value.
+func (s *keyScanner) pair(prefix []string) {
+	line := s.line
+	k := s.key()
+	s.expect('=')
+	if s.bad {
+		return
+	}
+	full := append(slices.Clone(prefix), k...)
+	s.record(full, line)
+	s.skipSpace(false)
+	s.value(full)
+}
+
+// key reads a dotted key of bare and quoted parts.
+func (s *keyScanner) key() []string {
+	var parts []string
+	for !s.bad {
+		s.skipSpace(false)
+		switch c := s.peek(); {
+		case c == '"':
+			parts = append(parts, s.basicString())
+		case c == '\'':
+			parts = append(parts, s.literalString())
+		default:
+			start := s.i
+			for s.i < len(s.data) && isBare(s.data[s.i]) {
+				s.i++
+			}
+			if s.i == start {
+				s.bad = true
+				return parts
+			}
+			parts = append(parts, string(s.data[start:s.i]))
+		}
+		s.skipSpace(false)
+		if s.peek() != '.' {
+			return parts
+		}
+		s.i++
+	}
+	return parts
+}
+
+func isBare(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+// value skips a value, recording the keys of inline tables in it.
+func (s *keyScanner) value(key []string) {
+	switch c := s.peek(); c {
+	case '"':
+		if s.has(`"""`) {
+			s.multiline('"')
+		} else {
+			s.basicString()
+		}
+	case '\'':
+		if s.has(`'''`) {
+			s.multiline('\'')
+		} else {
+			s.literalString()
+		}
+	case '[':
+		s.i++
+		for !s.bad {
+			s.skipSpace(true)
+			if s.peek() == ']' {
+				s.i++
+				return
+			}
+			if s.i >= len(s.data) {
+				s.bad = true
+				return
+			}
+			s.value(key)
+			s.skipSpace(true)
+			if s.peek() == ',' {
+				s.i++
+			}
+		}
+	case '{':
+		s.i++
+		for !s.bad {
+			s.skipSpace(true)
+			if s.peek() == '}' {
+				s.i++
+				return
+			}
+			if s.i >= len(s.data) {
+				s.bad = true
+				return
+			}
+			s.pair(key)
+			s.skipSpace(true)
+			if s.peek() == ',' {
+				s.i++
+			}
+		}
+	default:
+		// A number, boolean or date (which may hold a space): up to what
+		// ends a value.
+		start := s.i
+		for s.i < len(s.data) && !slices.Contains([]byte(",]}\n#\r"), s.data[s.i]) {
+			s.i++
+		}
+		if s.i == start {
+			s.bad = true
+		}
+	}
+}
+
+func (s *keyScanner) has(prefix string) bool {
+	return len(s.data)-s.i >= len(prefix) && string(s.data[s.i:s.i+len(prefix)]) == prefix
+}
+
+// basicString reads a one-line "..." string and returns its text.
+func (s *keyScanner) basicString() string {
+	s.i++
+	var b []byte
+	for s.i < len(s.data) {
+		c := s.data[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			return string(b)
+		case c == '\n':
+			s.bad = true
+			return string(b)
+		case c == '\\' && s.i+1 < len(s.data):
+			b = s.escape(b)
+		default:
+			b = append(b, c)
+			s.i++
+		}
+	}
+	s.bad = true
+	return string(b)
+}
+
+// escape decodes the escape sequence at s.i onto b.
+func (s *keyScanner) escape(b []byte) []byte {
+	c := s.data[s.i+1]
+	s.i += 2
+	simple := map[byte]byte{'b': '\b', 't': '\t', 'n': '\n', 'f': '\f', 'r': '\r', '"': '"', '\\': '\\', 'e': 0x1b}
+	if r, ok := simple[c]; ok {
+		return append(b, r)
+	}
+	digits := map[byte]int{'x': 2, 'u': 4, 'U': 8}[c]
+	if digits == 0 || len(s.data)-s.i < digits {
+		s.bad = true
+		return b
+	}
+	n, err := strconv.ParseUint(string(s.data[s.i:s.i+digits]), 16, 32)
+	if err != nil {
+		s.bad = true
+		return b
+	}
+	s.i += digits
+	return utf8.AppendRune(b, rune(n))
+}
+
+// literalString reads a one-line '...' string and returns its text.
+func (s *keyScanner) literalString() string {
+	s.i++
+	start := s.i
+	for s.i < len(s.data) && s.data[s.i] != '\'' && s.data[s.i] != '\n' {
+		s.i++
+	}
+	if s.peek() != '\'' {
+		s.bad = true
+		return ""
+	}
+	s.i++
+	return string(s.data[start : s.i-1])
+}
+
+// multiline skips a """...""" or ”'...”' string, counting its lines.
+func (s *keyScanner) multiline(q byte) {
+	s.i += 3
+	for s.i < len(s.data) {
+		c := s.data[s.i]
+		switch {
+		case c == '\\' && q == '"' && s.i+1 < len(s.data):
+			if s.data[s.i+1] == '\n' {
+				s.line++
+			}
+			s.i += 2
+		case c == q:
+			// Up to two quotes of the text may precede the closing three.
+			j := s.i
+			for j < len(s.data) && s.data[j] == q {
+				j++
+			}
+			if j-s.i >= 3 {
+				s.i = j
+				return
+			}
+			s.i = j
+		default:
+			if c == '\n' {
+				s.line++
+			}
+			s.i++
+		}
+	}
+	s.bad = true
 }
