@@ -789,6 +789,17 @@ func testNsSignals(t *testing.T, bin string) {
 			}
 		})
 	}
+	t.Run("as pyro4-ns", func(t *testing.T) {
+		link := filepath.Join(t.TempDir(), "pyro4-ns")
+		if err := os.Symlink(bin, link); err != nil {
+			t.Fatal(err)
+		}
+		p := startProc(t, pypeer.Env(), link, "-n", "127.0.0.1", "-p", "0", "-x")
+		p.waitOut(t, "URI =")
+		if code := p.signal(t, syscall.SIGTERM); code != 0 || !strings.HasSuffix(p.out.String(), "\nNS shut down.\n") {
+			t.Fatalf("exit %d\n%s", code, p.out.String())
+		}
+	})
 	t.Run("SIGHUP", func(t *testing.T) {
 		cfg := filepath.Join(t.TempDir(), "ns.toml")
 		writeNsFile(t, cfg, "host = \"127.0.0.1\"\nport = 0\n"+staticReg("svc.a", "PYRO:a@h:1"))

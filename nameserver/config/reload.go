@@ -196,10 +196,12 @@ func (r *Reloader) apply(next Settings) {
 	restart := NeedRestart(r.running, next)
 	r.running.Static = next.Static
 	r.running.NATHost, r.running.NATPort = next.NATHost, next.NATPort
-	if len(parts) == 0 {
-		parts = []string{"no changes"}
+	switch {
+	case len(parts) > 0:
+		r.log().Info(fmt.Sprintf("config %s reloaded: %s", r.Path, strings.Join(parts, "; ")))
+	case len(restart) == 0:
+		r.log().Info(fmt.Sprintf("config %s reloaded: no changes", r.Path))
 	}
-	r.log().Info(fmt.Sprintf("config %s reloaded: %s", r.Path, strings.Join(parts, "; ")))
 	if len(restart) > 0 {
 		r.log().Warn(fmt.Sprintf("config %s: %s changed: needs a restart", r.Path, strings.Join(restart, ", ")))
 	}

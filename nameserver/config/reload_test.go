@@ -255,6 +255,15 @@ func TestReloadNATAndRestartSettings(t *testing.T) {
 	waitFor(t, "NAT removal log", wait, func() bool { return log.count("reloaded: NAT off") == 1 })
 }
 
+func TestReloadOnlyRestartSettings(t *testing.T) {
+	path, _, _, log := watched(t, "port = 9090\n")
+	writeFile(t, path, "port = 9191\n")
+	waitFor(t, "the restart warning", wait, func() bool { return log.count(`port (\"9090\" -> \"9191\") changed: needs a restart`) == 1 })
+	if n := log.count("reloaded"); n != 0 {
+		t.Fatalf("a change that needs a restart logged as reloaded:\n%s", strings.Join(log.lines(), "\n"))
+	}
+}
+
 func TestReloadForced(t *testing.T) {
 	_, r, tg, log := watched(t, reg("a", "PYRO:a@h:1"))
 	r.Reload()
