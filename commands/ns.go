@@ -48,40 +48,14 @@ func (c *NsCmd) Run(io *IO) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	env, err := LoadPyroEnv(os.LookupEnv)
-	if err != nil {
-		return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
-	}
-	if c.Key != nil && *c.Key != "" {
-		fmt.Fprintln(io.Stderr, "UserWarning: "+keyWarning)
-		if env.HMACKeySet {
-			return &ExitError{Code: 1, Msg: "error: don't use -k and PYRO_HMAC_KEY at the same time"}
-		}
-	}
 	log := slog.New(slog.NewTextHandler(io.Stderr, nil))
-	resolve := func(file *config.Config) (config.Settings, error) {
-		s := config.Defaults()
-		file.Apply(&s)
-		applyPyroEnv(&s, env, os.LookupEnv)
-		c.apply(&s)
-		return s, nil
+	settings, reloader, err := c.load(io, log)
+	if err != nil {
+		return err
 	}
-
-	var reloader *config.Reloader
-	var settings config.Settings
-	if c.Config != "" {
-		reloader = &config.Reloader{Path: c.Config, Lookup: os.LookupEnv, Resolve: resolve, Logger: log}
-		if settings, err = reloader.Load(); err != nil {
-			return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
-		}
-	} else if settings, err = resolve(nil); err != nil {
-		return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
-	}
-
 	store, err := persist.Open(settings.Storage)
 	if err != nil {
-		return &ExitError{Code: 1, Msg: "pyro4 ns: storage: " + err.Error()}
+		return nsFail(fmt.Errorf("storage: %w", err))
 	}
 	closeStore := sync.OnceValue(store.Close)
 	defer closeStore()
@@ -90,55 +64,93 @@ func (c *NsCmd) Run(io *IO) error {
 	serverLog := slog.New(slog.NewTextHandler(io.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opts, err := settings.Options(store, serverLog)
 	if err != nil {
-		return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
+		return nsFail(err)
 	}
 	srv, err := nameserver.New(opts)
 	if err != nil {
-		return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
+		return nsFail(err)
 	}
 	defer srv.Close()
 	if reloader != nil {
 		if err := reloader.Bind(config.ServerTarget(srv)); err != nil {
-			return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
+			return nsFail(err)
 		}
-	}
-	if err := printStartup(io, srv, settings); err != nil {
-		return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
-	}
-
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ctx) }()
-	if reloader != nil {
-		go func() {
-			if err := reloader.Watch(ctx); err != nil {
-				log.Error(fmt.Sprintf("not watching the config file (SIGHUP still reloads it): %v", err))
-			}
-		}()
+		// Before the startup lines, which tell a supervisor that SIGHUP
+		// may be sent.
 		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
-		go func() {
-			for {
-				select {
-				case <-hup:
-					reloader.Reload()
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
+		go followConfig(ctx, reloader, hup, log)
 	}
-	if err := <-serveErr; err != nil {
-		return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
+	if err := printStartup(io, srv, settings); err != nil {
+		return nsFail(err)
+	}
+	if err := srv.Serve(ctx); err != nil {
+		return nsFail(err)
 	}
 	if err := srv.Close(); err != nil {
-		return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()}
+		return nsFail(err)
 	}
 	if err := closeStore(); err != nil {
-		return &ExitError{Code: 1, Msg: "pyro4 ns: close storage: " + err.Error()}
+		return nsFail(fmt.Errorf("close storage: %w", err))
 	}
 	fmt.Fprintln(io.Stdout, "NS shut down.")
 	return nil
+}
+
+func nsFail(err error) error { return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()} }
+
+// load layers the settings: Pyro4's defaults, the config file (with a
+// reloader for it), the PYRO_* items, the flags.
+func (c *NsCmd) load(io *IO, log *slog.Logger) (config.Settings, *config.Reloader, error) {
+	env, err := LoadPyroEnv(os.LookupEnv)
+	if err != nil {
+		return config.Settings{}, nil, nsFail(err)
+	}
+	if c.Key != nil && *c.Key != "" {
+		fmt.Fprintln(io.Stderr, "UserWarning: "+keyWarning)
+		if env.HMACKeySet {
+			return config.Settings{}, nil, &ExitError{Code: 1, Msg: "error: don't use -k and PYRO_HMAC_KEY at the same time"}
+		}
+	}
+	resolve := func(file *config.Config) (config.Settings, error) {
+		s := config.Defaults()
+		file.Apply(&s)
+		applyPyroEnv(&s, env, os.LookupEnv)
+		c.apply(&s)
+		return s, nil
+	}
+	if c.Config == "" {
+		s, err := resolve(nil)
+		if err != nil {
+			return config.Settings{}, nil, nsFail(err)
+		}
+		return s, nil, nil
+	}
+	r := &config.Reloader{Path: c.Config, Lookup: os.LookupEnv, Resolve: resolve, Logger: log}
+	s, err := r.Load()
+	if err != nil {
+		return config.Settings{}, nil, nsFail(err)
+	}
+	return s, r, nil
+}
+
+// followConfig applies the config file when it changes and on SIGHUP,
+// until ctx is done.
+func followConfig(ctx context.Context, r *config.Reloader, hup <-chan os.Signal, log *slog.Logger) {
+	go func() {
+		if err := r.Watch(ctx); err != nil {
+			log.Error(fmt.Sprintf("not watching the config file (SIGHUP still reloads it): %v", err))
+		}
+	}()
+	for {
+		select {
+		case <-hup:
+			r.Reload()
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // applyPyroEnv overlays the PYRO_* items that are set in the environment.
