@@ -155,12 +155,12 @@ func Parse(path string, data []byte, lookup func(string) (string, bool)) (*Confi
 	// one at the wrong key.
 	var syntax map[string]any
 	if _, err := toml.Decode(string(data), &syntax); err != nil {
-		return nil, p.tomlError(err)
+		return nil, p.tomlError(err, false)
 	}
 	var m model
 	md, err := toml.Decode(string(data), &m)
 	if err != nil {
-		return nil, p.tomlError(err)
+		return nil, p.tomlError(err, true)
 	}
 	p.keys = md.Keys()
 	if err := p.unknownKeys(md.Undecoded()); err != nil {
@@ -203,7 +203,9 @@ func (p *parser) at(nth int, key ...string) int {
 // only in the text.
 var decodeErrorRE = regexp.MustCompile(`^toml: line (\d+) \(last key "(.*)"\): (.*)$`)
 
-func (p *parser) tomlError(err error) error {
+// tomlError turns a decoder error into an *Error; in the decoding phase
+// (decoding), the error is about the value of the key it names.
+func (p *parser) tomlError(err error, decoding bool) error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
 		// The lexer counts a line once it has read its line break, so an
@@ -212,6 +214,9 @@ func (p *parser) tomlError(err error) error {
 		line := pe.Position.Line
 		if st := pe.Position.Start; st >= 0 && st < len(p.data) {
 			line = 1 + bytes.Count(p.data[:st], []byte("\n"))
+		}
+		if decoding && pe.LastKey != "" {
+			return p.errorf(line, "%s: %s", pe.LastKey, pe.Message)
 		}
 		return p.errorf(line, "%s", pe.Message)
 	}

@@ -233,6 +233,7 @@ func TestParseErrors(t *testing.T) {
 		{"autoclean minimum", "autoclean = 1\n", 1, "below the minimum of 3s"},
 		{"negative timeout", "comm_timeout = -1\n", 1, "out of range"},
 		{"bad duration", "comm_timeout = \"soon\"\n", 1, `"soon" is not a duration`},
+		{"bad duration later", "port = 1\n\nautoclean = \"later\"\n", 3, `autoclean: "later" is not a duration`},
 		{"duration type", "comm_timeout = true\n", 1, "want a number of seconds"},
 		{"max message size", "max_message_size = -5\n", 1, "max_message_size: -5 is out of range"},
 		{"both keys", "hmac_key_file = \"k\"\nhmac_key_env = \"K\"\n", 2, "either hmac_key_file or hmac_key_env"},
