@@ -27,20 +27,20 @@ import (
 
 const nsWait = 30 * time.Second // bound on any single wait
 
-// lockedBuffer is written by a command or a child process while the test
+// nsBuffer is written by a command or a child process while the test
 // reads it.
-type lockedBuffer struct {
+type nsBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *nsBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *nsBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
@@ -75,7 +75,7 @@ func nsCleanEnv(t *testing.T, kv ...string) {
 
 // nsRun is `pyro4 ns` running in-process.
 type nsRun struct {
-	out, err lockedBuffer
+	out, err nsBuffer
 	cancel   context.CancelFunc
 	done     chan struct{}
 	code     int
@@ -138,18 +138,18 @@ func runNsToEnd(t *testing.T, args ...string) (code int, stdout, stderr string) 
 	return r.code, r.out.String(), r.err.String()
 }
 
-// proc is a child process (our binary or Python's name server) with its
+// nsProc is a child process (our binary or Python's name server) with its
 // output collected; it is killed by PID when the test ends.
-type proc struct {
+type nsProc struct {
 	cmd      *exec.Cmd
-	out, err lockedBuffer
+	out, err nsBuffer
 	exited   chan struct{}
 	code     int
 }
 
-func startProc(t *testing.T, env []string, name string, args ...string) *proc {
+func startNsProc(t *testing.T, env []string, name string, args ...string) *nsProc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(name, args...), exited: make(chan struct{})}
+	p := &nsProc{cmd: exec.Command(name, args...), exited: make(chan struct{})}
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
 	if err := p.cmd.Start(); err != nil {
@@ -167,7 +167,7 @@ func startProc(t *testing.T, env []string, name string, args ...string) *proc {
 	return p
 }
 
-func (p *proc) waitOut(t *testing.T, substr string) {
+func (p *nsProc) waitOut(t *testing.T, substr string) {
 	t.Helper()
 	nsPoll(t, fmt.Sprintf("%q from %s", substr, p.cmd.Path), func() bool {
 		select {
@@ -183,7 +183,7 @@ func (p *proc) waitOut(t *testing.T, substr string) {
 
 // signal sends sig and waits for the process to end; it returns the exit
 // status (-1 when a signal ended it).
-func (p *proc) signal(t *testing.T, sig syscall.Signal) int {
+func (p *nsProc) signal(t *testing.T, sig syscall.Signal) int {
 	t.Helper()
 	if err := syscall.Kill(p.cmd.Process.Pid, sig); err != nil {
 		t.Fatalf("kill %d: %v", p.cmd.Process.Pid, err)
@@ -227,8 +227,8 @@ func pyNsArgs(args ...string) []string {
 	return append([]string{filepath.Join("testdata", "ns_pyro4_ns.py")}, args...)
 }
 
-// pyClient runs testdata/ns_client.py against the name server at uri.
-func pyClient(t *testing.T, uri, key string, args ...string) string {
+// nsPyClient runs testdata/ns_client.py against the name server at uri.
+func nsPyClient(t *testing.T, uri, key string, args ...string) string {
 	t.Helper()
 	if key == "" {
 		key = "-"
@@ -244,13 +244,13 @@ func pyClient(t *testing.T, uri, key string, args ...string) string {
 	return strings.TrimSpace(out)
 }
 
-// pyEntry is a registration as the Python client sees it.
-type pyEntry struct {
+// nsEntry is a registration as the Python client sees it.
+type nsEntry struct {
 	URI      string
 	Metadata []string
 }
 
-func (e *pyEntry) UnmarshalJSON(b []byte) error {
+func (e *nsEntry) UnmarshalJSON(b []byte) error {
 	var pair []json.RawMessage
 	if err := json.Unmarshal(b, &pair); err != nil || len(pair) != 2 {
 		return fmt.Errorf("entry %s: want [uri, metadata]", b)
@@ -261,19 +261,19 @@ func (e *pyEntry) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(pair[1], &e.Metadata)
 }
 
-// pyList returns the name server's registrations through the Python client.
-func pyList(t *testing.T, uri, key string) map[string]pyEntry {
+// nsPyList returns the name server's registrations through the Python client.
+func nsPyList(t *testing.T, uri, key string) map[string]nsEntry {
 	t.Helper()
-	out := pyClient(t, uri, key, "list")
-	var m map[string]pyEntry
+	out := nsPyClient(t, uri, key, "list")
+	var m map[string]nsEntry
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatalf("list output %q: %v", out, err)
 	}
 	return m
 }
 
-// names lists the registered names other than the name server's own.
-func names(m map[string]pyEntry) string {
+// nsNames lists the registered names other than the name server's own.
+func nsNames(m map[string]nsEntry) string {
 	var out []string
 	for n, e := range m {
 		if n != "Pyro.NameServer" {
@@ -284,29 +284,29 @@ func names(m map[string]pyEntry) string {
 	return strings.Join(out, " ")
 }
 
-// waitNames polls the Python client's view until the names (other than the
+// nsWaitNames polls the Python client's view until the names (other than the
 // name server's) are want.
-func waitNames(t *testing.T, uri, want string) map[string]pyEntry {
+func nsWaitNames(t *testing.T, uri, want string) map[string]nsEntry {
 	t.Helper()
-	var last map[string]pyEntry
+	var last map[string]nsEntry
 	deadline := time.Now().Add(nsWait)
 	for {
-		last = pyList(t, uri, "")
-		if names(last) == want {
+		last = nsPyList(t, uri, "")
+		if nsNames(last) == want {
 			return last
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("registrations are %q, want %q", names(last), want)
+			t.Fatalf("registrations are %q, want %q", nsNames(last), want)
 		}
 	}
 }
 
-var portRE = regexp.MustCompile(`:\d+\b`)
+var nsPortRE = regexp.MustCompile(`:\d+\b`)
 
-// normalizeStartup makes two runs' output comparable: a run's own port and
+// nsNormalize makes two runs' output comparable: a run's own port and
 // socket path become placeholders, and with random so does every port (the
 // system picked them). Nothing else may differ.
-func normalizeStartup(out string, port int, sock string, random bool) []string {
+func nsNormalize(out string, port int, sock string, random bool) []string {
 	if port != 0 {
 		out = regexp.MustCompile(":"+strconv.Itoa(port)+`\b`).ReplaceAllString(out, ":PORT")
 	}
@@ -314,12 +314,12 @@ func normalizeStartup(out string, port int, sock string, random bool) []string {
 		out = strings.ReplaceAll(out, sock, "SOCKET")
 	}
 	if random {
-		out = portRE.ReplaceAllString(out, ":PORT")
+		out = nsPortRE.ReplaceAllString(out, ":PORT")
 	}
-	return outputLines(out)
+	return nsLines(out)
 }
 
-func outputLines(out string) []string { return strings.Split(strings.TrimRight(out, "\n"), "\n") }
+func nsLines(out string) []string { return strings.Split(strings.TrimRight(out, "\n"), "\n") }
 
 // nsFreePorts returns n distinct TCP ports on 127.0.0.1 that were free a
 // moment ago (all held at once, so no two are the same).
@@ -337,7 +337,7 @@ func nsFreePorts(t *testing.T, n int) []int {
 	return ports
 }
 
-func ipv6Loopback() bool {
+func nsIPv6Loopback() bool {
 	l, err := net.Listen("tcp", "[::1]:0")
 	if err != nil {
 		return false
@@ -373,11 +373,11 @@ func testNsStartupMatchesPyro4(t *testing.T, bin string) {
 		{"broadcast options on loopback", []string{"-n", "127.0.0.1", "-p", "{PORT}", "--bchost", "127.0.0.1", "--bcport", "0"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.name == "ipv6" && !ipv6Loopback() {
+			if tc.name == "ipv6" && !nsIPv6Loopback() {
 				t.Skip("no IPv6 loopback")
 			}
 			type run struct {
-				p    *proc
+				p    *nsProc
 				port int
 				sock string
 			}
@@ -398,7 +398,7 @@ func testNsStartupMatchesPyro4(t *testing.T, bin string) {
 				for _, e := range tc.env {
 					env = append(env, subst(e))
 				}
-				return run{startProc(t, pypeer.Env(env...), name, args...), portNum, sock}
+				return run{startNsProc(t, pypeer.Env(env...), name, args...), portNum, sock}
 			}
 			ours := start(bin, "ns")
 			theirs := start(pypeer.Python, pyNsArgs()...)
@@ -409,8 +409,8 @@ func testNsStartupMatchesPyro4(t *testing.T, bin string) {
 			ours.p.waitOut(t, marker)
 			theirs.p.waitOut(t, marker)
 			random := slices.Contains(tc.args, "0")
-			got := normalizeStartup(ours.p.out.String(), ours.port, ours.sock, random)
-			want := normalizeStartup(theirs.p.out.String(), theirs.port, theirs.sock, random)
+			got := nsNormalize(ours.p.out.String(), ours.port, ours.sock, random)
+			want := nsNormalize(theirs.p.out.String(), theirs.port, theirs.sock, random)
 			if !slices.Equal(got, want) {
 				t.Fatalf("pyro4 ns printed\n%s\npyro4-ns printed\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
@@ -427,7 +427,7 @@ func testNsStartupMatchesPyro4(t *testing.T, bin string) {
 				if code := r.p.signal(t, syscall.SIGINT); code != 0 {
 					t.Errorf("%s exited with %d after SIGINT", who, code)
 				}
-				if lines := outputLines(r.p.out.String()); lines[len(lines)-1] != "NS shut down." {
+				if lines := nsLines(r.p.out.String()); lines[len(lines)-1] != "NS shut down." {
 					t.Errorf("%s's last line after SIGINT is %q", who, lines[len(lines)-1])
 				}
 			}
@@ -462,9 +462,9 @@ func testNsStartupErrorsMatchPyro4(t *testing.T, bin string) {
 		{"bad port", []string{"-p", "abc"}, nil, 2, "abc", "invalid integer value: 'abc'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ours := startProc(t, pypeer.Env(tc.env...), bin, append([]string{"ns"}, tc.args...)...)
-			theirs := startProc(t, pypeer.Env(tc.env...), pypeer.Python, pyNsArgs(tc.args...)...)
-			for _, p := range []*proc{ours, theirs} {
+			ours := startNsProc(t, pypeer.Env(tc.env...), bin, append([]string{"ns"}, tc.args...)...)
+			theirs := startNsProc(t, pypeer.Env(tc.env...), pypeer.Python, pyNsArgs(tc.args...)...)
+			for _, p := range []*nsProc{ours, theirs} {
 				select {
 				case <-p.exited:
 				case <-time.After(nsWait):
@@ -484,10 +484,10 @@ func testNsStartupErrorsMatchPyro4(t *testing.T, bin string) {
 	}
 }
 
-// netnsAvailable reports whether the test can make its own network
+// nsNetnsAvailable reports whether the test can make its own network
 // namespace, where binding 0.0.0.0 reaches nothing but that namespace's
 // loopback.
-func netnsAvailable() bool {
+func nsNetnsAvailable() bool {
 	return exec.Command("unshare", "-rn", "sh", "-c", "ip link set lo up").Run() == nil
 }
 
@@ -496,7 +496,7 @@ func netnsAvailable() bool {
 // server runs in a network namespace of its own.
 func testNsBroadcastStartupMatchesPyro4(t *testing.T, bin string) {
 	pypeer.Require(t)
-	if !netnsAvailable() {
+	if !nsNetnsAvailable() {
 		t.Skip("cannot create a network namespace (unshare -rn)")
 	}
 	inNetns := []string{"unshare", "-rn", "sh", "-c", `ip link set lo up && exec "$@"`, "sh"}
@@ -509,14 +509,14 @@ func testNsBroadcastStartupMatchesPyro4(t *testing.T, bin string) {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			ourArgs := append(slices.Clone(inNetns[1:]), append([]string{bin, "ns"}, args...)...)
 			theirArgs := append(slices.Clone(inNetns[1:]), append([]string{pypeer.Python}, pyNsArgs(args...)...)...)
-			ours := startProc(t, pypeer.Env(), inNetns[0], ourArgs...)
-			theirs := startProc(t, pypeer.Env(), inNetns[0], theirArgs...)
+			ours := startNsProc(t, pypeer.Env(), inNetns[0], ourArgs...)
+			theirs := startNsProc(t, pypeer.Env(), inNetns[0], theirArgs...)
 			ours.waitOut(t, "URI =")
 			theirs.waitOut(t, "URI =")
 			// Each server has a namespace of its own, so both use the same
 			// ports; only ports the system picked differ.
 			random := slices.Contains(args, "0")
-			got, want := normalizeStartup(ours.out.String(), 0, "", random), normalizeStartup(theirs.out.String(), 0, "", random)
+			got, want := nsNormalize(ours.out.String(), 0, "", random), nsNormalize(theirs.out.String(), 0, "", random)
 			if !slices.Equal(got, want) {
 				t.Fatalf("pyro4 ns printed\n%s\npyro4-ns printed\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
@@ -610,7 +610,7 @@ func TestNsHMACKeyPrecedence(t *testing.T) {
 			if strings.Contains(r.out.String(), "HMAC key not set") {
 				t.Fatalf("key not in effect:\n%s", r.out.String())
 			}
-			if m := pyList(t, nsURI(port), tc.key); m["Pyro.NameServer"].URI != nsURI(port) {
+			if m := nsPyList(t, nsURI(port), tc.key); m["Pyro.NameServer"].URI != nsURI(port) {
 				t.Fatalf("list with key %q: %v", tc.key, m)
 			}
 			for _, other := range []string{"filekey", "envkey", "flagkey"} {
@@ -665,7 +665,7 @@ func TestNsStartupFailures(t *testing.T) {
 	}
 }
 
-func staticReg(name, uri string, metadata ...string) string {
+func nsStaticReg(name, uri string, metadata ...string) string {
 	md, _ := json.Marshal(metadata)
 	if metadata == nil {
 		md = []byte("[]")
@@ -684,14 +684,14 @@ func TestNsReload(t *testing.T) {
 	cfg := filepath.Join(dir, "nsctl.toml")
 	port := pypeer.FreePort(t)
 	head := fmt.Sprintf("host = \"127.0.0.1\"\nport = %d\n", port)
-	writeNsFile(t, cfg, head+staticReg("svc.a", "PYRO:a@h:1", "class:A")+staticReg("svc.b", "PYRO:b@h:1"))
+	writeNsFile(t, cfg, head+nsStaticReg("svc.a", "PYRO:a@h:1", "class:A")+nsStaticReg("svc.b", "PYRO:b@h:1"))
 	r := startNsInProcess(t, "--config", cfg)
 	r.waitOut(t, "URI =")
 	uri := nsURI(port)
-	if got := pyClient(t, uri, "", "register", "client.x", "PYRO:x@h:9", "mine"); got != "ok" {
+	if got := nsPyClient(t, uri, "", "register", "client.x", "PYRO:x@h:9", "mine"); got != "ok" {
 		t.Fatalf("client register: %s", got)
 	}
-	m := waitNames(t, uri, "client.x=PYRO:x@h:9 svc.a=PYRO:a@h:1 svc.b=PYRO:b@h:1")
+	m := nsWaitNames(t, uri, "client.x=PYRO:x@h:9 svc.a=PYRO:a@h:1 svc.b=PYRO:b@h:1")
 	if !slices.Equal(m["svc.a"].Metadata, []string{"class:A"}) || !slices.Equal(m["client.x"].Metadata, []string{"mine"}) {
 		t.Fatalf("metadata: %+v", m)
 	}
@@ -699,28 +699,28 @@ func TestNsReload(t *testing.T) {
 	logged := func(substr string) int { return strings.Count(r.err.String(), substr) }
 
 	t.Run("static names are protected", func(t *testing.T) {
-		got := pyClient(t, uri, "", "remove", "svc.a")
+		got := nsPyClient(t, uri, "", "remove", "svc.a")
 		if got != "NamingError: name is statically configured: svc.a (edit the config file)" {
 			t.Fatalf("remove of a static name: %s", got)
 		}
 	})
 	t.Run("edit in place", func(t *testing.T) {
-		writeNsFile(t, cfg, head+staticReg("svc.a", "PYRO:a@h:2", "class:A")+staticReg("svc.c", "PYRO:c@h:1"))
-		waitNames(t, uri, "client.x=PYRO:x@h:9 svc.a=PYRO:a@h:2 svc.c=PYRO:c@h:1")
+		writeNsFile(t, cfg, head+nsStaticReg("svc.a", "PYRO:a@h:2", "class:A")+nsStaticReg("svc.c", "PYRO:c@h:1"))
+		nsWaitNames(t, uri, "client.x=PYRO:x@h:9 svc.a=PYRO:a@h:2 svc.c=PYRO:c@h:1")
 		r.waitErr(t, "reloaded: added svc.c; changed svc.a; removed svc.b")
 	})
 	t.Run("rename over", func(t *testing.T) {
 		tmp := filepath.Join(dir, ".nsctl.toml.tmp")
-		writeNsFile(t, tmp, head+staticReg("svc.d", "PYRO:d@h:1"))
+		writeNsFile(t, tmp, head+nsStaticReg("svc.d", "PYRO:d@h:1"))
 		if err := os.Rename(tmp, cfg); err != nil {
 			t.Fatal(err)
 		}
-		waitNames(t, uri, "client.x=PYRO:x@h:9 svc.d=PYRO:d@h:1")
+		nsWaitNames(t, uri, "client.x=PYRO:x@h:9 svc.d=PYRO:d@h:1")
 		r.waitErr(t, "reloaded: added svc.d; removed svc.a, svc.c")
 	})
 	t.Run("broken then fixed", func(t *testing.T) {
 		for _, tc := range []struct{ text, want string }{
-			{head + staticReg("svc.e", "PYRO:e@h:port"), cfg + `:5: registration \"svc.e\": invalid uri`},
+			{head + nsStaticReg("svc.e", "PYRO:e@h:port"), cfg + `:5: registration \"svc.e\": invalid uri`},
 			{head + "[[registration]\n", cfg + ":3: "},
 			{head + "colour = \"blue\"\n", cfg + `:3: unknown key \"colour\"`},
 		} {
@@ -729,42 +729,42 @@ func TestNsReload(t *testing.T) {
 			if n := logged(tc.want); n != 1 {
 				t.Fatalf("%d lines for one broken file:\n%s", n, r.err.String())
 			}
-			if got := names(pyList(t, uri, "")); got != "client.x=PYRO:x@h:9 svc.d=PYRO:d@h:1" {
+			if got := nsNames(nsPyList(t, uri, "")); got != "client.x=PYRO:x@h:9 svc.d=PYRO:d@h:1" {
 				t.Fatalf("a broken file changed the registrations: %s", got)
 			}
 		}
-		writeNsFile(t, cfg, head+staticReg("svc.e", "PYRO:e@h:1"))
-		waitNames(t, uri, "client.x=PYRO:x@h:9 svc.e=PYRO:e@h:1")
+		writeNsFile(t, cfg, head+nsStaticReg("svc.e", "PYRO:e@h:1"))
+		nsWaitNames(t, uri, "client.x=PYRO:x@h:9 svc.e=PYRO:e@h:1")
 	})
 	t.Run("delete and re-create", func(t *testing.T) {
 		if err := os.Remove(cfg); err != nil {
 			t.Fatal(err)
 		}
 		r.waitErr(t, "config "+cfg+" was removed; keeping the running configuration")
-		if got := names(pyList(t, uri, "")); got != "client.x=PYRO:x@h:9 svc.e=PYRO:e@h:1" {
+		if got := nsNames(nsPyList(t, uri, "")); got != "client.x=PYRO:x@h:9 svc.e=PYRO:e@h:1" {
 			t.Fatalf("removing the file changed the registrations: %s", got)
 		}
-		writeNsFile(t, cfg, head+staticReg("svc.f", "PYRO:f@h:1", "x", "y"))
-		m := waitNames(t, uri, "client.x=PYRO:x@h:9 svc.f=PYRO:f@h:1")
+		writeNsFile(t, cfg, head+nsStaticReg("svc.f", "PYRO:f@h:1", "x", "y"))
+		m := nsWaitNames(t, uri, "client.x=PYRO:x@h:9 svc.f=PYRO:f@h:1")
 		if !slices.Equal(m["svc.f"].Metadata, []string{"x", "y"}) {
 			t.Fatalf("metadata of svc.f: %v", m["svc.f"].Metadata)
 		}
 	})
 	t.Run("nat", func(t *testing.T) {
-		writeNsFile(t, cfg, head+"[nat]\nhost = \"ext.example\"\nport = 5555\n"+staticReg("svc.f", "PYRO:f@h:1", "x", "y"))
+		writeNsFile(t, cfg, head+"[nat]\nhost = \"ext.example\"\nport = 5555\n"+nsStaticReg("svc.f", "PYRO:f@h:1", "x", "y"))
 		r.waitErr(t, "reloaded: NAT ext.example:5555")
 		nsPoll(t, "the name server's own entry to show the NAT location", func() bool {
-			return pyList(t, uri, "")["Pyro.NameServer"].URI == "PYRO:Pyro.NameServer@ext.example:5555"
+			return nsPyList(t, uri, "")["Pyro.NameServer"].URI == "PYRO:Pyro.NameServer@ext.example:5555"
 		})
-		writeNsFile(t, cfg, head+staticReg("svc.f", "PYRO:f@h:1", "x", "y"))
+		writeNsFile(t, cfg, head+nsStaticReg("svc.f", "PYRO:f@h:1", "x", "y"))
 		r.waitErr(t, "reloaded: NAT off")
-		nsPoll(t, "the NAT location to go", func() bool { return pyList(t, uri, "")["Pyro.NameServer"].URI == uri })
+		nsPoll(t, "the NAT location to go", func() bool { return nsPyList(t, uri, "")["Pyro.NameServer"].URI == uri })
 	})
 	t.Run("needs a restart", func(t *testing.T) {
 		other := pypeer.FreePort(t)
-		writeNsFile(t, cfg, fmt.Sprintf("host = \"127.0.0.1\"\nport = %d\nstorage = \"bolt:ns.db\"\n", other)+staticReg("svc.f", "PYRO:f@h:1", "x", "y"))
+		writeNsFile(t, cfg, fmt.Sprintf("host = \"127.0.0.1\"\nport = %d\nstorage = \"bolt:ns.db\"\n", other)+nsStaticReg("svc.f", "PYRO:f@h:1", "x", "y"))
 		r.waitErr(t, fmt.Sprintf(`port (\"%d\" -> \"%d\"), storage (\"memory\" -> \"bolt:%s\") changed: needs a restart`, port, other, filepath.Join(dir, "ns.db")))
-		if got := names(pyList(t, uri, "")); got != "client.x=PYRO:x@h:9 svc.f=PYRO:f@h:1" {
+		if got := nsNames(nsPyList(t, uri, "")); got != "client.x=PYRO:x@h:9 svc.f=PYRO:f@h:1" {
 			t.Fatalf("registrations: %s", got)
 		}
 	})
@@ -779,9 +779,9 @@ func TestNsReload(t *testing.T) {
 func testNsSignals(t *testing.T, bin string) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
-			p := startProc(t, pypeer.Env(), bin, "ns", "-n", "127.0.0.1", "-p", "0")
+			p := startNsProc(t, pypeer.Env(), bin, "ns", "-n", "127.0.0.1", "-p", "0")
 			p.waitOut(t, "URI =")
-			if code := p.signal(t, sig); code != 0 || !strings.HasSuffix(p.out.String(), "URI = "+uriFrom(p.out.String())+"\nNS shut down.\n") {
+			if code := p.signal(t, sig); code != 0 || !strings.HasSuffix(p.out.String(), "URI = "+nsURIFrom(p.out.String())+"\nNS shut down.\n") {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, p.out.String(), p.err.String())
 			}
 			if p.err.String() != "" {
@@ -794,7 +794,7 @@ func testNsSignals(t *testing.T, bin string) {
 		if err := os.Symlink(bin, link); err != nil {
 			t.Fatal(err)
 		}
-		p := startProc(t, pypeer.Env(), link, "-n", "127.0.0.1", "-p", "0", "-x")
+		p := startNsProc(t, pypeer.Env(), link, "-n", "127.0.0.1", "-p", "0", "-x")
 		p.waitOut(t, "URI =")
 		if code := p.signal(t, syscall.SIGTERM); code != 0 || !strings.HasSuffix(p.out.String(), "\nNS shut down.\n") {
 			t.Fatalf("exit %d\n%s", code, p.out.String())
@@ -802,8 +802,8 @@ func testNsSignals(t *testing.T, bin string) {
 	})
 	t.Run("SIGHUP", func(t *testing.T) {
 		cfg := filepath.Join(t.TempDir(), "ns.toml")
-		writeNsFile(t, cfg, "host = \"127.0.0.1\"\nport = 0\n"+staticReg("svc.a", "PYRO:a@h:1"))
-		p := startProc(t, pypeer.Env(), bin, "ns", "--config", cfg)
+		writeNsFile(t, cfg, "host = \"127.0.0.1\"\nport = 0\n"+nsStaticReg("svc.a", "PYRO:a@h:1"))
+		p := startNsProc(t, pypeer.Env(), bin, "ns", "--config", cfg)
 		p.waitOut(t, "URI =")
 		for i := 1; i <= 2; i++ {
 			if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGHUP); err != nil {
@@ -819,8 +819,8 @@ func testNsSignals(t *testing.T, bin string) {
 	})
 }
 
-// uriFrom returns the URI from a "URI = ..." line in out.
-func uriFrom(out string) string {
+// nsURIFrom returns the URI from a "URI = ..." line in out.
+func nsURIFrom(out string) string {
 	for _, l := range strings.Split(out, "\n") {
 		if u, ok := strings.CutPrefix(l, "URI = "); ok {
 			return u
@@ -842,7 +842,7 @@ func testNsPersistence(t *testing.T, bin string) {
 	}
 	register := func(t *testing.T, uri string) {
 		for _, e := range entries {
-			if got := pyClient(t, uri, "", append([]string{"register"}, e...)...); got != "ok" {
+			if got := nsPyClient(t, uri, "", append([]string{"register"}, e...)...); got != "ok" {
 				t.Fatalf("register %s: %s", e[0], got)
 			}
 		}
@@ -853,20 +853,20 @@ func testNsPersistence(t *testing.T, bin string) {
 	var pyRestart []string
 	for round := range 2 {
 		port := pypeer.FreePort(t)
-		p := startProc(t, pypeer.Env(), pypeer.Python, pyNsArgs("-n", "127.0.0.1", "-p", strconv.Itoa(port), "-s", pyStore)...)
+		p := startNsProc(t, pypeer.Env(), pypeer.Python, pyNsArgs("-n", "127.0.0.1", "-p", strconv.Itoa(port), "-s", pyStore)...)
 		p.waitOut(t, "URI =")
 		if round == 0 {
 			register(t, nsURI(port))
 		}
 		p.signal(t, syscall.SIGINT)
-		pyRestart = normalizeStartup(p.out.String(), port, "", false)
+		pyRestart = nsNormalize(p.out.String(), port, "", false)
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			store := "bolt:" + filepath.Join(t.TempDir(), "ns.db")
 			port := pypeer.FreePort(t)
 			args := []string{"ns", "-n", "127.0.0.1", "-p", strconv.Itoa(port), "-s", store}
-			p := startProc(t, pypeer.Env(), bin, args...)
+			p := startNsProc(t, pypeer.Env(), bin, args...)
 			p.waitOut(t, "URI =")
 			if strings.Contains(p.out.String(), "Persistent store") {
 				t.Fatalf("a new store reports registrations:\n%s", p.out.String())
@@ -876,17 +876,17 @@ func testNsPersistence(t *testing.T, bin string) {
 			if sig == syscall.SIGTERM && code != 0 {
 				t.Fatalf("exit %d after SIGTERM", code)
 			}
-			p = startProc(t, pypeer.Env(), bin, args...)
+			p = startNsProc(t, pypeer.Env(), bin, args...)
 			p.waitOut(t, "URI =")
-			if got := normalizeStartup(p.out.String(), port, "", false); len(got) > len(pyRestart) || !slices.Equal(got, pyRestart[:len(got)]) {
+			if got := nsNormalize(p.out.String(), port, "", false); len(got) > len(pyRestart) || !slices.Equal(got, pyRestart[:len(got)]) {
 				t.Fatalf("restart printed\n%s\nPyro4's name server printed\n%s", strings.Join(got, "\n"), strings.Join(pyRestart, "\n"))
 			}
 			if !strings.Contains(p.out.String(), "Persistent store contains 4 existing registrations.\n") {
 				t.Fatalf("restart printed\n%s", p.out.String())
 			}
-			m := pyList(t, nsURI(port), "")
+			m := nsPyList(t, nsURI(port), "")
 			for _, e := range entries {
-				want := pyEntry{URI: e[1], Metadata: e[2:]}
+				want := nsEntry{URI: e[1], Metadata: e[2:]}
 				if got := m[e[0]]; got.URI != want.URI || !slices.Equal(got.Metadata, want.Metadata) {
 					t.Errorf("%s after restart: %+v, want %+v", e[0], got, want)
 				}
@@ -906,9 +906,9 @@ func testNsCrashDuringBurst(t *testing.T, bin string) {
 	store := "bolt:" + filepath.Join(t.TempDir(), "ns.db")
 	port := pypeer.FreePort(t)
 	args := []string{"ns", "-n", "127.0.0.1", "-p", strconv.Itoa(port), "-s", store}
-	srv := startProc(t, pypeer.Env(), bin, args...)
+	srv := startNsProc(t, pypeer.Env(), bin, args...)
 	srv.waitOut(t, "URI =")
-	burst := startProc(t, pypeer.Env(), pypeer.Python, filepath.Join("testdata", "ns_burst.py"), nsURI(port), "8", "2000")
+	burst := startNsProc(t, pypeer.Env(), pypeer.Python, filepath.Join("testdata", "ns_burst.py"), nsURI(port), "8", "2000")
 	const before = 300
 	nsPoll(t, "registrations to be acknowledged", func() bool {
 		return strings.Count(burst.out.String(), "ok ") >= before
@@ -928,13 +928,13 @@ func testNsCrashDuringBurst(t *testing.T, bin string) {
 	if len(acked) >= 8*2000 {
 		t.Fatalf("the burst finished before the kill; nothing was tested")
 	}
-	srv = startProc(t, pypeer.Env(), bin, args...)
+	srv = startNsProc(t, pypeer.Env(), bin, args...)
 	srv.waitOut(t, "URI =")
-	m := pyList(t, nsURI(port), "")
+	m := nsPyList(t, nsURI(port), "")
 	for _, name := range acked {
 		var th, i int
 		fmt.Sscanf(name, "burst.%d.%d", &th, &i)
-		want := pyEntry{URI: fmt.Sprintf("PYRO:obj_%d_%d@127.0.0.1:%d", th, i, 1024+i), Metadata: []string{fmt.Sprintf("i%d", i), fmt.Sprintf("t%d", th)}}
+		want := nsEntry{URI: fmt.Sprintf("PYRO:obj_%d_%d@127.0.0.1:%d", th, i, 1024+i), Metadata: []string{fmt.Sprintf("i%d", i), fmt.Sprintf("t%d", th)}}
 		if got, ok := m[name]; !ok || got.URI != want.URI || !slices.Equal(got.Metadata, want.Metadata) {
 			t.Fatalf("acknowledged %s lost or changed after the crash: %+v (present %v), want %+v", name, got, ok, want)
 		}
