@@ -8,7 +8,8 @@
 # (/usr/bin/pyro4-ns), OURS: "bench" runs our server as `bench serve` (the
 # nameserver package in a process of its own), "binary" runs `pyro4 ns`
 # built from this tree, "auto" (default) tries the binary and falls back.
-# QUIET_TIMEOUT (3m): before each run, wait up to this long for the machine
+# REPEAT (1): run every workload this many times, interleaved; the report
+# shows the best throughput of each. QUIET_TIMEOUT (3m): before each run, wait up to this long for the machine
 # to be nearly idle (0 skips the wait); runs that shared the machine anyway
 # are listed in the report.
 set -euo pipefail
@@ -23,6 +24,7 @@ RESULTS=${RESULTS:-bench/out/compare.jsonl}
 PYRO4_NS=${PYRO4_NS:-/usr/bin/pyro4-ns}
 OURS=${OURS:-auto}
 QUIET_TIMEOUT=${QUIET_TIMEOUT:-3m}
+REPEAT=${REPEAT:-1}
 
 work=$(mktemp -d)
 pids=()
@@ -85,16 +87,18 @@ run() {
 }
 
 servers=(python-thread python-multiplex ours)
-for c in 1 64; do
-	for s in "${servers[@]}"; do run "$s" lookup -c "$c"; done
-	run echo echo -c "$c"
+for _ in $(seq "$REPEAT"); do
+	for c in 1 64; do
+		for s in "${servers[@]}"; do run "$s" lookup -c "$c"; done
+		run echo echo -c "$c"
+	done
+	for s in "${servers[@]}"; do run "$s" churn -c 8; done
+	run echo echo-churn -c 8
+	for m in 100 1000; do
+		for s in "${servers[@]}"; do run "$s" list -c 8 -match "$m"; done
+	done
+	for s in "${servers[@]}"; do run "$s" register -c 16; done
 done
-for s in "${servers[@]}"; do run "$s" churn -c 8; done
-run echo echo-churn -c 8
-for m in 100 1000; do
-	for s in "${servers[@]}"; do run "$s" list -c 8 -match "$m"; done
-done
-for s in "${servers[@]}"; do run "$s" register -c 16; done
 
 "$bench" report -section compare -in "$RESULTS" -out "$OUT"
 echo "compare: results in $RESULTS, table in $OUT"

@@ -11,8 +11,9 @@ import (
 	"strings"
 )
 
-// results is what a results file (JSON lines) holds; a later line for the
-// same run replaces an earlier one.
+// results is what a results file (JSON lines) holds. A load run repeated
+// counts with its best throughput: on a shared machine other work only ever
+// makes a run slower. For the other kinds a later line replaces an earlier.
 type results struct {
 	machine *Machine
 	loads   []*Result
@@ -71,16 +72,30 @@ func (rs *results) add(line []byte) error {
 	return json.Unmarshal(line, dst)
 }
 
-// find returns the last load result matching label, mode, clients and
-// (when non-zero) match.
+// find returns the load result with the highest throughput among those
+// matching label, mode, clients and (when non-zero) match.
 func (rs *results) find(label, mode string, clients, match int) *Result {
-	for i := len(rs.loads) - 1; i >= 0; i-- {
-		r := rs.loads[i]
+	var best *Result
+	for _, r := range rs.loads {
 		if r.Label == label && r.Mode == mode && r.Clients == clients && (match == 0 || r.Match == match) {
-			return r
+			if best == nil || r.OpsPerSec > best.OpsPerSec {
+				best = r
+			}
 		}
 	}
-	return nil
+	return best
+}
+
+// repeats reports how many times the runs were repeated, at most.
+func (rs *results) repeats() int {
+	n := map[string]int{}
+	most := 0
+	for _, r := range rs.loads {
+		k := fmt.Sprint(r.Label, r.Mode, r.Clients, r.Match)
+		n[k]++
+		most = max(most, n[k])
+	}
+	return most
 }
 
 func reportMain(args []string) error {

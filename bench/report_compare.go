@@ -72,7 +72,12 @@ func compareSection(rs *results) string {
 	if r := rs.find(labelOurs, "lookup", 64, 0); r != nil {
 		fmt.Fprintf(&b, "Each run: %gs measured after a warm-up, %s serializer, %d names registered beforehand "+
 			"(list runs: names in groups of the list size). Python: `/usr/bin/pyro4-ns` (Pyro4 4.82) with "+
-			"`PYRO_SERVERTYPE=thread` (default, pool of 40) and `multiplex`.\n\n", r.Duration, r.Serializer, r.Names)
+			"`PYRO_SERVERTYPE=thread` (default, pool of 40) and `multiplex`. Every server runs as a process of its own; "+
+			"the load tool is one more process on the same cores.", r.Duration, r.Serializer, r.Names)
+		if n := rs.repeats(); n > 1 {
+			fmt.Fprintf(&b, " Each run was repeated %d times, interleaved; the tables show the repeat with the best throughput.", n)
+		}
+		b.WriteString("\n\n")
 	}
 	b.WriteString("Throughput (operations per second) and ratios:\n\n")
 	b.WriteString("| Workload | Python thread | Python multiplex | ours | echo floor | ours / thread | ours / multiplex | ours / echo |\n")
@@ -95,7 +100,7 @@ func compareSection(rs *results) string {
 			p99(rs.find(labelOurs, row.mode, row.clients, row.match)), p99(rs.echoFor(row)))
 	}
 	b.WriteString(compareErrors(rs))
-	b.WriteString(sharedNote(rs.loads))
+	b.WriteString(sharedNote(rs))
 	b.WriteString(compareCPU(rs))
 	b.WriteString("\n### Goals\n\n")
 	goalTable(&b, compareGoals(rs))
@@ -105,7 +110,7 @@ func compareSection(rs *results) string {
 // compareErrors lists every run that had errors.
 func compareErrors(rs *results) string {
 	var lines []string
-	for _, r := range rs.loads {
+	for _, r := range rs.shown() {
 		if n := r.errorCount(); n > 0 {
 			lines = append(lines, fmt.Sprintf("- %s, %s with %d clients: %s (first: %s)", r.Label, r.Mode, r.Clients, fmtErrors(r.Errors), r.ErrorSample))
 		}
@@ -177,9 +182,9 @@ func compareGoals(rs *results) []goal {
 
 // sharedNote lists the runs during which other processes used more than a
 // tenth of a CPU: their numbers are lower than the machine can do.
-func sharedNote(loads []*Result) string {
+func sharedNote(rs *results) string {
 	var lines []string
-	for _, r := range loads {
+	for _, r := range rs.shown() {
 		if r.Duration > 0 && r.OtherCPU/r.Duration > 0.1 {
 			lines = append(lines, fmt.Sprintf("- %s, %s with %d clients: %.2f CPUs busy elsewhere", r.Label, r.Mode, r.Clients, r.OtherCPU/r.Duration))
 		}
@@ -188,4 +193,17 @@ func sharedNote(loads []*Result) string {
 		return "\nNo other process used more than a tenth of a CPU during any run.\n"
 	}
 	return "\nRuns that shared the machine with other work (CPU used by other processes during the measured window):\n\n" + strings.Join(lines, "\n") + "\n"
+}
+
+// shown lists the runs the tables show: the best of each repeated run.
+func (rs *results) shown() []*Result {
+	var out []*Result
+	seen := map[*Result]bool{}
+	for _, r := range rs.loads {
+		if b := rs.find(r.Label, r.Mode, r.Clients, r.Match); b != nil && !seen[b] {
+			seen[b] = true
+			out = append(out, b)
+		}
+	}
+	return out
 }

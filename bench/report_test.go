@@ -58,7 +58,7 @@ func load(label, mode string, clients, match int, ops, p99, mean float64) *Resul
 func TestCompareReport(t *testing.T) {
 	lines := []any{
 		describeMachine("test"),
-		load(labelOurs, "lookup", 64, 100, 1, 1, 1), // replaced by the later line
+		load(labelOurs, "lookup", 64, 100, 1, 1, 1), // a repeat with less throughput
 		load(labelOurs, "lookup", 64, 100, 8000, 900, 0),
 		load(labelEcho, "echo", 64, 100, 10000, 700, 0),
 		load(labelOurs, "lookup", 1, 100, 0, 0, 30),
