@@ -42,7 +42,7 @@ func requireCodecs(t *testing.T, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if _, ok := CodecByName(n); !ok {
-			t.Skipf("codec %q not registered in this build", n)
+			t.Fatalf("codec %q not registered", n)
 		}
 	}
 }
