@@ -7,19 +7,16 @@ require (
 	github.com/alecthomas/kong v1.17.0
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/google/btree v1.1.3
-	github.com/kisielk/og-rek v1.3.0
+	github.com/posener/complete v1.2.3
 	github.com/vmihailenco/msgpack/v5 v5.4.1
 	github.com/willabides/kongplete v0.4.0
 	go.etcd.io/bbolt v1.5.0
 )
 
 require (
-	github.com/aristanetworks/gomap v0.0.0-20230726210543-f4e41046dced // indirect
 	github.com/hashicorp/errwrap v1.1.0 // indirect
 	github.com/hashicorp/go-multierror v1.1.1 // indirect
-	github.com/posener/complete v1.2.3 // indirect
 	github.com/riywo/loginshell v0.0.0-20200815045211-7d26008be1ab // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
-	golang.org/x/exp v0.0.0-20230725093048-515e97ebf090 // indirect
 	golang.org/x/sys v0.45.0 // indirect
 )
