@@ -50,7 +50,7 @@ func nsLookup(s *Server, a []wire.Value) (wire.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	if truthy(a[1]) {
+	if wire.Truthy(a[1]) {
 		return wire.Tuple{u, stringsValue(e.Metadata)}, nil
 	}
 	return u, nil
@@ -127,7 +127,7 @@ func nsRegister(s *Server, a []wire.Value) (wire.Value, error) {
 	if xerr != nil {
 		return nil, xerr
 	}
-	return nil, s.reg.Register(persist.Entry{Name: name, URI: uri, Metadata: md}, truthy(a[2]))
+	return nil, s.reg.Register(persist.Entry{Name: name, URI: uri, Metadata: md}, wire.Truthy(a[2]))
 }
 
 func nsSetMetadata(s *Server, a []wire.Value) (wire.Value, error) {
@@ -144,7 +144,7 @@ func nsSetMetadata(s *Server, a []wire.Value) (wire.Value, error) {
 
 func nsRemove(s *Server, a []wire.Value) (wire.Value, error) {
 	name, prefix, regex := a[0], a[1], a[2]
-	if truthy(name) {
+	if wire.Truthy(name) {
 		if err := unhashable(name); err != nil {
 			return nil, err
 		}
@@ -161,7 +161,7 @@ func nsRemove(s *Server, a []wire.Value) (wire.Value, error) {
 	var removed []string
 	var err error
 	switch {
-	case truthy(prefix):
+	case wire.Truthy(prefix):
 		p, xerr := strictPrefixArg(prefix)
 		if xerr != nil {
 			return nil, xerr
@@ -171,7 +171,7 @@ func nsRemove(s *Server, a []wire.Value) (wire.Value, error) {
 		} else {
 			removed, err = s.reg.RemoveMatching("", func(n string) bool { ok, _ := p.match(n); return ok })
 		}
-	case truthy(regex):
+	case wire.Truthy(regex):
 		re, xerr := regexArg(regex)
 		if xerr != nil {
 			return nil, xerr
@@ -232,7 +232,7 @@ func nsList(s *Server, a []wire.Value) (wire.Value, error) {
 	if given > 1 {
 		return nil, valueError("you can only filter on one thing at a time")
 	}
-	withMeta := truthy(a[4])
+	withMeta := wire.Truthy(a[4])
 	out := wire.NewDict(8)
 	add := func(e persist.Entry) {
 		if withMeta {
@@ -244,7 +244,7 @@ func nsList(s *Server, a []wire.Value) (wire.Value, error) {
 	var keep func(e persist.Entry) (bool, error)
 	start := ""
 	switch {
-	case truthy(prefix):
+	case wire.Truthy(prefix):
 		p, err := newPrefixArg(prefix)
 		if err != nil {
 			return nil, err
@@ -260,13 +260,13 @@ func nsList(s *Server, a []wire.Value) (wire.Value, error) {
 				return ok, nil
 			}
 		}
-	case truthy(regex):
+	case wire.Truthy(regex):
 		re, err := regexArg(regex)
 		if err != nil {
 			return nil, err
 		}
 		keep = func(e persist.Entry) (bool, error) { return re.MatchString(e.Name), nil }
-	case truthy(mdAll):
+	case wire.Truthy(mdAll):
 		tags, other, err := searchArg("metadata_all", mdAll)
 		if err != nil {
 			return nil, err
@@ -275,7 +275,7 @@ func nsList(s *Server, a []wire.Value) (wire.Value, error) {
 			return out, nil
 		}
 		keep = func(e persist.Entry) (bool, error) { return hasAll(e.Metadata, tags), nil }
-	case truthy(mdAny):
+	case wire.Truthy(mdAny):
 		tags, _, err := searchArg("metadata_any", mdAny)
 		if err != nil {
 			return nil, err
@@ -375,7 +375,7 @@ func metadataFor(id wire.Value, asLists bool) (*wire.Dict, error) {
 }
 
 func daemonGetMetadata(_ *Server, a []wire.Value) (wire.Value, error) {
-	return metadataFor(a[0], truthy(a[1]))
+	return metadataFor(a[0], wire.Truthy(a[1]))
 }
 
 // This daemon never streams results, so every stream id is unknown.

@@ -1,15 +1,11 @@
 package nameserver
 
-import (
-	"math/big"
-
-	"github.com/pyro4/pyro4/wire"
-)
+import "github.com/pyro4/pyro4/wire"
 
 // This file holds the few pieces of Python semantics the NameServer methods
-// depend on: truthiness, hashability, iteration, and the exceptions Python
-// raises when those fail. Pyro4's NameServer takes its arguments untyped, so
-// its observable behaviour includes these rules.
+// depend on: hashability, iteration, and the exceptions Python raises when
+// those fail (truthiness is wire.Truthy). Pyro4's NameServer takes its
+// arguments untyped, so its observable behaviour includes these rules.
 
 func typeError(format string, a ...any) *wire.Exception {
 	return wire.NewException(wire.ClassTypeError, format, a...)
@@ -25,37 +21,6 @@ func valueError(format string, a ...any) *wire.Exception {
 
 func attributeError(format string, a ...any) *wire.Exception {
 	return wire.NewException(wire.ClassAttributeError, format, a...)
-}
-
-// truthy is Python's bool(v).
-func truthy(v wire.Value) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case int64:
-		return x != 0
-	case *big.Int:
-		return x.Sign() != 0
-	case float64:
-		return x != 0
-	case complex128:
-		return x != 0
-	case string:
-		return x != ""
-	case []byte:
-		return len(x) > 0
-	case wire.Tuple:
-		return len(x) > 0
-	case wire.List:
-		return len(x) > 0
-	case wire.Set:
-		return len(x) > 0
-	case *wire.Dict:
-		return x.Len() > 0
-	}
-	return true
 }
 
 // unhashable returns the TypeError Python raises when v is used as a dict
@@ -115,7 +80,7 @@ func metadataArg(param string, v wire.Value) ([]string, *wire.Exception) {
 	if _, ok := v.(string); ok {
 		return nil, typeError("%s should not be a str, but another iterable (set, list, etc)", param)
 	}
-	if !truthy(v) {
+	if !wire.Truthy(v) {
 		return nil, nil
 	}
 	its, err := items(v)
