@@ -87,17 +87,7 @@ func (marshalCodec) UnmarshalCall(data []byte) (c Call, err error) {
 	if err != nil {
 		return Call{}, err
 	}
-	var parts []Value
-	switch x := v.(type) {
-	case Tuple:
-		parts = x
-	case List:
-		parts = x
-	}
-	if len(parts) != 4 {
-		return Call{}, codecErr("marshal", "call must be a sequence of 4 items, not %s", TypeName(v))
-	}
-	return callFromValues("marshal", parts[0], parts[1], parts[2], parts[3])
+	return callFromSequence("marshal", v)
 }
 
 func appendInt32(buf []byte, n int) []byte {

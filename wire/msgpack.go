@@ -70,11 +70,7 @@ func (msgpackCodec) UnmarshalCall(data []byte) (c Call, err error) {
 	if err != nil {
 		return Call{}, err
 	}
-	parts, ok := v.(List)
-	if !ok || len(parts) != 4 {
-		return Call{}, codecErr("msgpack", "call must be an array of 4 items, not %s", TypeName(v))
-	}
-	return callFromValues("msgpack", parts[0], parts[1], parts[2], parts[3])
+	return callFromSequence("msgpack", v)
 }
 
 func encodeMsgpack(e *msgpack.Encoder, v Value, depth int) error {

@@ -198,17 +198,7 @@ func (pickleCodec) UnmarshalCall(data []byte) (c Call, err error) {
 	if err != nil {
 		return Call{}, err
 	}
-	var parts []Value
-	switch x := v.(type) {
-	case Tuple:
-		parts = x
-	case List:
-		parts = x
-	}
-	if len(parts) != 4 {
-		return Call{}, codecErr("pickle", "call must be a sequence of 4 items, not %s", TypeName(v))
-	}
-	return callFromValues("pickle", parts[0], parts[1], parts[2], parts[3])
+	return callFromSequence("pickle", v)
 }
 
 func appendPickle(buf []byte, v Value) ([]byte, error) {

@@ -14,8 +14,7 @@ import (
 // building dicts and sets the way Python does (equal keys collapse: 1, 1.0
 // and True are one key, the last value wins and the first key stays;
 // unhashable keys are refused), the size budget for formats with
-// back-references, the checks on a decoded call, and errors, which are all
-// Pyro4 SerializeErrors.
+// back-references, and errors, which are all Pyro4 SerializeErrors.
 
 // codecErr returns a SerializeError whose message names the codec, the way a
 // Pyro4 peer would report a payload it cannot (de)serialize.
@@ -292,58 +291,4 @@ func utf8ToLatin1(s string) (out []byte, ok bool) {
 		out = append(out, byte(r))
 	}
 	return out, true
-}
-
-// callFromValues checks the four parts of a decoded call the way Pyro4's
-// daemon uses them: str object id and method, a sequence of positional
-// arguments, a dict of str-keyed keyword arguments.
-func callFromValues(codec string, obj, method, args, kwargs Value) (Call, error) {
-	var c Call
-	var ok bool
-	if c.Object, ok = obj.(string); !ok {
-		return Call{}, codecErr(codec, "call object id must be a str, not %s", TypeName(obj))
-	}
-	if c.Method, ok = method.(string); !ok {
-		return Call{}, codecErr(codec, "call method name must be a str, not %s", TypeName(method))
-	}
-	switch a := args.(type) {
-	case List:
-		c.Args = a
-	case Tuple:
-		c.Args = a
-	default:
-		return Call{}, codecErr(codec, "call arguments must be a list or tuple, not %s", TypeName(args))
-	}
-	kw, isDict := kwargs.(*Dict)
-	if !isDict && kwargs != nil { // a batch call (Pyro4.batch) sends None
-		return Call{}, codecErr(codec, "call keyword arguments must be a dict, not %s", TypeName(kwargs))
-	}
-	if kw == nil {
-		return c, nil
-	}
-	for _, it := range kw.Items {
-		if _, isStr := it.Key.(string); !isStr {
-			return Call{}, codecErr(codec, "keywords must be strings, not %s", TypeName(it.Key))
-		}
-	}
-	if kw.Len() > 0 {
-		c.Kwargs = kw
-	}
-	return c, nil
-}
-
-// callArgs returns the arguments as Python's proxy sends them: a tuple.
-func callArgs(c Call) Tuple {
-	if c.Args == nil {
-		return Tuple{}
-	}
-	return Tuple(c.Args)
-}
-
-// callKwargs returns the keyword arguments, an empty dict when there are none.
-func callKwargs(c Call) *Dict {
-	if c.Kwargs == nil {
-		return NewDict(0)
-	}
-	return c.Kwargs
 }

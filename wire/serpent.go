@@ -80,9 +80,7 @@ func serpentEncode(body func([]byte) ([]byte, error)) ([]byte, error) {
 
 // serpentErr is a SerializeError, the class in which every codec reports a
 // payload it cannot encode or decode.
-func serpentErr(format string, a ...any) error {
-	return &Exception{Class: ClassSerializeError, Message: "serpent: " + fmt.Sprintf(format, a...)}
-}
+func serpentErr(format string, a ...any) error { return codecErr("serpent", format, a...) }
 
 func (serpentCodec) Unmarshal(data []byte) (Value, error) { return parseSerpent(data) }
 
@@ -91,18 +89,12 @@ func (serpentCodec) UnmarshalCall(data []byte) (Call, error) {
 	if err != nil {
 		return Call{}, err
 	}
-	var parts []Value
-	switch x := v.(type) {
-	case Tuple:
-		parts = x
-	case List:
-		parts = x
-	default:
-		return Call{}, serpentErr("call must be a (object, method, args, kwargs) tuple, not %s", TypeName(v))
+	parts, err := callParts("serpent", v)
+	if err != nil {
+		return Call{}, err
 	}
-	if len(parts) != 4 {
-		return Call{}, serpentErr("call tuple has %d items, want 4 (object, method, args, kwargs)", len(parts))
-	}
+	// The checks of callFromValues, in messages that name the method: the
+	// default serializer is the one whose errors users meet.
 	var c Call
 	var ok bool
 	if c.Object, ok = parts[0].(string); !ok {
