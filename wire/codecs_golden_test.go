@@ -363,69 +363,6 @@ func cgJSONKeyView(k Value) Value {
 	return k
 }
 
-// cgSameValue is strict structural equality: same types, same order, floats by
-// bits except that any NaN matches any NaN.
-func cgSameValue(a, b Value) bool {
-	switch x := a.(type) {
-	case nil:
-		return b == nil
-	case bool, int64, string:
-		return a == b
-	case *big.Int:
-		y, ok := b.(*big.Int)
-		return ok && x.Cmp(y) == 0
-	case float64:
-		y, ok := b.(float64)
-		return ok && cgSameFloat(x, y)
-	case complex128:
-		y, ok := b.(complex128)
-		return ok && cgSameFloat(real(x), real(y)) && cgSameFloat(imag(x), imag(y))
-	case []byte:
-		y, ok := b.([]byte)
-		return ok && bytes.Equal(x, y)
-	case Tuple:
-		y, ok := b.(Tuple)
-		return ok && cgSameSeq(x, y)
-	case List:
-		y, ok := b.(List)
-		return ok && cgSameSeq(x, y)
-	case Set:
-		y, ok := b.(Set)
-		return ok && cgSameSeq(x, y)
-	case *Dict:
-		y, ok := b.(*Dict)
-		if !ok || x.Len() != y.Len() {
-			return false
-		}
-		for i := range x.Items {
-			if !cgSameValue(x.Items[i].Key, y.Items[i].Key) || !cgSameValue(x.Items[i].Value, y.Items[i].Value) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
-func cgSameFloat(a, b float64) bool {
-	if math.IsNaN(a) || math.IsNaN(b) {
-		return math.IsNaN(a) && math.IsNaN(b)
-	}
-	return math.Float64bits(a) == math.Float64bits(b)
-}
-
-func cgSameSeq(a, b []Value) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !cgSameValue(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // TestCodecGoldenDecode decodes the bytes the real Pyro4 produced.
 func TestCodecGoldenDecode(t *testing.T) {
 	for _, codec := range cgBinaryCodecs {

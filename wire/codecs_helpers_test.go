@@ -1,7 +1,10 @@
 package wire
 
 import (
+	"bytes"
 	"fmt"
+	"math"
+	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
@@ -105,4 +108,98 @@ func cgBenchDecodeList1000(b *testing.B, codec string) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// cgSameValue is strict structural equality: same types, same order, floats by
+// bits except that any NaN matches any NaN.
+func cgSameValue(a, b Value) bool { return sameValue(a, b, false) }
+
+// spSame is cgSameValue with sets in any order.
+func spSame(a, b Value) bool { return sameValue(a, b, true) }
+
+// sameValue is strict equality for tests: same types, dict items in the same
+// order, floats by bits (any NaN equals any NaN, -0.0 differs from 0.0), set
+// members in the same order unless setsAnyOrder.
+func sameValue(a, b Value, setsAnyOrder bool) bool {
+	same := func(a, b Value) bool { return sameValue(a, b, setsAnyOrder) }
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case bool, int64, string:
+		return a == b
+	case *big.Int:
+		y, ok := b.(*big.Int)
+		return ok && x.Cmp(y) == 0
+	case float64:
+		y, ok := b.(float64)
+		return ok && sameFloat(x, y)
+	case complex128:
+		y, ok := b.(complex128)
+		return ok && sameFloat(real(x), real(y)) && sameFloat(imag(x), imag(y))
+	case []byte:
+		y, ok := b.([]byte)
+		return ok && bytes.Equal(x, y)
+	case Tuple:
+		y, ok := b.(Tuple)
+		return ok && sameSeq(x, y, same)
+	case List:
+		y, ok := b.(List)
+		return ok && sameSeq(x, y, same)
+	case Set:
+		y, ok := b.(Set)
+		if setsAnyOrder {
+			return ok && sameMembers(x, y, same)
+		}
+		return ok && sameSeq(x, y, same)
+	case *Dict:
+		y, ok := b.(*Dict)
+		if !ok || x.Len() != y.Len() {
+			return false
+		}
+		for i := range x.Items {
+			if !same(x.Items[i].Key, y.Items[i].Key) || !same(x.Items[i].Value, y.Items[i].Value) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func sameFloat(a, b float64) bool {
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return math.IsNaN(a) && math.IsNaN(b)
+	}
+	return math.Float64bits(a) == math.Float64bits(b)
+}
+
+func sameSeq(a, b []Value, same func(a, b Value) bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !same(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameMembers matches every member of a with its own member of b.
+func sameMembers(a, b []Value, same func(a, b Value) bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	used := make([]bool, len(b))
+next:
+	for _, it := range a {
+		for j := range b {
+			if !used[j] && same(it, b[j]) {
+				used[j] = true
+				continue next
+			}
+		}
+		return false
+	}
+	return true
 }
