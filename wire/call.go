@@ -16,13 +16,8 @@ func callFromSequence(codec string, v Value) (Call, error) {
 // callParts returns the four items of a call decoded as a sequence (Python
 // sends a tuple; a list is read the same way).
 func callParts(codec string, v Value) ([]Value, error) {
-	var parts []Value
-	switch x := v.(type) {
-	case Tuple:
-		parts = x
-	case List:
-		parts = x
-	default:
+	parts, ok := sequence(v)
+	if !ok {
 		return nil, codecErr(codec, "call must be a (object, method, args, kwargs) tuple, not %s", TypeName(v))
 	}
 	if len(parts) != 4 {
@@ -43,12 +38,7 @@ func callFromValues(codec string, obj, method, args, kwargs Value) (Call, error)
 	if c.Method, ok = method.(string); !ok {
 		return Call{}, codecErr(codec, "call method name must be a str, not %s", TypeName(method))
 	}
-	switch a := args.(type) {
-	case List:
-		c.Args = a
-	case Tuple:
-		c.Args = a
-	default:
+	if c.Args, ok = sequence(args); !ok {
 		return Call{}, codecErr(codec, "call arguments must be a list or tuple, not %s", TypeName(args))
 	}
 	kw, isDict := kwargs.(*Dict)

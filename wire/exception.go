@@ -140,11 +140,9 @@ func ExceptionFromValue(v Value) (*Exception, bool) {
 		return nil, false
 	}
 	e := &Exception{Class: name}
-	switch a, _ := d.GetString("args"); a := a.(type) {
-	case Tuple:
-		e.Args = a
-	case List:
-		e.Args = Tuple(a)
+	args, _ := d.GetString("args")
+	if items, ok := sequence(args); ok {
+		e.Args = items
 	}
 	if len(e.Args) == 1 {
 		if s, ok := e.Args[0].(string); ok {

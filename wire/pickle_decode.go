@@ -435,13 +435,7 @@ func (c *pkConverter) object(o *pkObj, depth int) (Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		var items []Value
-		switch s := st.(type) {
-		case Tuple:
-			items = s
-		case List:
-			items = s
-		}
+		items, _ := sequence(st)
 		if len(items) != 5 {
 			return nil, codecErr("pickle", "Pyro4.core.URI state must hold 5 items")
 		}

@@ -103,12 +103,7 @@ func (serpentCodec) UnmarshalCall(data []byte) (Call, error) {
 	if c.Method, ok = parts[1].(string); !ok {
 		return Call{}, serpentErr("call method name must be a str, not %s", TypeName(parts[1]))
 	}
-	switch a := parts[2].(type) {
-	case Tuple:
-		c.Args = a
-	case List:
-		c.Args = a
-	default:
+	if c.Args, ok = sequence(parts[2]); !ok {
 		return Call{}, serpentErr("call %s: args must be a tuple or list, not %s", c.Method, TypeName(parts[2]))
 	}
 	kw, ok := parts[3].(*Dict)

@@ -269,13 +269,7 @@ func URIFromValue(v Value) (URI, error) {
 			break
 		}
 		st, _ := x.GetString("state")
-		var items []Value
-		switch s := st.(type) {
-		case Tuple:
-			items = s
-		case List:
-			items = s
-		}
+		items, _ := sequence(st)
 		if len(items) != 5 {
 			return URI{}, uriError("invalid uri state")
 		}

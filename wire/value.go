@@ -341,6 +341,18 @@ func TypeName(v Value) string {
 	return fmt.Sprintf("%T", v)
 }
 
+// sequence returns the items of a tuple or a list, which Pyro4 reads alike
+// wherever it unpacks a sequence.
+func sequence(v Value) ([]Value, bool) {
+	switch x := v.(type) {
+	case Tuple:
+		return x, true
+	case List:
+		return x, true
+	}
+	return nil, false
+}
+
 // Strings returns the members of a list, tuple or set of str, for metadata
 // arguments. ok is false when v is not such a collection or holds a non-str.
 func Strings(v Value) (out []string, ok bool) {
