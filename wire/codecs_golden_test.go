@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,23 +42,6 @@ type cgCodecCase struct {
 	unordered bool
 }
 
-func cgHas(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func cgURIV(s string) Value {
-	u, err := ParseURI(s)
-	if err != nil {
-		panic(err)
-	}
-	return u.Value()
-}
-
 func cgExcV(class, msg string, tb []string) Value {
 	e := &Exception{Class: class, Message: msg}
 	if tb != nil {
@@ -69,23 +53,7 @@ func cgExcV(class, msg string, tb []string) Value {
 // cgWrapperV is a Pyro4.futures._ExceptionWrapper, as a batch result holds
 // the exception that ended the batch.
 func cgWrapperV(exc Value) Value {
-	return cgDictOf("__class__", "Pyro4.futures._ExceptionWrapper", "exception", exc)
-}
-
-func cgDictOf(kv ...Value) *Dict {
-	d := NewDict(len(kv) / 2)
-	for i := 0; i < len(kv); i += 2 {
-		d.Append(kv[i], kv[i+1])
-	}
-	return d
-}
-
-func cgBigV(s string) *big.Int {
-	x, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		panic(s)
-	}
-	return x
+	return dictOf("__class__", "Pyro4.futures._ExceptionWrapper", "exception", exc)
 }
 
 func cgStrs(ss ...string) List {
@@ -115,15 +83,15 @@ func cgCodecCases() []cgCodecCase {
 	objURI := "PYRO:obj_123@localhost:51234"
 	return []cgCodecCase{
 		{name: "call_lookup", call: cgNsCall("lookup", []Value{"my.object"}, nil)},
-		{name: "call_lookup_meta", call: cgNsCall("lookup", []Value{"my.object"}, cgDictOf("return_metadata", true))},
+		{name: "call_lookup_meta", call: cgNsCall("lookup", []Value{"my.object"}, dictOf("return_metadata", true))},
 		{name: "call_register", unordered: true, call: cgNsCall("register",
 			[]Value{"my.object", objURI, false, Set{"class:Thing", "role:worker"}}, nil)},
-		{name: "call_register_uri", call: cgNsCall("register", []Value{"my.object", cgURIV(objURI)},
-			cgDictOf("safe", true, "metadata", Set{"blue"}))},
-		{name: "call_list_prefix", call: cgNsCall("list", nil, cgDictOf("prefix", "my.", "return_metadata", true))},
-		{name: "call_list_regex", call: cgNsCall("list", nil, cgDictOf("regex", `my\..*`, "return_metadata", false))},
+		{name: "call_register_uri", call: cgNsCall("register", []Value{"my.object", uriValue(objURI)},
+			dictOf("safe", true, "metadata", Set{"blue"}))},
+		{name: "call_list_prefix", call: cgNsCall("list", nil, dictOf("prefix", "my.", "return_metadata", true))},
+		{name: "call_list_regex", call: cgNsCall("list", nil, dictOf("regex", `my\..*`, "return_metadata", false))},
 		{name: "call_list_meta", unordered: true, call: cgNsCall("list", nil,
-			cgDictOf("metadata_all", Set{"blue", "green"}, "return_metadata", true))},
+			dictOf("metadata_all", Set{"blue", "green"}, "return_metadata", true))},
 		{name: "call_ping", call: cgNsCall("ping", nil, nil)},
 		{name: "call_nonascii", call: cgNsCall("lookup", []Value{"naïve.日本.😀"}, nil)},
 
@@ -131,10 +99,10 @@ func cgCodecCases() []cgCodecCase {
 		{name: "scalars", value: List{nil, true, false, int64(0), int64(1), int64(-1), int64(127), int64(128),
 			int64(255), int64(256), int64(-32), int64(-33), int64(-128), int64(-129), int64(65535), int64(65536),
 			int64(2147483647), int64(-2147483648), int64(2147483648), int64(-2147483649), int64(4294967296)}},
-		{name: "bigints", value: List{int64(math.MaxInt64), int64(math.MinInt64), cgBigV("9223372036854775808"),
-			cgBigV("18446744073709551615"), cgBigV("18446744073709551616"), cgBigV("-9223372036854775809"),
-			cgBigV("1267650600228229401496703205376"),
-			new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), 200)), cgBigV("12345678901234567890123456789")}},
+		{name: "bigints", value: List{int64(math.MaxInt64), int64(math.MinInt64), bigInt("9223372036854775808"),
+			bigInt("18446744073709551615"), bigInt("18446744073709551616"), bigInt("-9223372036854775809"),
+			bigInt("1267650600228229401496703205376"),
+			new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), 200)), bigInt("12345678901234567890123456789")}},
 		{name: "floats", value: List{0.0, math.Copysign(0, -1), 1.5, -2.25, 0.1, 1e16, 1e-5, 1e-4, 123456789.125,
 			1e300, 5e-324, math.MaxFloat64, math.Inf(1), math.Inf(-1), pyNaN}},
 		{name: "complex", noGolden: []string{"json"}, noEncode: []string{"json"},
@@ -143,32 +111,32 @@ func cgCodecCases() []cgCodecCase {
 			value: List{[]byte{}, []byte("abc"), []byte{0, 0xff, 0x80}, []byte("xy")}},
 		{name: "strings", value: cgStrs("", "plain", `"quoted"`, `back\slash`, "\n\r\t\b\f", "\x00\x01\x1f\x7f",
 			"\u2028\u2029", "</script>", "é", "€uro", "日本語", "😀", strings.Repeat("a", 300), strings.Repeat("é", 200))},
-		{name: "nonascii_names", value: cgDictOf("naïve.ümlaut", "PYRO:obj@localhost:9090",
+		{name: "nonascii_names", value: dictOf("naïve.ümlaut", "PYRO:obj@localhost:9090",
 			"日本.サービス", "PYRO:日本@localhost:9091", "emoji.😀", "PYRO:x@[::1]:9092")},
-		{name: "nested", value: cgDictOf(
+		{name: "nested", value: dictOf(
 			"list", List{int64(1), List{int64(2), List{int64(3), List{}}}},
 			"tuple", Tuple{int64(1), Tuple{int64(2), Tuple{}}, List{}},
-			"dict", cgDictOf("a", cgDictOf("b", NewDict(0))),
+			"dict", dictOf("a", dictOf("b", NewDict(0))),
 			"mixed", List{Tuple{}, List{}, NewDict(0), "", nil})},
 		{name: "empty_containers", value: List{List{}, Tuple{}, NewDict(0), Set{}}},
 		{name: "sets", unordered: true, noGolden: []string{"json", "msgpack"},
 			value: List{Set{int64(1), int64(2), int64(3)}, Set{int64(4), int64(5)}, Set{"a"}, Set{}, Set{}}},
-		{name: "mixed_keys", noPyLoad: []string{"msgpack"}, value: cgDictOf(int64(1), "int", 2.5, "float", nil, "none",
+		{name: "mixed_keys", noPyLoad: []string{"msgpack"}, value: dictOf(int64(1), "int", 2.5, "float", nil, "none",
 			false, "bool", "s", "str")},
 		{name: "tuple_keys", noGolden: []string{"json", "msgpack"}, noEncode: []string{"json"},
-			noPyLoad: []string{"msgpack"}, roundTripErr: []string{"msgpack"}, value: cgDictOf(Tuple{int64(1), "a"}, "tuple", Set{int64(1)}, "frozenset",
+			noPyLoad: []string{"msgpack"}, roundTripErr: []string{"msgpack"}, value: dictOf(Tuple{int64(1), "a"}, "tuple", Set{int64(1)}, "frozenset",
 				[]byte("k"), "bytes")},
-		{name: "uri", value: cgURIV(objURI)},
-		{name: "uri_ipv6", value: cgURIV("PYRO:obj@[::1]:9090")},
-		{name: "uri_unix", value: cgURIV("PYRO:obj@./u:/tmp/pyro.sock")},
-		{name: "uri_name", value: cgURIV("PYRONAME:my.object@localhost:9090")},
-		{name: "uri_meta", unordered: true, value: cgURIV("PYROMETA:blue,green@localhost:9090")},
+		{name: "uri", value: uriValue(objURI)},
+		{name: "uri_ipv6", value: uriValue("PYRO:obj@[::1]:9090")},
+		{name: "uri_unix", value: uriValue("PYRO:obj@./u:/tmp/pyro.sock")},
+		{name: "uri_name", value: uriValue("PYRONAME:my.object@localhost:9090")},
+		{name: "uri_meta", unordered: true, value: uriValue("PYROMETA:blue,green@localhost:9090")},
 		// Pyro4's marshal only converts the top-level object to a class dict.
 		{name: "lookup_meta", noGolden: []string{"marshal"},
-			value: Tuple{cgURIV("PYRO:obj@localhost:9090"), cgStrs("class:Thing", "role:worker")}},
-		{name: "list_result", value: cgDictOf("Pyro.NameServer", nsURI, "my.object", objURI,
+			value: Tuple{uriValue("PYRO:obj@localhost:9090"), cgStrs("class:Thing", "role:worker")}},
+		{name: "list_result", value: dictOf("Pyro.NameServer", nsURI, "my.object", objURI,
 			"naïve", "PYRO:x@localhost:1")},
-		{name: "list_result_meta", value: cgDictOf(
+		{name: "list_result_meta", value: dictOf(
 			"Pyro.NameServer", Tuple{nsURI, cgStrs("class:Pyro4.naming.NameServer")},
 			"my.object", Tuple{objURI, cgStrs("blue", "green")},
 			"bare", Tuple{"PYRO:bare@localhost:2", List{}})},
@@ -178,13 +146,13 @@ func cgCodecCases() []cgCodecCase {
 		{name: "value_error", value: cgExcV(ClassValueError, "you can only filter on one thing at a time", nil)},
 		{name: "exception_wrapper", value: cgWrapperV(cgExcV(ClassNamingError, "unknown name: nope", cgTbNaming))},
 		// Pyro4's marshal cannot serialize a wrapper below the top level.
-		{name: "batch_results", noGolden: []string{"marshal"}, value: List{int64(2), cgURIV("PYRO:x@localhost:1"),
+		{name: "batch_results", noGolden: []string{"marshal"}, value: List{int64(2), uriValue("PYRO:x@localhost:1"),
 			cgWrapperV(cgExcV(ClassValueError, "bad", nil))}},
-		{name: "handshake", value: cgDictOf("handshake", "hello", "object", "Pyro.NameServer")},
-		{name: "connectok", unordered: true, value: cgDictOf("handshake", "hello", "meta", cgDictOf(
+		{name: "handshake", value: dictOf("handshake", "hello", "object", "Pyro.NameServer")},
+		{name: "connectok", unordered: true, value: dictOf("handshake", "hello", "meta", dictOf(
 			"methods", Set{"count", "list", "lookup", "ping", "register", "remove", "set_metadata"},
 			"oneway", Set{}, "attrs", Set{}))},
-		{name: "connectok_lists", value: cgDictOf("handshake", "hello", "meta", cgDictOf(
+		{name: "connectok_lists", value: dictOf("handshake", "hello", "meta", dictOf(
 			"methods", cgStrs("count", "list", "lookup", "ping", "register", "remove", "set_metadata"),
 			"oneway", List{}, "attrs", List{}))},
 	}
@@ -369,7 +337,7 @@ func TestCodecGoldenDecode(t *testing.T) {
 		for _, tc := range cgCodecCases() {
 			t.Run(codec+"/"+tc.name, func(t *testing.T) {
 				data, err := os.ReadFile(filepath.Join(cgGoldenCodecsDir, codec, tc.name+".bin"))
-				if cgHas(tc.noGolden, codec) {
+				if slices.Contains(tc.noGolden, codec) {
 					if err == nil {
 						t.Fatalf("golden file exists, but the case says Pyro4 cannot serialize it")
 					}
@@ -400,7 +368,7 @@ func TestCodecGoldenDecode(t *testing.T) {
 func TestCodecGoldenBytes(t *testing.T) {
 	for _, codec := range []string{"json", "marshal", "msgpack"} {
 		for _, tc := range cgCodecCases() {
-			if tc.unordered || cgHas(tc.noGolden, codec) || cgHas(tc.noEncode, codec) {
+			if tc.unordered || slices.Contains(tc.noGolden, codec) || slices.Contains(tc.noEncode, codec) {
 				continue
 			}
 			t.Run(codec+"/"+tc.name, func(t *testing.T) {
@@ -430,7 +398,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		for _, tc := range cgCodecCases() {
 			t.Run(codec+"/"+tc.name, func(t *testing.T) {
 				data, err := cgEncodeCase(cgCodecFor(t, codec), tc)
-				if cgHas(tc.noEncode, codec) {
+				if slices.Contains(tc.noEncode, codec) {
 					if err == nil {
 						t.Fatalf("encoded %q, want an error", data)
 					}
@@ -439,7 +407,7 @@ func TestCodecRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if cgHas(tc.roundTripErr, codec) {
+				if slices.Contains(tc.roundTripErr, codec) {
 					if _, err := cgCodecFor(t, codec).Unmarshal(data); err == nil {
 						t.Fatal("decoded our own encoding, want an error")
 					}
@@ -462,7 +430,7 @@ func TestCodecPythonLoads(t *testing.T) {
 	want := map[string]bool{}
 	for _, codec := range cgBinaryCodecs {
 		for _, tc := range cgCodecCases() {
-			if cgHas(tc.noEncode, codec) || cgHas(tc.noPyLoad, codec) {
+			if slices.Contains(tc.noEncode, codec) || slices.Contains(tc.noPyLoad, codec) {
 				continue
 			}
 			data, err := cgEncodeCase(cgCodecFor(t, codec), tc)

@@ -203,3 +203,36 @@ next:
 	}
 	return true
 }
+
+// dictOf builds a dict from alternating keys and values.
+func dictOf(kv ...Value) *Dict {
+	d := NewDict(len(kv) / 2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		d.Append(kv[i], kv[i+1])
+	}
+	return d
+}
+
+func bigInt(s string) *big.Int {
+	n, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		panic("bad big int " + s)
+	}
+	return n
+}
+
+func uriValue(s string) Value {
+	u, err := ParseURI(s)
+	if err != nil {
+		panic(err)
+	}
+	return u.Value()
+}
+
+func strList(s []string) List {
+	l := make(List, len(s))
+	for i, x := range s {
+		l[i] = x
+	}
+	return l
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"strings"
 	"testing"
 )
@@ -18,15 +17,15 @@ func TestJSONEncode(t *testing.T) {
 		{"null", nil, `null`},
 		{"bools", List{true, false}, `[true, false]`},
 		{"ints", List{int64(0), int64(-7), int64(math.MinInt64)}, `[0, -7, -9223372036854775808]`},
-		{"big int", bigV(t, "-123456789012345678901234567890"), `-123456789012345678901234567890`},
+		{"big int", bigInt("-123456789012345678901234567890"), `-123456789012345678901234567890`},
 		{"floats", List{1.0, 0.5, 1e16, 1.5e-7, math.Copysign(0, -1)}, `[1.0, 0.5, 1e+16, 1.5e-07, -0.0]`},
 		{"specials", List{math.NaN(), math.Inf(1), math.Inf(-1)}, `[NaN, Infinity, -Infinity]`},
 		{"escapes", "\"\\\n\r\t\b\f\x00\x1f\x7f/", `"\"\\\n\r\t\b\f\u0000\u001f` + "\x7f" + `/"`},
 		{"non-ascii raw", "é\u2028😀", "\"é\u2028😀\""},
 		{"tuple and set as lists", List{Tuple{int64(1)}, Set{"a"}}, `[[1], ["a"]]`},
 		{"empty", List{List{}, Tuple{}, Set{}, NewDict(0)}, `[[], [], [], {}]`},
-		{"key order kept", cgDictOf("b", int64(1), "a", int64(2)), `{"b": 1, "a": 2}`},
-		{"keys converted", cgDictOf(int64(1), "i", 2.5, "f", nil, "n", true, "t", math.Inf(1), "inf"),
+		{"key order kept", dictOf("b", int64(1), "a", int64(2)), `{"b": 1, "a": 2}`},
+		{"keys converted", dictOf(int64(1), "i", 2.5, "f", nil, "n", true, "t", math.Inf(1), "inf"),
 			`{"1": "i", "2.5": "f", "null": "n", "true": "t", "Infinity": "inf"}`},
 		{"bytes as serpent does", []byte("\x00\xffhi"), `{"data": "AP9oaQ==", "encoding": "base64"}`},
 		{"exception", (&Exception{Class: ClassNamingError, Message: "unknown name: x"}).Value(),
@@ -57,7 +56,7 @@ func TestJSONEncodeErrors(t *testing.T) {
 		msg   string
 	}{
 		{"complex", complex(1, 2), ClassSerializeError, "<class 'complex'>"},
-		{"tuple key", cgDictOf(Tuple{int64(1)}, "x"), ClassTypeError, "keys must be str, int, float, bool or None, not tuple"},
+		{"tuple key", dictOf(Tuple{int64(1)}, "x"), ClassTypeError, "keys must be str, int, float, bool or None, not tuple"},
 		{"invalid utf-8", "\xff", ClassSerializeError, "UTF-8"},
 		{"too deep", deep, ClassSerializeError, "nested deeper"},
 		{"foreign type", struct{}{}, ClassSerializeError, "cannot encode"},
@@ -81,17 +80,17 @@ func TestJSONDecode(t *testing.T) {
 		{` null `, nil},
 		{"\t[true,false]\r\n", List{true, false}},
 		{`-0`, int64(0)},
-		{`123456789012345678901234567890`, bigV(t, "123456789012345678901234567890")},
+		{`123456789012345678901234567890`, bigInt("123456789012345678901234567890")},
 		{`-9223372036854775808`, int64(math.MinInt64)},
-		{`9223372036854775808`, bigV(t, "9223372036854775808")},
+		{`9223372036854775808`, bigInt("9223372036854775808")},
 		{`[1.5, 1E2, 1e-2, 0.0]`, List{1.5, 100.0, 0.01, 0.0}},
 		{`1e400`, math.Inf(1)},
 		{`[NaN, Infinity, -Infinity]`, List{pyNaN, math.Inf(1), math.Inf(-1)}},
 		{`"\u00e9\ud83d\ude00\/\"\\\b\f\n\r\t"`, "é😀/\"\\\b\f\n\r\t"},
 		{`"raw é 😀"`, "raw é 😀"},
-		{`{"a": 1, "b": 2, "a": 3}`, cgDictOf("a", int64(3), "b", int64(2))},
+		{`{"a": 1, "b": 2, "a": 3}`, dictOf("a", int64(3), "b", int64(2))},
 		{`{}`, NewDict(0)},
-		{`[[], {"x": [{}]}]`, List{List{}, cgDictOf("x", List{NewDict(0)})}},
+		{`[[], {"x": [{}]}]`, List{List{}, dictOf("x", List{NewDict(0)})}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -151,7 +150,7 @@ func TestJSONUnmarshalCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Object != "Pyro.NameServer" || c.Method != "list" || len(c.Args) != 0 || !cgSameValue(c.Kwargs, cgDictOf("prefix", "a.")) {
+	if c.Object != "Pyro.NameServer" || c.Method != "list" || len(c.Args) != 0 || !cgSameValue(c.Kwargs, dictOf("prefix", "a.")) {
 		t.Fatalf("got %+v", c)
 	}
 	bad := []struct{ in, msg string }{
@@ -191,15 +190,6 @@ func BenchmarkJSONEncodeLookupCall(b *testing.B) { cgBenchEncodeLookupCall(b, "j
 func BenchmarkJSONDecodeLookupCall(b *testing.B) { cgBenchDecodeLookupCall(b, "json") }
 func BenchmarkJSONEncodeList1000(b *testing.B)   { cgBenchEncodeList1000(b, "json") }
 func BenchmarkJSONDecodeList1000(b *testing.B)   { cgBenchDecodeList1000(b, "json") }
-
-func bigV(t testing.TB, s string) *big.Int {
-	t.Helper()
-	x, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		t.Fatalf("bad big int %q", s)
-	}
-	return x
-}
 
 func Example_json() {
 	c, _ := CodecByName("json")

@@ -161,8 +161,8 @@ func TestMarshalEncodeForms(t *testing.T) {
 		{"unicode", "é", mb("u", 2, "\xc3\xa9")},
 		{"bytes", []byte("ab"), mb("s", 2, "ab")},
 		{"small tuple", Tuple{nil}, mb(")\x01N")},
-		{"set and frozenset key", cgDictOf(Set{int64(1)}, Set{}), mb("{", ">", 1, "i", 1, "<", 0, "0")},
-		{"tuple key holding a set", cgDictOf(Tuple{Set{}}, nil), mb("{", ")\x01", ">", 0, "N", "0")},
+		{"set and frozenset key", dictOf(Set{int64(1)}, Set{}), mb("{", ">", 1, "i", 1, "<", 0, "0")},
+		{"tuple key holding a set", dictOf(Tuple{Set{}}, nil), mb("{", ")\x01", ">", 0, "N", "0")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,7 +178,7 @@ func TestMarshalEncodeForms(t *testing.T) {
 }
 
 func TestMarshalCallShape(t *testing.T) {
-	c := Call{Object: "o", Method: "m", Args: []Value{int64(1)}, Kwargs: cgDictOf("k", true)}
+	c := Call{Object: "o", Method: "m", Args: []Value{int64(1)}, Kwargs: dictOf("k", true)}
 	got, err := marshalCodec{}.MarshalCall(c)
 	if err != nil {
 		t.Fatal(err)

@@ -119,7 +119,7 @@ func TestPickleRefusesGlobals(t *testing.T) {
 
 // TestPickleDecodeObjects reads the object forms older pickles use.
 func TestPickleDecodeObjects(t *testing.T) {
-	uri := cgURIV("PYRO:obj@localhost:9090")
+	uri := uriValue("PYRO:obj@localhost:9090")
 	tests := []struct {
 		name, in string
 		want     Value
@@ -190,7 +190,7 @@ func TestPickleEncodeForms(t *testing.T) {
 			"(K\xffM\xff\xffJ\xff\xff\xff\xff\x8a\x05\x00\x00\x00\x80\x00t"},
 		{"negative long", int64(-(1 << 40)), "\x8a\x06\x00\x00\x00\x00\x00\xff"},
 		{"bytes", List{[]byte{}, []byte{0xe9}}, "](c__builtin__\nbytes\n)Rc_codecs\nencode\nX\x02\x00\x00\x00\xc3\xa9X\x06\x00\x00\x00latin1\x86Re"},
-		{"set in a key is a frozenset", cgDictOf(Tuple{Set{}}, nil), "}(c__builtin__\nfrozenset\n]\x85R\x85Nu"},
+		{"set in a key is a frozenset", dictOf(Tuple{Set{}}, nil), "}(c__builtin__\nfrozenset\n]\x85R\x85Nu"},
 		{"python 2 exception module", (&Exception{Class: ClassTypeError, Message: "t"}).Value(),
 			"cexceptions\nTypeError\nX\x01\x00\x00\x00t\x85R"},
 		{"python 3 only exception", (&Exception{Class: "builtins.ConnectionError", Message: "c"}).Value(),
@@ -201,7 +201,7 @@ func TestPickleEncodeForms(t *testing.T) {
 		{"wrapper of no exception stays a dict", cgWrapperV("v"),
 			"}(X\x09\x00\x00\x00__class__X\x1f\x00\x00\x00Pyro4.futures._ExceptionWrapper" +
 				"X\x09\x00\x00\x00exceptionX\x01\x00\x00\x00vu"},
-		{"unknown exception class stays a dict", cgDictOf("__class__", "mod.Err", "__exception__", true,
+		{"unknown exception class stays a dict", dictOf("__class__", "mod.Err", "__exception__", true,
 			"args", Tuple{}, "attributes", NewDict(0)),
 			"}(X\x09\x00\x00\x00__class__X\x07\x00\x00\x00mod.ErrX\x0d\x00\x00\x00__exception__\x88" +
 				"X\x04\x00\x00\x00args)X\x0a\x00\x00\x00attributes}u"},

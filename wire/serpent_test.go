@@ -18,31 +18,6 @@ const serpentGoldenDir = "testdata/golden/serpent"
 
 const spNSName = "Pyro.NameServer"
 
-// spDict builds a dict from alternating keys and values.
-func spDict(kv ...Value) *Dict {
-	d := NewDict(len(kv) / 2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		d.Append(kv[i], kv[i+1])
-	}
-	return d
-}
-
-func spBig(s string) *big.Int {
-	n, ok := new(big.Int).SetString(s, 0)
-	if !ok {
-		panic("bad big int " + s)
-	}
-	return n
-}
-
-func spURI(s string) Value {
-	u, err := ParseURI(s)
-	if err != nil {
-		panic(err)
-	}
-	return u.Value()
-}
-
 func spDeepList(n int) Value {
 	var v Value = "bottom"
 	for i := 0; i < n; i++ {
@@ -65,19 +40,11 @@ var (
 		"TypeError: NameServer.lookup() missing 1 required positional argument: 'name'\n",
 	}
 	spNSMethods = []string{"remove", "count", "list", "register", "lookup", "ping", "set_metadata"}
-	spNested    = spDict("a", List{int64(1), Tuple{int64(2), int64(3)}, spDict("b", nil)}, "c", Tuple{spDict(int64(1), "x")},
+	spNested    = dictOf("a", List{int64(1), Tuple{int64(2), int64(3)}, dictOf("b", nil)}, "c", Tuple{dictOf(int64(1), "x")},
 		"d", List{List{}, Tuple{}, &Dict{}}, "e", Tuple{int64(4)})
 )
 
-func spStrList(s []string) List {
-	l := make(List, len(s))
-	for i, x := range s {
-		l[i] = x
-	}
-	return l
-}
-
-func spStrSet(s ...string) Set { return Set(spStrList(s)) }
+func spStrSet(s ...string) Set { return Set(strList(s)) }
 
 // serpentCase is one golden file. value is what we encode (a Call for call_
 // cases); decoded, when set, is what the file decodes to if that differs
@@ -91,37 +58,37 @@ type serpentCase struct {
 
 var serpentCases = []serpentCase{
 	{"call_lookup", Call{Object: spNSName, Method: "lookup", Args: []Value{"example.greeting"}}, nil},
-	{"call_lookup_meta", Call{Object: spNSName, Method: "lookup", Args: []Value{"example.greeting"}, Kwargs: spDict("return_metadata", true)}, nil},
+	{"call_lookup_meta", Call{Object: spNSName, Method: "lookup", Args: []Value{"example.greeting"}, Kwargs: dictOf("return_metadata", true)}, nil},
 	{"call_register", Call{Object: spNSName, Method: "register",
-		Args:   []Value{"example.greeting", spURI("PYRO:obj_5b1e@127.0.0.1:51234")},
-		Kwargs: spDict("safe", true, "metadata", spStrSet("class:Greeter", "blue"))}, nil},
+		Args:   []Value{"example.greeting", uriValue("PYRO:obj_5b1e@127.0.0.1:51234")},
+		Kwargs: dictOf("safe", true, "metadata", spStrSet("class:Greeter", "blue"))}, nil},
 	{"call_register_str", Call{Object: spNSName, Method: "register", Args: []Value{"example.x", "PYRO:obj_x@localhost:4567", true}}, nil},
 	{"call_set_metadata", Call{Object: spNSName, Method: "set_metadata", Args: []Value{"example.greeting", spStrSet("red", "green", "blue")}}, nil},
-	{"call_list_meta", Call{Object: spNSName, Method: "list", Kwargs: spDict("return_metadata", true)}, nil},
-	{"call_list_prefix", Call{Object: spNSName, Method: "list", Kwargs: spDict("prefix", "example.", "return_metadata", true)}, nil},
-	{"call_list_metadata_all", Call{Object: spNSName, Method: "list", Kwargs: spDict("metadata_all", List{"blue"}, "return_metadata", true)}, nil},
-	{"call_remove", Call{Object: spNSName, Method: "remove", Kwargs: spDict("prefix", "example.")}, nil},
+	{"call_list_meta", Call{Object: spNSName, Method: "list", Kwargs: dictOf("return_metadata", true)}, nil},
+	{"call_list_prefix", Call{Object: spNSName, Method: "list", Kwargs: dictOf("prefix", "example.", "return_metadata", true)}, nil},
+	{"call_list_metadata_all", Call{Object: spNSName, Method: "list", Kwargs: dictOf("metadata_all", List{"blue"}, "return_metadata", true)}, nil},
+	{"call_remove", Call{Object: spNSName, Method: "remove", Kwargs: dictOf("prefix", "example.")}, nil},
 	{"call_ping", Call{Object: spNSName, Method: "ping"}, nil},
 	{"call_lookup_nonascii", Call{Object: spNSName, Method: "lookup", Args: []Value{"中文.é.😀"}}, nil},
 	{"call_get_metadata", Call{Object: "Pyro.Daemon", Method: "get_metadata", Args: []Value{spNSName}}, nil},
 
-	{"handshake", spDict("handshake", "hello", "object", spNSName), nil},
-	{"connectok", spDict("handshake", "hello", "meta", spDict("methods", spStrList(spNSMethods), "oneway", List{}, "attrs", List{})), nil},
-	{"connectok_sets", spDict("handshake", "hello", "meta", spDict("methods", spStrSet(spNSMethods...), "oneway", Set{}, "attrs", Set{})),
-		spDict("handshake", "hello", "meta", spDict("methods", spStrSet(spNSMethods...), "oneway", Tuple{}, "attrs", Tuple{}))},
+	{"handshake", dictOf("handshake", "hello", "object", spNSName), nil},
+	{"connectok", dictOf("handshake", "hello", "meta", dictOf("methods", strList(spNSMethods), "oneway", List{}, "attrs", List{})), nil},
+	{"connectok_sets", dictOf("handshake", "hello", "meta", dictOf("methods", spStrSet(spNSMethods...), "oneway", Set{}, "attrs", Set{})),
+		dictOf("handshake", "hello", "meta", dictOf("methods", spStrSet(spNSMethods...), "oneway", Tuple{}, "attrs", Tuple{}))},
 
 	{"result_none", nil, nil},
 	{"result_count", int64(42), nil},
-	{"result_uri", spURI("PYRO:obj_5b1e@127.0.0.1:51234"), nil},
-	{"result_uri_meta", Tuple{spURI("PYRO:obj_5b1e@localhost:51234"), List{"class:Greeter"}}, nil},
-	{"uri_pyroname", spURI("PYRONAME:example.greeting@localhost:9999"), nil},
-	{"uri_pyroname_bare", spURI("PYRONAME:example.greeting"), nil},
-	{"uri_pyrometa", spURI("PYROMETA:blue,class:Greeter@localhost"), nil},
-	{"uri_unixsock", spURI("PYRO:obj@./u:/tmp/pyro.sock"), nil},
-	{"uri_ipv6", spURI("PYRO:obj@[::1]:9090"), nil},
-	{"list_result", spDict(spNSName, "PYRO:Pyro.NameServer@127.0.0.1:9090", "example.greeting", "PYRO:obj_5b1e@127.0.0.1:51234",
+	{"result_uri", uriValue("PYRO:obj_5b1e@127.0.0.1:51234"), nil},
+	{"result_uri_meta", Tuple{uriValue("PYRO:obj_5b1e@localhost:51234"), List{"class:Greeter"}}, nil},
+	{"uri_pyroname", uriValue("PYRONAME:example.greeting@localhost:9999"), nil},
+	{"uri_pyroname_bare", uriValue("PYRONAME:example.greeting"), nil},
+	{"uri_pyrometa", uriValue("PYROMETA:blue,class:Greeter@localhost"), nil},
+	{"uri_unixsock", uriValue("PYRO:obj@./u:/tmp/pyro.sock"), nil},
+	{"uri_ipv6", uriValue("PYRO:obj@[::1]:9090"), nil},
+	{"list_result", dictOf(spNSName, "PYRO:Pyro.NameServer@127.0.0.1:9090", "example.greeting", "PYRO:obj_5b1e@127.0.0.1:51234",
 		"é.中文.😀", "PYRO:obj_2@127.0.0.1:51235"), nil},
-	{"list_result_meta", spDict(
+	{"list_result_meta", dictOf(
 		spNSName, Tuple{"PYRO:Pyro.NameServer@127.0.0.1:9090", List{"class:Pyro4.naming.NameServer"}},
 		"example.greeting", Tuple{"PYRO:obj_5b1e@127.0.0.1:51234", List{"blue", "class:Greeter"}},
 		"example.none", Tuple{"PYRO:obj_3@127.0.0.1:51236", List{}}), nil},
@@ -134,7 +101,7 @@ var serpentCases = []serpentCase{
 	{"true", true, nil},
 	{"false", false, nil},
 	{"ints", List{int64(0), int64(-1), int64(7), int64(math.MaxInt64), int64(math.MinInt64)}, nil},
-	{"bigints", List{spBig("9223372036854775808"), spBig("-9223372036854775809"), spBig("18446744073709551616"),
+	{"bigints", List{bigInt("9223372036854775808"), bigInt("-9223372036854775809"), bigInt("18446744073709551616"),
 		new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), 100)), new(big.Int).Exp(big.NewInt(10), big.NewInt(50), nil),
 		new(big.Int).Exp(big.NewInt(3), big.NewInt(300), nil)}, nil},
 	{"floats", List{0.0, math.Copysign(0, -1), 1.5, -2.25, 0.1, 1.0 / 3, 1e16, 9999999999999998.0, 1e-4, 1e-5,
@@ -142,7 +109,7 @@ var serpentCases = []serpentCase{
 	{"float_inf", math.Inf(1), nil},
 	{"float_ninf", math.Inf(-1), nil},
 	{"float_nan", math.NaN(), nil},
-	{"floats_special_nested", spDict("inf", math.Inf(1), "ninf", math.Inf(-1), "nan", List{math.NaN()}), nil},
+	{"floats_special_nested", dictOf("inf", math.Inf(1), "ninf", math.Inf(-1), "nan", List{math.NaN()}), nil},
 	{"complex", List{complex(1, 2), complex(-1.5, -0.25), complex(0, 3), complex(math.Inf(1), math.Inf(-1)), complex(0, 0),
 		complex(-1, 0), complex(0, 1e20)}, nil},
 	{"str_empty", "", nil},
@@ -156,9 +123,9 @@ var serpentCases = []serpentCase{
 	{"str_latin1", "\u0080\u009f\u00a0\u00ad\u00e9\u00ff café", nil},
 	{"str_unicode_nonprint", "\u2028\u2029\u200b\u200e\ue000\ufeff\U0010ffff\U000e0001\u3000", nil},
 	{"str_nonascii", "é 中文 😀 \u0301e\u0301 Ω ß \U0001f1f3\U0001f1f1", nil},
-	{"bytes", []byte("\x00\x01\xfe\xffhello"), spDict("data", "AAH+/2hlbGxv", "encoding", "base64")},
-	{"bytes_empty", []byte{}, spDict("data", "", "encoding", "base64")},
-	{"bytearray", []byte("abc"), spDict("data", "YWJj", "encoding", "base64")},
+	{"bytes", []byte("\x00\x01\xfe\xffhello"), dictOf("data", "AAH+/2hlbGxv", "encoding", "base64")},
+	{"bytes_empty", []byte{}, dictOf("data", "", "encoding", "base64")},
+	{"bytearray", []byte("abc"), dictOf("data", "YWJj", "encoding", "base64")},
 
 	{"empty_tuple", Tuple{}, nil},
 	{"empty_list", List{}, nil},
@@ -167,26 +134,26 @@ var serpentCases = []serpentCase{
 	{"tuple_one", Tuple{int64(1)}, nil},
 	{"tuple_nested_one", Tuple{Tuple{Tuple{"x"}}}, nil},
 	{"nested", spNested, nil},
-	{"dict_keys", spDict(int64(1), "int", 2.5, "float", Tuple{int64(1), "a", nil}, "tuple", false, "bool", "s", "str",
-		complex(0, 1), "complex", int64(-3), "neg", spBig("1180591620717411303424"), "big", Tuple{}, "empty tuple"), nil},
+	{"dict_keys", dictOf(int64(1), "int", 2.5, "float", Tuple{int64(1), "a", nil}, "tuple", false, "bool", "s", "str",
+		complex(0, 1), "complex", int64(-3), "neg", bigInt("1180591620717411303424"), "big", Tuple{}, "empty tuple"), nil},
 	{"set_ints", Set{int64(1), int64(2), int64(3)}, nil},
 	{"frozenset", spStrSet("b", "a"), nil},
 	{"set_strs", spStrSet("red", "green", "blue", "é"), nil},
 	{"set_one", spStrSet("only"), nil},
-	{"mixed_list", List{nil, true, int64(1), 1.0, "1", Tuple{int64(1)}, List{int64(1)}, spDict(int64(1), int64(1)), Set{int64(1)}}, nil},
+	{"mixed_list", List{nil, true, int64(1), 1.0, "1", Tuple{int64(1)}, List{int64(1)}, dictOf(int64(1), int64(1)), Set{int64(1)}}, nil},
 	{"deep", spDeepList(150), nil},
 
 	{"indent_nested", spNested, nil},
-	{"indent_list_result", spDict("a.name", Tuple{"PYRO:a@h:1", List{}}, "b.name", Tuple{"PYRO:b@h:1", List{"x", "y"}}), nil},
-	{"indent_sets", spDict("e", Tuple{}, "s", Set{int64(1), int64(2), int64(3)}, "t", Tuple{int64(1)}), nil},
+	{"indent_list_result", dictOf("a.name", Tuple{"PYRO:a@h:1", List{}}, "b.name", Tuple{"PYRO:b@h:1", List{"x", "y"}}), nil},
+	{"indent_sets", dictOf("e", Tuple{}, "s", Set{int64(1), int64(2), int64(3)}, "t", Tuple{int64(1)}), nil},
 	{"literal_repr_complex", Tuple{complex(0, -1), complex(0, 3), complex(1, 2), complex(math.Copysign(0, -1), -2.5), complex(1e300, 1e-300)}, nil},
 	{"literal_numbers", List{int64(31), int64(15), int64(5), int64(1000), int64(0), int64(0), 1000.0, 0.5, 5.0, complex(0, 0.01),
 		105000000000.0, int64(-16), int64(3), int64(-7), int64(255), int64(3), math.Inf(1), math.Inf(-1), 0.0,
-		spBig("99999999999999999999999999"), int64(-1), complex(0, 777), 777.5}, nil},
+		bigInt("99999999999999999999999999"), int64(-1), complex(0, 777), 777.5}, nil},
 	{"literal_strings", List{"abcd", "tri\nple \"q\" ", `\d+\'`, `\n`, "u", "A", "A\a\x00\u01ff", "\a\b\f\n\r\t\v\\'\"",
 		`\q\8\9`, "Aé😀", "continued", []byte("\x00\xffA\\u1234\\N{x}"), []byte(`\x00`), []byte(`\'`), []byte("ab")}, nil},
-	{"literal_layout", spDict("a", int64(1), "b", Tuple{int64(2)}), nil},
-	{"literal_no_header", spDict("k", List{int64(1), int64(2)}, "set", Set{}, "dup", int64(2), int64(1), "c"), nil},
+	{"literal_layout", dictOf("a", int64(1), "b", Tuple{int64(2)}), nil},
+	{"literal_no_header", dictOf("k", List{int64(1), int64(2)}, "set", Set{}, "dup", int64(2), int64(1), "c"), nil},
 	{"literal_toplevel_tuple", Tuple{int64(1), "two", Tuple{int64(3)}}, nil},
 	{"literal_nan_class", math.NaN(), nil},
 	{"literal_crlf", List{"a\nb", "c"}, nil},
@@ -393,7 +360,7 @@ func TestSerpentEncodeSpecialCases(t *testing.T) {
 		{"exception value", &Exception{Class: ClassNamingError, Message: "x"},
 			"{'__class__':'Pyro4.errors.NamingError','__exception__':True,'args':('x',),'attributes':{}}"},
 		{"nil dict", (*Dict)(nil), "{}"},
-		{"tuple key with None", spDict(Tuple{nil}, int64(1)), "{(None,):1}"},
+		{"tuple key with None", dictOf(Tuple{nil}, int64(1)), "{(None,):1}"},
 		{"float exponent forms", List{1e-7, 1.5e-5, 2e16, 1.25e100, -3e-300}, "[1e-07,1.5e-05,2e+16,1.25e+100,-3e-300]"},
 	}
 	for _, c := range cases {
@@ -418,11 +385,11 @@ func TestSerpentEncodeErrors(t *testing.T) {
 		v    Value
 		want string
 	}{
-		{"None key (serpent refuses)", spDict(nil, int64(1)), "NoneType cannot be a serpent key"},
-		{"list key", spDict(List{}, int64(1)), "list cannot be a serpent key"},
-		{"bytes key (unreadable)", spDict([]byte("k"), int64(1)), "bytes cannot be a serpent key"},
-		{"tuple key with list", spDict(Tuple{List{}}, int64(1)), "list cannot be a serpent key"},
-		{"nan key", spDict(math.NaN(), int64(1)), "nan cannot be a serpent key"},
+		{"None key (serpent refuses)", dictOf(nil, int64(1)), "NoneType cannot be a serpent key"},
+		{"list key", dictOf(List{}, int64(1)), "list cannot be a serpent key"},
+		{"bytes key (unreadable)", dictOf([]byte("k"), int64(1)), "bytes cannot be a serpent key"},
+		{"tuple key with list", dictOf(Tuple{List{}}, int64(1)), "list cannot be a serpent key"},
+		{"nan key", dictOf(math.NaN(), int64(1)), "nan cannot be a serpent key"},
 		{"dict in set", Set{&Dict{}}, "dict cannot be a serpent key"},
 		{"complex nan", complex(math.NaN(), 1), "nan part"},
 		{"too deep", deep, "nested deeper"},
@@ -450,7 +417,7 @@ func TestSerpentUnmarshalCall(t *testing.T) {
 		want Call
 	}{
 		{"('o','m',(),{})", Call{Object: "o", Method: "m", Args: []Value{}}},
-		{"['o','m',[1,2],{'k':None}]", Call{Object: "o", Method: "m", Args: []Value{int64(1), int64(2)}, Kwargs: spDict("k", nil)}},
+		{"['o','m',[1,2],{'k':None}]", Call{Object: "o", Method: "m", Args: []Value{int64(1), int64(2)}, Kwargs: dictOf("k", nil)}},
 	}
 	for _, c := range ok {
 		got, err := serpentCodec{}.UnmarshalCall([]byte(c.in))
@@ -484,7 +451,7 @@ func TestSerpentMarshalCallEmpty(t *testing.T) {
 	if err != nil || string(got) != serpentHeader+"('o','m',(),{})" {
 		t.Fatalf("MarshalCall = %q, %v", got, err)
 	}
-	_, err = serpentCodec{}.MarshalCall(Call{Object: "o", Method: "m", Args: []Value{spDict(List{}, int64(1))}})
+	_, err = serpentCodec{}.MarshalCall(Call{Object: "o", Method: "m", Args: []Value{dictOf(List{}, int64(1))}})
 	if err == nil || !strings.Contains(err.Error(), "call m args") {
 		t.Fatalf("MarshalCall with a bad arg: %v", err)
 	}

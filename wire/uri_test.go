@@ -289,14 +289,6 @@ func TestURIValueForms(t *testing.T) {
 	}
 }
 
-func dictOf(kv ...Value) *Dict {
-	d := NewDict(len(kv) / 2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		d.Append(kv[i], kv[i+1])
-	}
-	return d
-}
-
 func TestURIEqual(t *testing.T) {
 	a, _ := ParseURI("PYRO:obj@host:9090")
 	tests := []struct {

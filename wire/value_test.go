@@ -150,18 +150,10 @@ func TestStrings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, ok := Strings(tt.v)
-		if ok != tt.ok || Repr(toList(got)) != Repr(toList(tt.want)) {
+		if ok != tt.ok || Repr(strList(got)) != Repr(strList(tt.want)) {
 			t.Errorf("Strings(%s) = %q, %v", Repr(tt.v), got, ok)
 		}
 	}
-}
-
-func toList(s []string) List {
-	l := List{}
-	for _, x := range s {
-		l = append(l, x)
-	}
-	return l
 }
 
 func BenchmarkEqual(b *testing.B) {
