@@ -104,8 +104,7 @@ func (d *jsonDecoder) array(depth int) (Value, error) {
 	d.pos++ // [
 	out := List{}
 	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == ']' {
-		d.pos++
+	if d.eat(']') {
 		return out, nil
 	}
 	for {
@@ -115,18 +114,12 @@ func (d *jsonDecoder) array(depth int) (Value, error) {
 			return nil, err
 		}
 		out = append(out, v)
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.errorf("expecting ',' delimiter")
+		more, err := d.more(']')
+		if err != nil {
+			return nil, err
 		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
+		if !more {
 			return out, nil
-		default:
-			return nil, d.errorf("expecting ',' delimiter")
 		}
 	}
 }
@@ -138,8 +131,7 @@ func (d *jsonDecoder) object(depth int) (Value, error) {
 	d.pos++ // {
 	b := newDictBuilder(4)
 	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
+	if d.eat('}') {
 		return b.d, nil
 	}
 	for {
@@ -152,30 +144,45 @@ func (d *jsonDecoder) object(depth int) (Value, error) {
 			return nil, err
 		}
 		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+		if !d.eat(':') {
 			return nil, d.errorf("expecting ':' delimiter")
 		}
-		d.pos++
 		d.skipSpace()
 		v, err := d.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
 		b.set(k, v)
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.errorf("expecting ',' delimiter")
+		more, err := d.more('}')
+		if err != nil {
+			return nil, err
 		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
+		if !more {
 			return b.d, nil
-		default:
-			return nil, d.errorf("expecting ',' delimiter")
 		}
 	}
+}
+
+// eat consumes c when it is the next byte.
+func (d *jsonDecoder) eat(c byte) bool {
+	if d.pos < len(d.data) && d.data[d.pos] == c {
+		d.pos++
+		return true
+	}
+	return false
+}
+
+// more reads what follows an item of an array or object: a ',' before the
+// next item, or the closing bracket.
+func (d *jsonDecoder) more(closing byte) (bool, error) {
+	d.skipSpace()
+	if d.eat(',') {
+		return true, nil
+	}
+	if d.eat(closing) {
+		return false, nil
+	}
+	return false, d.errorf("expecting ',' delimiter")
 }
 
 // number follows the grammar of Python's json scanner:
@@ -329,23 +336,6 @@ func (d *jsonDecoder) unicodeEscape() (rune, error) {
 }
 
 func (d *jsonDecoder) hex4(p int) (rune, bool) {
-	if p+4 > len(d.data) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range d.data[p : p+4] {
-		var v byte
-		switch {
-		case c >= '0' && c <= '9':
-			v = c - '0'
-		case c >= 'a' && c <= 'f':
-			v = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			v = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(v)
-	}
-	return r, true
+	v, ok := parseHex(d.data, p, 4)
+	return rune(v), ok
 }

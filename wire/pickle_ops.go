@@ -416,24 +416,13 @@ func escapeDecode(s string) ([]byte, error) {
 			continue
 		}
 		i++
-		switch e := s[i]; e {
+		e := s[i]
+		if r := pyEscapes[e]; r != 0 {
+			out = append(out, r)
+			continue
+		}
+		switch e {
 		case '\n':
-		case '\\', '\'', '"':
-			out = append(out, e)
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'a':
-			out = append(out, '\a')
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'v':
-			out = append(out, '\v')
 		case 'x':
 			if i+3 > len(s) {
 				return nil, codecErr("pickle", "invalid \\x escape in STRING")
@@ -445,12 +434,9 @@ func escapeDecode(s string) ([]byte, error) {
 			out = append(out, byte(v))
 			i += 2
 		case '0', '1', '2', '3', '4', '5', '6', '7':
-			v, j := 0, i
-			for ; j < len(s) && j < i+3 && s[j] >= '0' && s[j] <= '7'; j++ {
-				v = v*8 + int(s[j]-'0')
-			}
+			v, end := octalEscape(s, i)
 			out = append(out, byte(v))
-			i = j - 1
+			i = end - 1
 		default:
 			out = append(out, '\\', e)
 		}

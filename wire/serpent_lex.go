@@ -143,34 +143,19 @@ func (p *serpentParser) unescape(body []byte, base int, isBytes bool) ([]byte, e
 		escPos := base + i
 		e := body[i+1] // the scanner guarantees a character after a backslash
 		i += 2
+		if r := pyEscapes[e]; r != 0 {
+			out = append(out, r)
+			continue
+		}
 		switch e {
 		case '\n': // line continuation
-		case '\\', '\'', '"':
-			out = append(out, e)
-		case 'a':
-			out = append(out, '\a')
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'v':
-			out = append(out, '\v')
 		case '0', '1', '2', '3', '4', '5', '6', '7':
-			v := rune(e - '0')
-			for n := 0; n < 2 && i < len(body) && body[i] >= '0' && body[i] <= '7'; n++ {
-				v = v*8 + rune(body[i]-'0')
-				i++
-			}
+			var v int
+			v, i = octalEscape(body, i-1)
 			if isBytes {
 				out = append(out, byte(v)) // Python 3.11 keeps the low 8 bits
 			} else {
-				out = utf8.AppendRune(out, v)
+				out = utf8.AppendRune(out, rune(v))
 			}
 		case 'x', 'u', 'U':
 			n := 2
@@ -183,7 +168,7 @@ func (p *serpentParser) unescape(body []byte, base int, isBytes bool) ([]byte, e
 				out = append(out, '\\', e)
 				continue
 			}
-			v, ok := serpentHex(body, i, n)
+			v, ok := parseHex(body, i, n)
 			if !ok {
 				return nil, p.errorAt(escPos, "truncated \\%c escape: want %d hex digits", e, n)
 			}
@@ -207,25 +192,6 @@ func (p *serpentParser) unescape(body []byte, base int, isBytes bool) ([]byte, e
 		}
 	}
 	return out, nil
-}
-
-func serpentHex(b []byte, i, n int) (uint32, bool) {
-	if i+n > len(b) {
-		return 0, false
-	}
-	var v uint32
-	for _, c := range b[i : i+n] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c|0x20 >= 'a' && c|0x20 <= 'f':
-			c = c | 0x20 - 'a' + 10
-		default:
-			return 0, false
-		}
-		v = v<<4 | uint32(c)
-	}
-	return v, true
 }
 
 // number reads an int, float or imaginary literal with Python's syntax. Like
