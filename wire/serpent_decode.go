@@ -495,12 +495,8 @@ func (p *serpentParser) list() (Value, error) {
 		}
 		p.push(v)
 		p.ws()
-		if p.peek() == ',' {
-			p.pos++
-			continue
-		}
-		if p.peek() != ']' {
-			return nil, p.unexpected("',' or ']'")
+		if err := p.separator(']'); err != nil {
+			return nil, err
 		}
 	}
 	p.leave()
@@ -539,11 +535,8 @@ func (p *serpentParser) braces() (Value, error) {
 			idx.add(first, len(set))
 			p.push(first)
 		}
-		if p.peek() == ',' {
-			p.pos++
-			p.ws()
-		} else if p.peek() != '}' {
-			return nil, p.unexpected("',' or '}'")
+		if err := p.separator('}'); err != nil {
+			return nil, err
 		}
 		if p.peek() == '}' {
 			p.leave()
@@ -555,6 +548,20 @@ func (p *serpentParser) braces() (Value, error) {
 		}
 		p.ws()
 	}
+}
+
+// separator reads what follows an item of a list, set or dict: a ',' (and
+// the space after it) or, left for the caller, closer.
+func (p *serpentParser) separator(closer byte) error {
+	switch p.peek() {
+	case ',':
+		p.pos++
+		p.ws()
+	case closer:
+	default:
+		return p.unexpected("',' or '" + string(closer) + "'")
+	}
+	return nil
 }
 
 // dictItems reads a dict from its first key on; p.pos is at the first ':'.
@@ -583,11 +590,8 @@ func (p *serpentParser) dictItems(key Value, keyPos int) (Value, error) {
 			hasClass = hasClass || key == "__class__"
 		}
 		p.ws()
-		if p.peek() == ',' {
-			p.pos++
-			p.ws()
-		} else if p.peek() != '}' {
-			return nil, p.unexpected("',' or '}'")
+		if err := p.separator('}'); err != nil {
+			return nil, err
 		}
 		if p.peek() == '}' {
 			break
