@@ -121,6 +121,33 @@ func (e *Exception) Value() Value {
 	return d
 }
 
+// ExceptionWrapperClass is Pyro4.futures._ExceptionWrapper, which carries
+// the exception that ended a batch call among the batch's results.
+const ExceptionWrapperClass = "Pyro4.futures._ExceptionWrapper"
+
+// WrapperValue is the class-dict form of the _ExceptionWrapper around e, as
+// a Pyro4 daemon puts it among batch results.
+func (e *Exception) WrapperValue() Value {
+	d := NewDict(2)
+	d.Append("__class__", ExceptionWrapperClass)
+	d.Append("exception", e.Value())
+	return d
+}
+
+// UnwrapException returns what an _ExceptionWrapper class dict carries
+// (normally an exception class dict); ok is false when v is not one.
+func UnwrapException(v Value) (wrapped Value, ok bool) {
+	d, isDict := v.(*Dict)
+	if !isDict {
+		return nil, false
+	}
+	if c, _ := d.GetString("__class__"); c != ExceptionWrapperClass {
+		return nil, false
+	}
+	wrapped, _ = d.GetString("exception")
+	return wrapped, true
+}
+
 // ExceptionFromValue recognises an exception class dict the way Pyro4's
 // dict_to_class does: a "Pyro4.errors." class by its name alone, any other
 // class when "__exception__" is true (Python truth). Args may arrive as a

@@ -113,3 +113,30 @@ func TestExceptionIsError(t *testing.T) {
 		t.Error("ShortClass without a module")
 	}
 }
+
+func TestExceptionWrapper(t *testing.T) {
+	e := NewException(ClassNamingError, "unknown name: x")
+	w := e.WrapperValue()
+	want := "{'__class__': 'Pyro4.futures._ExceptionWrapper', 'exception': " + Repr(e.Value()) + "}"
+	if got := Repr(w); got != want {
+		t.Fatalf("WrapperValue() = %s\nwant %s", got, want)
+	}
+	tests := []struct {
+		name    string
+		v       Value
+		wrapped Value
+		ok      bool
+	}{
+		{"wrapper", w, e.Value(), true},
+		{"wrapper of a non-exception", dictOf("__class__", ExceptionWrapperClass, "exception", int64(1)), int64(1), true},
+		{"exception itself", e.Value(), nil, false},
+		{"other class", dictOf("__class__", "Pyro4.futures.FutureResult", "exception", e.Value()), nil, false},
+		{"not a dict", List{ExceptionWrapperClass}, nil, false},
+	}
+	for _, tt := range tests {
+		got, ok := UnwrapException(tt.v)
+		if ok != tt.ok || !Equal(got, tt.wrapped) {
+			t.Errorf("%s: UnwrapException = %s, %v; want %s, %v", tt.name, Repr(got), ok, Repr(tt.wrapped), tt.ok)
+		}
+	}
+}

@@ -8,7 +8,7 @@ import "strings"
 
 const (
 	uriClass     = "Pyro4.core.URI"
-	wrapperClass = "Pyro4.futures._ExceptionWrapper"
+	wrapperClass = ExceptionWrapperClass
 )
 
 // Python pickles a URI and an _ExceptionWrapper as instances (NEWOBJ, or
