@@ -399,7 +399,7 @@ func TestInvokeBatch(t *testing.T) {
 			if call[0] == "fail" {
 				exc := &wire.Exception{Class: wire.ClassNamingError, Message: "boom"}
 				w := wire.NewDict(2)
-				w.Append("__class__", exceptionWrapperClass)
+				w.Append("__class__", wire.ExceptionWrapperClass)
 				w.Append("exception", exc.Value())
 				out = append(out, w)
 				break

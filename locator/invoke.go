@@ -30,9 +30,6 @@ type BatchCall struct {
 	Kwargs *wire.Dict
 }
 
-// exceptionWrapperClass marks a failed call inside a batch result.
-const exceptionWrapperClass = "Pyro4.futures._ExceptionWrapper"
-
 // InvokeBatch sends the calls as one batch message (Pyro4's _pyroBatch) and
 // returns their results in order. The server stops at the first call that
 // raises: the results before it are returned together with its exception,
@@ -75,14 +72,10 @@ func (c *Conn) InvokeBatch(calls []BatchCall) ([]wire.Value, error) {
 }
 
 func batchException(v wire.Value) (*wire.Exception, bool) {
-	d, ok := v.(*wire.Dict)
+	inner, ok := wire.UnwrapException(v)
 	if !ok {
 		return nil, false
 	}
-	if cls, _ := d.GetString("__class__"); cls != exceptionWrapperClass {
-		return nil, false
-	}
-	inner, _ := d.GetString("exception")
 	if e, ok := wire.ExceptionFromValue(inner); ok {
 		return e, true
 	}

@@ -1,8 +1,6 @@
 package nameserver
 
-import (
-	"github.com/pyro4/pyro4/wire"
-)
+import "github.com/pyro4/pyro4/wire"
 
 // call binds the arguments to m's signature and runs it.
 func (s *Server) call(obj *object, m *method, args []wire.Value, kwargs *wire.Dict) (wire.Value, error) {
@@ -32,7 +30,7 @@ func (s *Server) batch(obj *object, calls []wire.Value) (wire.Value, error) {
 		if err != nil {
 			x := asException(err)
 			x = x.WithTraceback(traceback(m.name, x))
-			results = append(results, exceptionWrapper(x))
+			results = append(results, x.WrapperValue())
 			break
 		}
 		results = append(results, res)
@@ -59,18 +57,9 @@ func (s *Server) batchCall(obj *object, m *method, args, kwargs wire.Value) (wir
 
 // unpack3 is Python's "a, b, c = v".
 func unpack3(v wire.Value) ([]wire.Value, error) {
-	var parts []wire.Value
-	switch x := v.(type) {
-	case wire.Tuple:
-		parts = x
-	case wire.List:
-		parts = x
-	default:
-		its, err := items(v)
-		if err != nil {
-			return nil, typeError("cannot unpack non-iterable %s object", wire.TypeName(v))
-		}
-		parts = its
+	parts, err := items(v)
+	if err != nil {
+		return nil, typeError("cannot unpack non-iterable %s object", wire.TypeName(v))
 	}
 	switch {
 	case len(parts) < 3:
@@ -79,13 +68,4 @@ func unpack3(v wire.Value) ([]wire.Value, error) {
 		return nil, valueError("too many values to unpack (expected 3)")
 	}
 	return parts, nil
-}
-
-// exceptionWrapper is how Pyro4 puts an exception among batch results: a
-// Pyro4.futures._ExceptionWrapper, which the client re-raises.
-func exceptionWrapper(x *wire.Exception) wire.Value {
-	d := wire.NewDict(2)
-	d.Append("__class__", "Pyro4.futures._ExceptionWrapper")
-	d.Append("exception", x.Value())
-	return d
 }
