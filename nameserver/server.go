@@ -204,6 +204,11 @@ func (s *Server) URI() wire.URI {
 // InternalURI is the name server URI at the bound location.
 func (s *Server) InternalURI() wire.URI { return s.internal }
 
+// Addr is the address the name server's listener is bound to: a
+// *net.TCPAddr (the resolved address, where the URI keeps the host as
+// given), or a *net.UnixAddr for a Unix socket.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
 // BroadcastAddr is the UDP address of the broadcast responder, nil when none runs.
 func (s *Server) BroadcastAddr() net.Addr {
 	if s.udp == nil {

@@ -141,6 +141,38 @@ func TestNoBroadcastResponder(t *testing.T) {
 	}
 }
 
+func TestAddr(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ns.sock")
+	tests := []struct {
+		opts    Options
+		network string
+		addr    string // "" for the port the listener got
+	}{
+		{Options{Host: "127.0.0.1"}, "tcp", "127.0.0.1"},
+		{Options{Host: "localhost"}, "tcp", "127.0.0.1"},
+		{Options{Host: "::1"}, "tcp", "::1"},
+		{Options{UnixSocket: path}, "unix", path},
+	}
+	for _, tt := range tests {
+		s, err := New(tt.opts)
+		if err != nil {
+			if tt.opts.Host == "::1" {
+				continue // no IPv6 loopback on this machine
+			}
+			t.Fatal(err)
+		}
+		a := s.Addr()
+		want := tt.addr
+		if tt.network == "tcp" {
+			want = net.JoinHostPort(tt.addr, strconv.Itoa(s.InternalURI().Port))
+		}
+		if a.Network() != tt.network || a.String() != want {
+			t.Errorf("%+v: Addr() = %s %s, want %s %s", tt.opts, a.Network(), a, tt.network, want)
+		}
+		s.Close()
+	}
+}
+
 func TestUnixSocket(t *testing.T) {
 	requireCodecs(t, "serpent")
 	path := filepath.Join(t.TempDir(), "ns.sock")
