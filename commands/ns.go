@@ -159,24 +159,12 @@ func applyPyroEnv(s *config.Settings, env PyroEnv, lookup func(string) (string, 
 		_, ok := lookup("PYRO_" + name)
 		return ok
 	}
-	if set("HOST") {
-		s.Host = env.Host
-	}
-	if set("NS_PORT") {
-		s.Port = env.NSPort
-	}
-	if set("NS_BCHOST") {
-		s.BroadcastHost = env.NSBcHost
-	}
-	if set("NS_BCPORT") {
-		s.BroadcastPort = env.NSBcPort
-	}
-	if set("NATHOST") {
-		s.NATHost = env.NATHost
-	}
-	if set("NATPORT") {
-		s.NATPort = env.NATPort
-	}
+	overlay(set("HOST"), &s.Host, env.Host)
+	overlay(set("NS_PORT"), &s.Port, env.NSPort)
+	overlay(set("NS_BCHOST"), &s.BroadcastHost, env.NSBcHost)
+	overlay(set("NS_BCPORT"), &s.BroadcastPort, env.NSBcPort)
+	overlay(set("NATHOST"), &s.NATHost, env.NATHost)
+	overlay(set("NATPORT"), &s.NATPort, env.NATPort)
 	if set("SERIALIZERS_ACCEPTED") {
 		s.SerializersAccepted = nil
 		for _, n := range ParseAddresses(env.SerializersAccepted) {
@@ -185,18 +173,10 @@ func applyPyroEnv(s *config.Settings, env PyroEnv, lookup func(string) (string, 
 			}
 		}
 	}
-	if set("COMMTIMEOUT") {
-		s.CommTimeout = env.CommTimeout
-	}
-	if set("MAX_MESSAGE_SIZE") {
-		s.MaxMessageSize = env.MaxMessageSize
-	}
-	if set("COMPRESSION") {
-		s.Compression = env.Compression
-	}
-	if set("NS_AUTOCLEAN") {
-		s.AutoClean = env.NSAutoclean
-	}
+	overlay(set("COMMTIMEOUT"), &s.CommTimeout, env.CommTimeout)
+	overlay(set("MAX_MESSAGE_SIZE"), &s.MaxMessageSize, env.MaxMessageSize)
+	overlay(set("COMPRESSION"), &s.Compression, env.Compression)
+	overlay(set("NS_AUTOCLEAN"), &s.AutoClean, env.NSAutoclean)
 	if env.HMACKeySet {
 		// Set but empty means no key, as in Pyro4.
 		s.HMACKey = []byte(env.HMACKey)
@@ -208,24 +188,14 @@ func applyPyroEnv(s *config.Settings, env PyroEnv, lookup func(string) (string, 
 
 // apply overlays the flags that were given.
 func (c *NsCmd) apply(s *config.Settings) {
-	str := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	num := func(dst *int, v *int) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	str(&s.Host, c.Host)
-	num(&s.Port, c.Port)
-	str(&s.UnixSocket, c.UnixSocket)
-	str(&s.Storage, c.Storage)
-	str(&s.BroadcastHost, c.BcHost)
-	num(&s.BroadcastPort, c.BcPort)
-	str(&s.NATHost, c.NatHost)
-	num(&s.NATPort, c.NatPort)
+	overlayFlag(&s.Host, c.Host)
+	overlayFlag(&s.Port, c.Port)
+	overlayFlag(&s.UnixSocket, c.UnixSocket)
+	overlayFlag(&s.Storage, c.Storage)
+	overlayFlag(&s.BroadcastHost, c.BcHost)
+	overlayFlag(&s.BroadcastPort, c.BcPort)
+	overlayFlag(&s.NATHost, c.NatHost)
+	overlayFlag(&s.NATPort, c.NatPort)
 	if c.NoBc {
 		s.Broadcast = false
 	}
@@ -235,13 +205,27 @@ func (c *NsCmd) apply(s *config.Settings) {
 	}
 }
 
+// overlay sets *dst to v when the item is set.
+func overlay[T any](set bool, dst *T, v T) {
+	if set {
+		*dst = v
+	}
+}
+
+// overlayFlag sets *dst to the flag's value when the flag was given.
+func overlayFlag[T any](dst *T, flag *T) {
+	if flag != nil {
+		*dst = *flag
+	}
+}
+
 // printStartup prints what pyro4-ns's startNSloop prints, line for line.
 func printStartup(io *IO, srv *nameserver.Server, s config.Settings) error {
 	out := io.Stdout
 	hostIP := "Unix domain socket"
-	if s.UnixSocket == "" {
-		ip := boundIP(srv.InternalURI().Host)
-		hostIP = ip.String()
+	if a, ok := srv.Addr().(*net.TCPAddr); ok {
+		ip := a.IP
+		hostIP = ip.String() // Python's getsockname()[0]
 		switch {
 		case ip.To4() == nil:
 			fmt.Fprintln(out, "Not starting broadcast server for IPv6.")
@@ -271,20 +255,6 @@ func printStartup(io *IO, srv *nameserver.Server, s config.Settings) error {
 		fmt.Fprintf(out, "URI = %s\n", srv.URI())
 	}
 	return nil
-}
-
-// boundIP is the address a listener on host is bound to, what Python's
-// getsockname()[0] shows: the host itself when it is an address, otherwise
-// its first IPv4 address (as net.Listen picks), else its first address.
-func boundIP(host string) net.IP {
-	if ip := net.ParseIP(host); ip != nil {
-		return ip
-	}
-	addr, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(host, "0"))
-	if err != nil || addr.IP == nil {
-		return net.IPv4zero
-	}
-	return addr.IP
 }
 
 // broadcastLocation is Pyro4's BroadcastServer.locationStr: the configured
