@@ -12,20 +12,9 @@ import (
 	"github.com/pyro4/pyro4/internal/pypeer"
 )
 
-// startBroadcastPyNS runs Pyro4's name server with its broadcast responder,
-// both bound to 127.0.0.1 (pyro4-ns starts no responder for a 127.x bind).
-func startBroadcastPyNS(t *testing.T) (port, bcPort int) {
-	t.Helper()
-	pypeer.Require(t)
-	port, bcPort = pypeer.FreePort(t), pypeer.FreeUDPPort(t)
-	p := pypeer.Start(t, pypeer.Env(), pypeer.Python, "../locator/testdata/broadcast_ns.py", strconv.Itoa(port), strconv.Itoa(bcPort))
-	p.WaitLine(t, "URI =", 20*time.Second)
-	return port, bcPort
-}
-
 func TestLocate(t *testing.T) {
 	_, port := pypeer.StartPythonNS(t, pypeer.Env())
-	bcNSPort, bcPort := startBroadcastPyNS(t)
+	bcNSPort, bcPort := pypeer.StartBroadcastPythonNS(t)
 	sock := filepath.Join(t.TempDir(), "ns.sock")
 	p := pypeer.Start(t, pypeer.Env("PYRO_HMAC_KEY=sesame"), "/usr/bin/pyro4-ns", "-u", sock)
 	p.WaitLine(t, "URI =", 20*time.Second)

@@ -14,17 +14,6 @@ import (
 	"github.com/pyro4/pyro4/wire"
 )
 
-// startBroadcastNS runs Pyro4's NameServerDaemon and BroadcastServer, both
-// on 127.0.0.1, and returns the name server and broadcast ports.
-func startBroadcastNS(t *testing.T) (port, bcPort int) {
-	t.Helper()
-	pypeer.Require(t)
-	port, bcPort = pypeer.FreePort(t), pypeer.FreeUDPPort(t)
-	p := pypeer.Start(t, pypeer.Env(), pypeer.Python, "testdata/broadcast_ns.py", fmt.Sprint(port), fmt.Sprint(bcPort))
-	p.WaitLine(t, "URI =", 20*time.Second)
-	return port, bcPort
-}
-
 // searchOptions never leave loopback: broadcasts go to 127.0.0.1 only, and
 // the NS_HOST fallback is a Unix socket path that does not exist unless the
 // test makes it.
@@ -58,7 +47,7 @@ func TestLocateSteps(t *testing.T) {
 	pypeer.Require(t)
 	_, port := pypeer.StartPythonNS(t, pypeer.Env())
 	_, port2 := pypeer.StartPythonNS(t, pypeer.Env(), "-n", "127.0.1.1")
-	bcNSPort, bcPort := startBroadcastNS(t)
+	bcNSPort, bcPort := pypeer.StartBroadcastPythonNS(t)
 	sock := filepath.Join(t.TempDir(), "ns.sock")
 	p := pypeer.Start(t, pypeer.Env(), "/usr/bin/pyro4-ns", "-u", sock)
 	p.WaitLine(t, "URI =", 20*time.Second)

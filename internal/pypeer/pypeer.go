@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	_ "embed"
 	"fmt"
 	"io"
 	"net"
@@ -195,4 +196,19 @@ func StartPythonNS(t testing.TB, env []string, extraArgs ...string) (*Process, i
 	p := Start(t, env, "/usr/bin/pyro4-ns", args...)
 	p.WaitLine(t, "URI =", 20*time.Second)
 	return p, port
+}
+
+//go:embed broadcast_ns.py
+var broadcastNS string
+
+// StartBroadcastPythonNS runs Pyro4's NameServerDaemon and BroadcastServer,
+// both on 127.0.0.1 (pyro4-ns starts no responder for a 127.x bind), and
+// returns the name server and broadcast ports once it serves.
+func StartBroadcastPythonNS(t testing.TB) (port, bcPort int) {
+	t.Helper()
+	Require(t)
+	port, bcPort = FreePort(t), FreeUDPPort(t)
+	p := Start(t, Env(), Python, "-c", broadcastNS, fmt.Sprint(port), fmt.Sprint(bcPort))
+	p.WaitLine(t, "URI =", 20*time.Second)
+	return port, bcPort
 }

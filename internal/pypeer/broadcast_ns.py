@@ -2,7 +2,8 @@
 # 127.0.0.1 too: pyro4-ns starts no responder for a 127.x bind, and tests must
 # not listen on, or send to, any non-loopback address.
 #
-# usage: python3 broadcast_ns.py NS_PORT BC_PORT
+# usage: python3 broadcast_ns.py NS_PORT BC_PORT (or through
+# pypeer.StartBroadcastPythonNS)
 import sys
 
 from Pyro4 import naming
