@@ -189,12 +189,20 @@ func BenchmarkBoltOpen1M(b *testing.B) {
 	b.ReportMetric(float64(fi.Size())/(1<<20), "file-MB")
 }
 
-func BenchmarkBoltGet1M(b *testing.B) {
+// openBolt1M opens the store of a million registrations for the length of
+// one benchmark run.
+func openBolt1M(b *testing.B) *Bolt {
+	b.Helper()
 	s, err := OpenBolt(boltStore1M(b), BoltOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+func BenchmarkBoltGet1M(b *testing.B) {
+	s := openBolt1M(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -210,11 +218,7 @@ func BenchmarkBoltGet1M(b *testing.B) {
 }
 
 func BenchmarkBoltRangePrefix1000of1M(b *testing.B) {
-	s, err := OpenBolt(boltStore1M(b), BoltOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := openBolt1M(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
