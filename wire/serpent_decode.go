@@ -469,14 +469,23 @@ func (p *serpentParser) tupleTail(first Value, closer byte) (Value, error) {
 		if c := p.peek(); c == closer || (closer == 0 && (c == '\n' || p.pos >= len(p.src))) {
 			break
 		}
-		v, _, err := p.expr()
-		if err != nil {
+		if err := p.pushExpr(); err != nil {
 			return nil, err
 		}
-		p.push(v)
-		p.ws()
 	}
 	return Tuple(p.popItems(base)), nil
+}
+
+// pushExpr reads an item of a tuple or list onto the stack, and the space
+// after it.
+func (p *serpentParser) pushExpr() error {
+	v, _, err := p.expr()
+	if err != nil {
+		return err
+	}
+	p.push(v)
+	p.ws()
+	return nil
 }
 
 func (p *serpentParser) list() (Value, error) {
@@ -489,12 +498,9 @@ func (p *serpentParser) list() (Value, error) {
 		if p.peek() == ']' {
 			break
 		}
-		v, _, err := p.expr()
-		if err != nil {
+		if err := p.pushExpr(); err != nil {
 			return nil, err
 		}
-		p.push(v)
-		p.ws()
 		if err := p.separator(']'); err != nil {
 			return nil, err
 		}
