@@ -222,7 +222,6 @@ func regexArg(v wire.Value) (*regexp.Regexp, error) {
 }
 
 func nsList(s *Server, a []wire.Value) (wire.Value, error) {
-	prefix, regex, mdAll, mdAny := a[0], a[1], a[2], a[3]
 	given := 0
 	for _, v := range a[:4] {
 		if v != nil {
@@ -234,56 +233,15 @@ func nsList(s *Server, a []wire.Value) (wire.Value, error) {
 	}
 	withMeta := wire.Truthy(a[4])
 	out := wire.NewDict(8)
-	add := func(e persist.Entry) {
-		if withMeta {
-			out.Append(e.Name, wire.Tuple{e.URI, stringsValue(e.Metadata)})
-		} else {
-			out.Append(e.Name, e.URI)
-		}
+	start, keep, none, err := listFilter(a[0], a[1], a[2], a[3])
+	if err != nil {
+		return nil, err
 	}
-	var keep func(e persist.Entry) (bool, error)
-	start := ""
-	switch {
-	case wire.Truthy(prefix):
-		p, err := newPrefixArg(prefix)
-		if err != nil {
-			return nil, err
-		}
-		if one, ok := p.single(); ok {
-			start = one
-		} else {
-			keep = func(e persist.Entry) (bool, error) {
-				ok, err := p.match(e.Name)
-				if err != nil {
-					return false, err
-				}
-				return ok, nil
-			}
-		}
-	case wire.Truthy(regex):
-		re, err := regexArg(regex)
-		if err != nil {
-			return nil, err
-		}
-		keep = func(e persist.Entry) (bool, error) { return re.MatchString(e.Name), nil }
-	case wire.Truthy(mdAll):
-		tags, other, err := searchArg("metadata_all", mdAll)
-		if err != nil {
-			return nil, err
-		}
-		if other { // a non-str tag is on no entry
-			return out, nil
-		}
-		keep = func(e persist.Entry) (bool, error) { return hasAll(e.Metadata, tags), nil }
-	case wire.Truthy(mdAny):
-		tags, _, err := searchArg("metadata_any", mdAny)
-		if err != nil {
-			return nil, err
-		}
-		keep = func(e persist.Entry) (bool, error) { return hasAny(e.Metadata, tags), nil }
+	if none {
+		return out, nil
 	}
 	var ferr error
-	err := s.reg.Range(start, func(e persist.Entry, _ bool) bool {
+	err = s.reg.Range(start, func(e persist.Entry, _ bool) bool {
 		if keep != nil {
 			ok, err := keep(e)
 			if err != nil {
@@ -294,7 +252,11 @@ func nsList(s *Server, a []wire.Value) (wire.Value, error) {
 				return true
 			}
 		}
-		add(e)
+		if withMeta {
+			out.Append(e.Name, wire.Tuple{e.URI, stringsValue(e.Metadata)})
+		} else {
+			out.Append(e.Name, e.URI)
+		}
 		return true
 	})
 	if ferr != nil {
@@ -304,6 +266,51 @@ func nsList(s *Server, a []wire.Value) (wire.Value, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// listFilter turns the one filter list() was given into where the scan of
+// the names starts and which entries it keeps (keep is nil to keep all);
+// none is true when no entry can match.
+func listFilter(prefix, regex, mdAll, mdAny wire.Value) (start string, keep func(persist.Entry) (bool, error), none bool, err error) {
+	switch {
+	case wire.Truthy(prefix):
+		p, xerr := newPrefixArg(prefix)
+		if xerr != nil {
+			return "", nil, false, xerr
+		}
+		if one, ok := p.single(); ok {
+			return one, nil, false, nil
+		}
+		keep = func(e persist.Entry) (bool, error) {
+			ok, err := p.match(e.Name)
+			if err != nil {
+				return false, err
+			}
+			return ok, nil
+		}
+	case wire.Truthy(regex):
+		re, err := regexArg(regex)
+		if err != nil {
+			return "", nil, false, err
+		}
+		keep = func(e persist.Entry) (bool, error) { return re.MatchString(e.Name), nil }
+	case wire.Truthy(mdAll):
+		tags, other, xerr := searchArg("metadata_all", mdAll)
+		if xerr != nil {
+			return "", nil, false, xerr
+		}
+		if other { // a non-str tag is on no entry
+			return "", nil, true, nil
+		}
+		keep = func(e persist.Entry) (bool, error) { return hasAll(e.Metadata, tags), nil }
+	case wire.Truthy(mdAny):
+		tags, _, xerr := searchArg("metadata_any", mdAny)
+		if xerr != nil {
+			return "", nil, false, xerr
+		}
+		keep = func(e persist.Entry) (bool, error) { return hasAny(e.Metadata, tags), nil }
+	}
+	return "", keep, false, nil
 }
 
 // hasAll reports whether every tag is in md (sorted, as stored).
