@@ -220,28 +220,39 @@ func natText(host string, port int) string {
 	return "NAT " + host + ":" + strconv.Itoa(port)
 }
 
-// Watch follows the file until ctx is done. It watches the file's directory,
-// not the file, so that an editor that saves by writing a new file and
-// renaming it over the old one is seen, as is a removal and re-creation.
-// Events are settled for Debounce before the file is read.
-func (r *Reloader) Watch(ctx context.Context) error {
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return fmt.Errorf("watch config %s: %w", r.Path, err)
-	}
-	defer w.Close()
+// watchDir watches the directory of the file and returns the test of
+// whether an event there concerns the file.
+func (r *Reloader) watchDir() (*fsnotify.Watcher, func(fsnotify.Event) bool, error) {
 	abs, err := filepath.Abs(r.Path)
 	if err != nil {
-		return fmt.Errorf("watch config %s: %w", r.Path, err)
+		return nil, nil, fmt.Errorf("watch config %s: %w", r.Path, err)
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, nil, fmt.Errorf("watch config %s: %w", r.Path, err)
 	}
 	dir, base := filepath.Split(abs)
 	if err := w.Add(dir); err != nil {
-		return fmt.Errorf("watch config directory %s: %w", dir, err)
+		w.Close()
+		return nil, nil, fmt.Errorf("watch config directory %s: %w", dir, err)
 	}
 	// A file that is a symbolic link changes when its target (or a link on
 	// the way, as in a Kubernetes ConfigMap) is swapped, under other names.
 	fi, err := os.Lstat(abs)
 	anyName := err == nil && fi.Mode()&fs.ModeSymlink != 0
+	return w, func(ev fsnotify.Event) bool { return anyName || filepath.Base(ev.Name) == base }, nil
+}
+
+// Watch follows the file until ctx is done. It watches the file's directory,
+// not the file, so that an editor that saves by writing a new file and
+// renaming it over the old one is seen, as is a removal and re-creation.
+// Events are settled for Debounce before the file is read.
+func (r *Reloader) Watch(ctx context.Context) error {
+	w, concerns, err := r.watchDir()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
 	debounce := r.Debounce
 	if debounce <= 0 {
 		debounce = DefaultDebounce
@@ -271,7 +282,7 @@ func (r *Reloader) Watch(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			if !anyName && filepath.Base(ev.Name) != base {
+			if !concerns(ev) {
 				continue
 			}
 			// The first event starts the clock and later ones join it: a
