@@ -60,31 +60,9 @@ func (p *serpentParser) atString() bool {
 // source or the parser's scratch buffer until the next literal is read.
 func (p *serpentParser) stringLiteral() (text []byte, isBytes bool, err error) {
 	start := p.pos
-	raw, uni, fstr := false, false, false
-	for ; p.pos < len(p.src); p.pos++ {
-		c := p.src[p.pos] | 0x20
-		switch {
-		case c == 'r' && !raw:
-			raw = true
-		case c == 'b' && !isBytes:
-			isBytes = true
-		case c == 'u' && !uni:
-			uni = true
-		case c == 'f' && !fstr:
-			fstr = true
-		default:
-			goto quote
-		}
-	}
-quote:
-	if n := p.pos - start; n > 2 || (uni && n > 1) || (isBytes && fstr) {
-		return nil, false, p.errorAt(start, "invalid string prefix %q", p.src[start:p.pos])
-	}
-	if fstr {
-		return nil, false, p.errorAt(start, "an f-string is not a literal")
-	}
-	if c := p.peek(); c != '\'' && c != '"' {
-		return nil, false, p.errorAt(start, "invalid string prefix %q", p.src[start:p.pos+1])
+	raw, isBytes, err := p.stringPrefix()
+	if err != nil {
+		return nil, false, err
 	}
 	q := p.src[p.pos]
 	triple := p.pos+2 < len(p.src) && p.src[p.pos+1] == q && p.src[p.pos+2] == q
@@ -127,6 +105,39 @@ quote:
 	}
 	text, err = p.unescape(body, bodyStart, isBytes)
 	return text, isBytes, err
+}
+
+// stringPrefix reads the prefix letters of a string literal, up to its
+// opening quote.
+func (p *serpentParser) stringPrefix() (raw, isBytes bool, err error) {
+	start := p.pos
+	uni, fstr := false, false
+letters:
+	for ; p.pos < len(p.src); p.pos++ {
+		c := p.src[p.pos] | 0x20
+		switch {
+		case c == 'r' && !raw:
+			raw = true
+		case c == 'b' && !isBytes:
+			isBytes = true
+		case c == 'u' && !uni:
+			uni = true
+		case c == 'f' && !fstr:
+			fstr = true
+		default:
+			break letters
+		}
+	}
+	if n := p.pos - start; n > 2 || (uni && n > 1) || (isBytes && fstr) {
+		return false, false, p.errorAt(start, "invalid string prefix %q", p.src[start:p.pos])
+	}
+	if fstr {
+		return false, false, p.errorAt(start, "an f-string is not a literal")
+	}
+	if c := p.peek(); c != '\'' && c != '"' {
+		return false, false, p.errorAt(start, "invalid string prefix %q", p.src[start:p.pos+1])
+	}
+	return raw, isBytes, nil
 }
 
 // unescape decodes the backslash escapes of a str or bytes literal's body.
