@@ -71,13 +71,14 @@ const (
 	litSetName         // the bare name set, which postfix accepts only in set()
 )
 
-func (p *serpentParser) document() (Value, error) {
+// leadingLines skips the blank and comment lines before the value and
+// returns the indentation of the line it starts on.
+func (p *serpentParser) leadingLines() (col int) {
 	// literal_eval strips leading spaces and tabs; a later first line must
 	// not be indented, as in Python.
 	for p.pos < len(p.src) && (p.src[p.pos] == ' ' || p.src[p.pos] == '\t') {
 		p.pos++
 	}
-	col := 0 // indentation of the line the value starts on
 	for p.pos < len(p.src) {
 		switch p.src[p.pos] {
 		case ' ', '\t':
@@ -91,18 +92,21 @@ func (p *serpentParser) document() (Value, error) {
 				p.pos++
 			}
 			continue
-		case '\\':
-			if p.pos+1 < len(p.src) && p.src[p.pos+1] == '\n' {
-				p.pos++
-				break
+		case '\\': // a line continuation
+			if p.pos+1 >= len(p.src) || p.src[p.pos+1] != '\n' {
+				return col
 			}
-			goto value
+			p.pos++
 		default:
-			goto value
+			return col
 		}
 		p.pos++
 	}
-value:
+	return col
+}
+
+func (p *serpentParser) document() (Value, error) {
+	col := p.leadingLines()
 	if p.pos >= len(p.src) {
 		return nil, p.errorf("no value in the data")
 	}
