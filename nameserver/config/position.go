@@ -180,41 +180,9 @@ func (s *keyScanner) value(key []string) {
 			s.literalString()
 		}
 	case '[':
-		s.i++
-		for !s.bad {
-			s.skipSpace(true)
-			if s.peek() == ']' {
-				s.i++
-				return
-			}
-			if s.i >= len(s.data) {
-				s.bad = true
-				return
-			}
-			s.value(key)
-			s.skipSpace(true)
-			if s.peek() == ',' {
-				s.i++
-			}
-		}
+		s.items(']', func() { s.value(key) })
 	case '{':
-		s.i++
-		for !s.bad {
-			s.skipSpace(true)
-			if s.peek() == '}' {
-				s.i++
-				return
-			}
-			if s.i >= len(s.data) {
-				s.bad = true
-				return
-			}
-			s.pair(key)
-			s.skipSpace(true)
-			if s.peek() == ',' {
-				s.i++
-			}
-		}
+		s.items('}', func() { s.pair(key) })
 	default:
 		// A number, boolean or date (which may hold a space): up to what
 		// ends a value.
@@ -224,6 +192,28 @@ func (s *keyScanner) value(key []string) {
 		}
 		if s.i == start {
 			s.bad = true
+		}
+	}
+}
+
+// items skips the items of an array or inline table, reading each with
+// item, up to and including closer.
+func (s *keyScanner) items(closer byte, item func()) {
+	s.i++
+	for !s.bad {
+		s.skipSpace(true)
+		if s.peek() == closer {
+			s.i++
+			return
+		}
+		if s.i >= len(s.data) {
+			s.bad = true
+			return
+		}
+		item()
+		s.skipSpace(true)
+		if s.peek() == ',' {
+			s.i++
 		}
 	}
 }
