@@ -335,14 +335,7 @@ func (u *unpickler) put(op byte) error {
 	case opLongBinPut:
 		idx, err = u.uint(4)
 	case opPut:
-		var s string
-		if s, err = u.line(); err == nil {
-			var n int64
-			if n, err = strconv.ParseInt(strings.TrimSpace(s), 10, 64); err != nil || n < 0 {
-				return u.errorf("invalid PUT argument %q", truncForErr(s, 20))
-			}
-			idx = uint64(n)
-		}
+		idx, err = u.memoIndexText("PUT")
 	}
 	if err != nil {
 		return err
@@ -359,19 +352,26 @@ func (u *unpickler) get(op byte) error {
 	case opLongBinGet:
 		idx, err = u.uint(4)
 	case opGet:
-		var s string
-		if s, err = u.line(); err == nil {
-			var n int64
-			if n, err = strconv.ParseInt(strings.TrimSpace(s), 10, 64); err != nil || n < 0 {
-				return u.errorf("invalid GET argument %q", truncForErr(s, 20))
-			}
-			idx = uint64(n)
-		}
+		idx, err = u.memoIndexText("GET")
 	}
 	if err != nil {
 		return err
 	}
 	return u.memoGet(idx)
+}
+
+// memoIndexText reads the decimal memo index of the text PUT and GET
+// opcodes.
+func (u *unpickler) memoIndexText(opName string) (uint64, error) {
+	s, err := u.line()
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 0 {
+		return 0, u.errorf("invalid %s argument %q", opName, truncForErr(s, 20))
+	}
+	return uint64(n), nil
 }
 
 // rawUnicodeEscape decodes the UNICODE opcode's argument: Latin-1 text with
