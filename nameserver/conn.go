@@ -99,6 +99,17 @@ func (cn *conn) send(typ, flags, seq, serializer uint16, data []byte) error {
 	return err
 }
 
+// sendPayload sends a CONNECTOK or result payload, compressed when the
+// server is configured to compress (Pyro4's COMPRESSION).
+func (cn *conn) sendPayload(typ, flags, seq, serializer uint16, data []byte) error {
+	if cn.s.opts.Compression {
+		m := wire.Message{Flags: flags, Data: data}
+		m.Compress()
+		flags, data = m.Flags, m.Data
+	}
+	return cn.send(typ, flags, seq, serializer, data)
+}
+
 // connectFail answers a handshake with MSG_CONNECTFAIL carrying the error
 // text, serialized with serializer (Pyro4 uses marshal until it has
 // accepted the client's serializer).
@@ -159,11 +170,7 @@ func (cn *conn) handshake() bool {
 		cn.connectFail(m.Seq, m.SerializerID, exceptionText(err))
 		return false
 	}
-	reply := wire.Message{Data: data, Flags: flags}
-	if cn.s.opts.Compression {
-		reply.Compress()
-	}
-	if err := cn.send(wire.MsgConnectOK, reply.Flags, m.Seq, m.SerializerID, reply.Data); err != nil {
+	if err := cn.sendPayload(wire.MsgConnectOK, flags, m.Seq, m.SerializerID, data); err != nil {
 		cn.log.Debug("sending handshake reply", "err", err)
 		return false
 	}
@@ -263,11 +270,7 @@ func (cn *conn) request() bool {
 		x := &wire.Exception{Class: wire.ClassSerializeError, Message: err.Error()}
 		return cn.sendException(m.Seq, m.SerializerID, x, "") == nil
 	}
-	reply := wire.Message{Data: data, Flags: flags}
-	if cn.s.opts.Compression {
-		reply.Compress()
-	}
-	if err := cn.send(wire.MsgResult, reply.Flags, m.Seq, m.SerializerID, reply.Data); err != nil {
+	if err := cn.sendPayload(wire.MsgResult, flags, m.Seq, m.SerializerID, data); err != nil {
 		cn.log.Debug("closing connection", "err", err)
 		return false
 	}
