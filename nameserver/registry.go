@@ -270,7 +270,7 @@ func (r *Registry) SetStatic(entries []persist.Entry) (added, changed, removed [
 		if _, perr := wire.ParseURI(e.URI); perr != nil {
 			return nil, nil, nil, fmt.Errorf("static entry %q: uri %q: %w", e.Name, e.URI, perr)
 		}
-		e.Metadata = normaliseMetadata(e.Metadata)
+		e.Metadata = persist.NormalizeMetadata(e.Metadata)
 		next.byName[e.Name] = e
 		next.sorted = append(next.sorted, e)
 	}
@@ -295,15 +295,4 @@ func (r *Registry) SetStatic(entries []persist.Entry) (added, changed, removed [
 	}
 	r.static.Store(next)
 	return added, changed, removed, nil
-}
-
-// normaliseMetadata sorts and deduplicates, as the stores do, with nil for
-// an empty set.
-func normaliseMetadata(md []string) []string {
-	if len(md) == 0 {
-		return nil
-	}
-	out := slices.Clone(md)
-	slices.Sort(out)
-	return slices.Compact(out)
 }

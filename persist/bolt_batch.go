@@ -259,7 +259,7 @@ func (b *Bolt) put(e Entry, onlyNew bool) error {
 // the results it reports.
 
 func putOp(e Entry, onlyNew bool) func(tx *bolt.Tx) error {
-	key, rec := nameKey(e.Name), encodeRecord(e.URI, normalizeMetadata(e.Metadata))
+	key, rec := nameKey(e.Name), encodeRecord(e.URI, NormalizeMetadata(e.Metadata))
 	return func(tx *bolt.Tx) error {
 		names := tx.Bucket(namesBucket)
 		existed := names.Get(key) != nil
@@ -282,7 +282,7 @@ func (b *Bolt) SetMetadata(name string, metadata []string) error {
 }
 
 func setMetadataOp(name string, metadata []string) func(tx *bolt.Tx) error {
-	key, md := nameKey(name), normalizeMetadata(metadata)
+	key, md := nameKey(name), NormalizeMetadata(metadata)
 	return func(tx *bolt.Tx) error {
 		names := tx.Bucket(namesBucket)
 		old := names.Get(key)

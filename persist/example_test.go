@@ -35,3 +35,12 @@ func Example() {
 	// shop.cashier PYRO:cashier@localhost:51234 []
 	// shop.warehouse PYRO:warehouse@localhost:51234 [goods stock]
 }
+
+func ExampleNormalizeMetadata() {
+	md := []string{"red", "blue", "red"}
+	fmt.Println(persist.NormalizeMetadata(md), md)
+	fmt.Println(persist.NormalizeMetadata([]string{}) == nil)
+	// Output:
+	// [blue red] [red blue red]
+	// true
+}

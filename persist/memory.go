@@ -72,7 +72,7 @@ func (m *Memory) put(e Entry, onlyNew bool) error {
 	if err := checkName(e.Name); err != nil {
 		return err
 	}
-	md := normalizeMetadata(e.Metadata)
+	md := NormalizeMetadata(e.Metadata)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -94,7 +94,7 @@ func (m *Memory) put(e Entry, onlyNew bool) error {
 
 // SetMetadata implements Store.
 func (m *Memory) SetMetadata(name string, metadata []string) error {
-	md := normalizeMetadata(metadata)
+	md := NormalizeMetadata(metadata)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {

@@ -4,19 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 )
-
-// normalizeMetadata returns a sorted, deduplicated copy of md, or nil when md
-// is empty, so that stored sets never alias the caller's slice.
-func normalizeMetadata(md []string) []string {
-	if len(md) == 0 {
-		return nil
-	}
-	out := slices.Clone(md)
-	slices.Sort(out)
-	return slices.Compact(out)
-}
 
 func checkName(name string) error {
 	if len(name) > MaxNameLen {

@@ -1,6 +1,9 @@
 package persist
 
-import "errors"
+import (
+	"errors"
+	"slices"
+)
 
 // Entry is one registration: a name mapped to a URI string and a set of
 // metadata strings (sorted, without duplicates).
@@ -8,6 +11,18 @@ type Entry struct {
 	Name     string
 	URI      string
 	Metadata []string
+}
+
+// NormalizeMetadata returns md the way every Store keeps it: a sorted,
+// deduplicated copy, or nil when md is empty, so that stored sets never
+// alias the caller's slice.
+func NormalizeMetadata(md []string) []string {
+	if len(md) == 0 {
+		return nil
+	}
+	out := slices.Clone(md)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // ErrExists is returned by PutNew when the name is already registered.
