@@ -80,11 +80,7 @@ func (u *unpickler) global(op byte) error {
 			return err
 		}
 	} else {
-		nv, err := u.pop()
-		if err != nil {
-			return err
-		}
-		mv, err := u.pop()
+		mv, nv, err := u.pop2()
 		if err != nil {
 			return err
 		}
@@ -114,11 +110,7 @@ func (u *unpickler) call(op byte) error {
 			return u.errorf("NEWOBJ_EX with keyword arguments is not supported")
 		}
 	}
-	av, err := u.pop()
-	if err != nil {
-		return err
-	}
-	cv, err := u.pop()
+	cv, av, err := u.pop2()
 	if err != nil {
 		return err
 	}

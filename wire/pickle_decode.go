@@ -158,6 +158,16 @@ func (u *unpickler) pop() (any, error) {
 	return v, nil
 }
 
+// pop2 pops the top two items, returned in stack order.
+func (u *unpickler) pop2() (below, top any, err error) {
+	if len(u.stack)-2 < u.floor() {
+		return nil, nil, u.errorf("unpickling stack underflow")
+	}
+	below, top = u.stack[len(u.stack)-2], u.stack[len(u.stack)-1]
+	u.stack = u.stack[:len(u.stack)-2]
+	return below, top, nil
+}
+
 func (u *unpickler) top() (any, error) {
 	if len(u.stack) <= u.floor() {
 		return nil, u.errorf("unpickling stack underflow")

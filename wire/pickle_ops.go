@@ -280,9 +280,7 @@ func (u *unpickler) fill(op byte) error {
 		items[0], err = u.pop()
 	case opSetItem:
 		items = make([]any, 2)
-		if items[1], err = u.pop(); err == nil {
-			items[0], err = u.pop()
-		}
+		items[0], items[1], err = u.pop2()
 	default:
 		items, err = u.popMark()
 	}
