@@ -307,15 +307,9 @@ func appendHexEscape(b []byte, kind byte, r uint32, digits int) []byte {
 }
 
 func appendSerpentTuple(b []byte, t []Value, depth int) ([]byte, error) {
-	b = append(b, '(')
-	var err error
-	for i, it := range t {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if b, err = appendSerpent(b, it, depth+1); err != nil {
-			return b, err
-		}
+	b, err := appendSerpentItems(append(b, '('), t, depth)
+	if err != nil {
+		return b, err
 	}
 	if len(t) == 1 {
 		b = append(b, ',')
@@ -324,9 +318,17 @@ func appendSerpentTuple(b []byte, t []Value, depth int) ([]byte, error) {
 }
 
 func appendSerpentList(b []byte, l List, depth int) ([]byte, error) {
-	b = append(b, '[')
+	b, err := appendSerpentItems(append(b, '['), l, depth)
+	if err != nil {
+		return b, err
+	}
+	return append(b, ']'), nil
+}
+
+// appendSerpentItems writes the items of a tuple or list, separated by commas.
+func appendSerpentItems(b []byte, items []Value, depth int) ([]byte, error) {
 	var err error
-	for i, it := range l {
+	for i, it := range items {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -334,7 +336,7 @@ func appendSerpentList(b []byte, l List, depth int) ([]byte, error) {
 			return b, err
 		}
 	}
-	return append(b, ']'), nil
+	return b, nil
 }
 
 // appendSerpentSet writes a set; Python has no empty-set literal, so serpent
