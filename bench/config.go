@@ -56,6 +56,7 @@ type loadConfig struct {
 	Keep         bool
 	CPUProfile   string
 	ServerProf   string
+	Pyro4        string
 	Quiet        bool
 
 	codec wire.Codec
@@ -92,6 +93,7 @@ func (c *loadConfig) targetFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Second, "bound on connecting and on any single setup call")
 	fs.StringVar(&c.ServerProf, "server-cpuprofile", "", "with -spawn: the child server writes a CPU profile to `file`")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of this process to `file`")
+	fs.StringVar(&c.Pyro4, "pyro4", "", "with -spawn: run `binary` ns (the pyro4 command) instead of bench serve")
 }
 
 func newLoadFlags(mode string, c *loadConfig) *flag.FlagSet {
@@ -174,6 +176,10 @@ func (c *loadConfig) validateTarget() error {
 		return fmt.Errorf("-server-pid %d: not a process id", c.ServerPID)
 	case c.ServerProf != "" && !c.Spawn:
 		return errors.New("-server-cpuprofile needs -spawn (use -cpuprofile with -inproc)")
+	case c.Pyro4 != "" && !c.Spawn:
+		return errors.New("-pyro4 needs -spawn")
+	case c.Pyro4 != "" && c.ServerProf != "":
+		return errors.New("-server-cpuprofile profiles bench serve; drop -pyro4")
 	}
 	if c.Addr != "" {
 		if err := checkTarget(c.Addr, c.AllowRemote); err != nil {

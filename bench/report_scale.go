@@ -91,8 +91,8 @@ func scaleDetails(rs *results) string {
 		fmt.Fprintf(&b, "- remove(prefix) of %s names, %d calls: p50 %s, max %s.\n", fmtRate(float64(n.RemovedEach)), n.Removes, fmtUS(n.RemoveLatency.P50), fmtUS(n.RemoveLatency.Max))
 	}
 	if s := rs.startup; s != nil && len(s.ReadyMS) > 0 {
-		fmt.Fprintf(&b, "- Start-up on a %.0f MB bolt file of %s names: listening after %s ms, first lookup answered after %s ms (each start); RSS then %s; list(prefix) of %s names on the bolt store p50 %s.\n",
-			float64(s.FileBytes)/(1<<20), fmtRate(float64(s.Names)), joinMS(s.ListenMS), joinMS(s.ReadyMS), mbString(slices.Max(s.RSSKB)),
+		fmt.Fprintf(&b, "- Start-up of %s on a %.0f MB bolt file of %s names: listening after %s ms, first lookup answered after %s ms (each start); RSS then %s; list(prefix) of %s names on the bolt store p50 %s.\n",
+			s.Server, float64(s.FileBytes)/(1<<20), fmtRate(float64(s.Names)), joinMS(s.ListenMS), joinMS(s.ReadyMS), mbString(slices.Max(s.RSSKB)),
 			fmtRate(float64(s.Match)), fmtUS(s.List.P50))
 	}
 	for _, c := range []int{1, 16} {

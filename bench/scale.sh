@@ -8,7 +8,9 @@
 # Settings (environment): DUR (5s), IDLE (10000), NAMES (1000000),
 # STORE (bench/out/ns-1m.bolt, built on first use and kept),
 # OUT (docs/bench.md), RESULTS (bench/out/scale.jsonl), QUIET_TIMEOUT (3m):
-# wait up to this long for a nearly idle machine before each run.
+# wait up to this long for a nearly idle machine before each run. OURS:
+# "binary" (default) runs `pyro4 ns` built from this tree, "bench" runs
+# `bench serve` (the nameserver package alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +22,7 @@ STORE=${STORE:-bench/out/ns-1m.bolt}
 OUT=${OUT:-docs/bench.md}
 RESULTS=${RESULTS:-bench/out/scale.jsonl}
 QUIET_TIMEOUT=${QUIET_TIMEOUT:-3m}
+OURS=${OURS:-binary}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -35,16 +38,24 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 quiet() { "$bench" quiet -timeout "$QUIET_TIMEOUT" || echo "scale: running anyway" >&2; }
 
-"$bench" machine -o "$RESULTS" -note "Ours: bench serve (the nameserver package) as a child process of the load tool"
+ours=()
+ours_how="bench serve (the nameserver package)"
+if [ "$OURS" = binary ]; then
+	$GO build -o "$work/pyro4" .
+	ours=(-pyro4 "$work/pyro4")
+	ours_how="pyro4 ns built from this tree"
+fi
+
+"$bench" machine -o "$RESULTS" -note "Ours: $ours_how, a child process of the load tool"
 quiet
-"$bench" scale-conns -idle "$IDLE" -c 64 -d "$DUR" -o "$RESULTS"
+"$bench" scale-conns "${ours[@]}" -idle "$IDLE" -c 64 -d "$DUR" -o "$RESULTS"
 quiet
-"$bench" scale-names -names "$NAMES" -match 1000 -d "$DUR" -o "$RESULTS"
+"$bench" scale-names "${ours[@]}" -names "$NAMES" -match 1000 -d "$DUR" -o "$RESULTS"
 quiet
-"$bench" scale-startup -s "bolt:$STORE" -names "$NAMES" -match 1000 -o "$RESULTS"
+"$bench" scale-startup "${ours[@]}" -s "bolt:$STORE" -names "$NAMES" -match 1000 -o "$RESULTS"
 for c in 1 16; do
 	quiet
-	"$bench" register -spawn -s "bolt:$work/durable-$c.bolt" -c "$c" -d "$DUR" -label ours-bolt -o "$RESULTS" -q
+	"$bench" register -spawn "${ours[@]}" -s "bolt:$work/durable-$c.bolt" -c "$c" -d "$DUR" -label ours-bolt -o "$RESULTS" -q
 done
 
 "$bench" report -section scale -in "$RESULTS" -out "$OUT"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/pyro4/pyro4/nameserver"
 	"github.com/pyro4/pyro4/persist"
+	"github.com/pyro4/pyro4/wire"
 )
 
 func persistSpec(spec string) (persist.Storage, error) {
@@ -52,7 +54,11 @@ func startTarget(cfg *loadConfig) (*target, error) {
 		if cfg.ServerProf != "" {
 			args = append(args, "-cpuprofile", cfg.ServerProf)
 		}
-		ch, err := spawnServer(args, 2*time.Minute)
+		spawn := func() (*child, error) { return spawnServer(args, 2*time.Minute) }
+		if cfg.Pyro4 != "" && !isEcho(cfg.Mode) {
+			spawn = func() (*child, error) { return spawnPyro4(cfg.Pyro4, cfg.Store, 2*time.Minute) }
+		}
+		ch, err := spawn()
 		if err != nil {
 			return nil, err
 		}
@@ -155,6 +161,58 @@ func spawnServer(args []string, wait time.Duration) (*child, error) {
 		ch.stop()
 		return nil, fmt.Errorf("spawned server did not listen within %v", wait)
 	}
+}
+
+// spawnPyro4 runs "PYRO4 ns" (the pyro4 binary) on a free loopback port,
+// with pyro4-ns's flags, and waits until it completes a handshake.
+func spawnPyro4(path, store string, wait time.Duration) (*child, error) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	var logs bytes.Buffer
+	cmd := exec.Command(path, "ns", "-n", "127.0.0.1", "-p", strconv.Itoa(port), "-x", "-s", store)
+	cmd.Stdout, cmd.Stderr = io.Discard, &limitedBuffer{buf: &logs, max: 4096}
+	cmd.SysProcAttr = childAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("spawn %s ns: %w", path, err)
+	}
+	ch := &child{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), exit: make(chan error, 1)}
+	go func() { ch.exit <- cmd.Wait() }()
+	codec, _ := wire.CodecByName("serpent")
+	d := newDialer(ch.addr, nil, time.Second)
+	end := time.Now().Add(wait)
+	for {
+		s, err := openSession(d, 0, codec, time.Second)
+		if err == nil {
+			s.close()
+			return ch, nil
+		}
+		select {
+		case xerr := <-ch.exit:
+			return nil, fmt.Errorf("%s ns exited before answering (%v): %s", path, xerr, bytes.TrimSpace(logs.Bytes()))
+		case <-time.After(time.Millisecond):
+		}
+		if time.Now().After(end) {
+			ch.stop()
+			return nil, fmt.Errorf("%s ns did not answer within %v: %w", path, wait, err)
+		}
+	}
+}
+
+// limitedBuffer keeps the first max bytes written to it.
+type limitedBuffer struct {
+	buf *bytes.Buffer
+	max int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.max - l.buf.Len(); room > 0 {
+		l.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
 }
 
 // stop ends the child by its pid: SIGTERM, then SIGKILL if it lingers.

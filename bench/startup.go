@@ -19,6 +19,7 @@ import (
 // exec to its first answered lookup, on a bolt store of many names.
 type StartupResult struct {
 	Kind      string    `json:"kind"`
+	Server    string    `json:"server"`
 	Store     string    `json:"store"`
 	Names     int       `json:"names"`
 	FileBytes int64     `json:"file_bytes"`
@@ -37,6 +38,7 @@ func scaleStartupMain(args []string) error {
 	names := fs.Int("names", 1_000_000, "names in the store")
 	match := fs.Int("match", 1000, "names per group (list(prefix) size)")
 	runs := fs.Int("runs", 3, "server starts to time")
+	pyro4 := fs.String("pyro4", "", "start `binary` ns (the pyro4 command) instead of bench serve")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	out := fs.String("o", "", "append the JSON result as a line to `file`")
 	quiet := fs.Bool("q", false, "no progress messages")
@@ -54,15 +56,19 @@ func scaleStartupMain(args []string) error {
 	case *runs < 1 || *runs > 100:
 		return fmt.Errorf("scale-startup: -runs %d: want 1..100", *runs)
 	}
-	r, err := scaleStartup(st.Path, *names, *match, *runs, logger(*quiet))
+	r, err := scaleStartup(st.Path, *names, *match, *runs, *pyro4, logger(*quiet))
 	if err != nil {
 		return err
 	}
 	return emit(*asJSON, *out, r, func(w io.Writer) { printStartup(w, r) })
 }
 
-func scaleStartup(path string, names, match, runs int, logf func(string, ...any)) (*StartupResult, error) {
+func scaleStartup(path string, names, match, runs int, pyro4 string, logf func(string, ...any)) (*StartupResult, error) {
 	r := &StartupResult{Kind: "scale-startup", Store: "bolt:" + path, Names: names, Match: match, Time: time.Now().UTC().Format(time.RFC3339)}
+	r.Server = "bench serve"
+	if pyro4 != "" {
+		r.Server = "pyro4 ns"
+	}
 	built, err := ensureBoltStore(path, names, match, logf)
 	if err != nil {
 		return nil, err
@@ -75,7 +81,7 @@ func scaleStartup(path string, names, match, runs int, logf func(string, ...any)
 	cfg := &loadConfig{codec: codec, Timeout: 10 * time.Second, Names: names, Match: match}
 	lists := newHistogram()
 	for i := range runs {
-		listen, ready, rss, err := timeStartup(path, cfg, lists)
+		listen, ready, rss, err := timeStartup(path, pyro4, cfg, lists)
 		if err != nil {
 			return nil, fmt.Errorf("start %d: %w", i+1, err)
 		}
@@ -91,10 +97,17 @@ func scaleStartup(path string, names, match, runs int, logf func(string, ...any)
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e4) / 100 }
 
 // timeStartup starts the server on the store, polls until a lookup of the
-// last name succeeds, times a few list(prefix) calls, and stops it.
-func timeStartup(path string, cfg *loadConfig, lists *histogram) (listen, ready time.Duration, rssKB int64, err error) {
+// last name succeeds, times a few list(prefix) calls, and stops it. listen
+// is when bench serve reported its address, or when pyro4 ns first
+// completed a handshake.
+func timeStartup(path, pyro4 string, cfg *loadConfig, lists *histogram) (listen, ready time.Duration, rssKB int64, err error) {
 	t0 := time.Now()
-	ch, err := spawnServer([]string{"-s", "bolt:" + path}, time.Minute)
+	var ch *child
+	if pyro4 != "" {
+		ch, err = spawnPyro4(pyro4, "bolt:"+path, time.Minute)
+	} else {
+		ch, err = spawnServer([]string{"-s", "bolt:" + path}, time.Minute)
+	}
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -204,7 +217,7 @@ func ensureBoltStore(path string, names, match int, logf func(string, ...any)) (
 }
 
 func printStartup(w io.Writer, r *StartupResult) {
-	fmt.Fprintf(w, "scale-startup: %s, %d names, %.1f MB file", r.Store, r.Names, float64(r.FileBytes)/(1<<20))
+	fmt.Fprintf(w, "scale-startup: %s on %s, %d names, %.1f MB file", r.Server, r.Store, r.Names, float64(r.FileBytes)/(1<<20))
 	if r.BuildS > 0 {
 		fmt.Fprintf(w, " (built in %.1fs)", r.BuildS)
 	}
