@@ -13,6 +13,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -164,26 +165,61 @@ func (p *Process) Output() string {
 	return strings.Join(p.lines, "\n")
 }
 
+// Ports handed to child processes come from below the kernel's ephemeral
+// range (32768-60999 on Linux). A port the kernel picked for a listener a
+// moment ago is also what it picks next as the source port of some outgoing
+// connection, so under parallel tests another connection could take it
+// before the child binds; a random port from a range the kernel never hands
+// out on its own cannot be taken that way.
+const (
+	portLow  = 20000
+	portHigh = 32767
+)
+
+var (
+	portMu   sync.Mutex
+	portRand = rand.New(rand.NewPCG(uint64(os.Getpid()), uint64(time.Now().UnixNano())))
+)
+
+// freePort returns a port in [portLow, portHigh] that the check accepts.
+func freePort(t testing.TB, check func(port int) bool) int {
+	t.Helper()
+	portMu.Lock()
+	defer portMu.Unlock()
+	for range 1000 {
+		port := portLow + portRand.IntN(portHigh-portLow+1)
+		if check(port) {
+			return port
+		}
+	}
+	t.Fatalf("no free port in %d-%d after 1000 tries", portLow, portHigh)
+	return 0
+}
+
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return freePort(t, func(port int) bool {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return false
+		}
+		l.Close()
+		return true
+	})
 }
 
 // FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
 func FreeUDPPort(t testing.TB) int {
 	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
+	return freePort(t, func(port int) bool {
+		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
 }
 
 // StartPythonNS starts the reference /usr/bin/pyro4-ns on 127.0.0.1 at a free
