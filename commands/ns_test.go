@@ -322,17 +322,14 @@ func nsNormalize(out string, port int, sock string, random bool) []string {
 func nsLines(out string) []string { return strings.Split(strings.TrimRight(out, "\n"), "\n") }
 
 // nsFreePorts returns n distinct TCP ports on 127.0.0.1 that were free a
-// moment ago (all held at once, so no two are the same).
+// moment ago (pypeer.FreePort, below the ephemeral range).
 func nsFreePorts(t *testing.T, n int) []int {
 	t.Helper()
 	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	for len(ports) < n {
+		if p := pypeer.FreePort(t); !slices.Contains(ports, p) {
+			ports = append(ports, p)
 		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports
 }
