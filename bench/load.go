@@ -70,21 +70,12 @@ func runLoad(cfg *loadConfig) (r *Result, err error) {
 		return nil, err
 	}
 	logf("%s: %d clients for %v (+%v warm-up) against %s", cfg.Mode, cfg.Clients, cfg.Duration, cfg.Warmup, t.addr)
-	var srv, self, all cpuWindow
-	r, err = runClients(cfg, w, d, func(start bool) {
-		srv.sample(t.pid, start)
-		self.sample(os.Getpid(), start)
-		all.sampleMachine(start)
-	})
-	if err != nil {
+	m := &cpuMeter{pid: t.pid}
+	if r, err = runClients(cfg, w, d, m.sample); err != nil {
 		return nil, err
 	}
+	m.fill(r)
 	r.Setup, r.SetupSkipped = setup.Seconds(), skipped
-	r.ClientCPU = self.seconds()
-	r.OtherCPU = otherCPU(all, srv, self, t.pid)
-	if t.pid > 0 {
-		r.Server = serverStats(t.pid, srv, r.Ops)
-	}
 	if cfg.Mode == "register" && !cfg.Keep {
 		n, err := cleanupRegister(d, cfg)
 		if err != nil {
@@ -93,6 +84,28 @@ func runLoad(cfg *loadConfig) (r *Result, err error) {
 		logf("removed the %d registered names", n)
 	}
 	return r, nil
+}
+
+// cpuMeter samples the CPU time of the server, of this process and of the
+// whole machine at the start and the end of a measured window.
+type cpuMeter struct {
+	pid            int // the server's
+	srv, self, all cpuWindow
+}
+
+func (m *cpuMeter) sample(start bool) {
+	m.srv.sample(m.pid, start)
+	m.self.sample(os.Getpid(), start)
+	m.all.sampleMachine(start)
+}
+
+// fill sets the CPU figures of a result measured over the window.
+func (m *cpuMeter) fill(r *Result) {
+	r.ClientCPU = m.self.seconds()
+	r.OtherCPU = otherCPU(m.all, m.srv, m.self, m.pid)
+	if m.pid > 0 {
+		r.Server = serverStats(m.pid, m.srv, r.Ops)
+	}
 }
 
 func serverStats(pid int, cpu cpuWindow, ops int64) *ServerStats {

@@ -208,3 +208,10 @@ func fmtRatio(a, b float64) string {
 	}
 	return fmt.Sprintf("%.2f×", r)
 }
+
+func nClients(n int) string {
+	if n == 1 {
+		return "1 client"
+	}
+	return fmt.Sprintf("%d clients", n)
+}

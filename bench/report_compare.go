@@ -112,7 +112,7 @@ func compareErrors(rs *results) string {
 	var lines []string
 	for _, r := range rs.shown() {
 		if n := r.errorCount(); n > 0 {
-			lines = append(lines, fmt.Sprintf("- %s, %s with %d clients: %s (first: %s)", r.Label, r.Mode, r.Clients, fmtErrors(r.Errors), r.ErrorSample))
+			lines = append(lines, fmt.Sprintf("- %s, %s with %s: %s (first: %s)", r.Label, r.Mode, nClients(r.Clients), fmtErrors(r.Errors), r.ErrorSample))
 		}
 	}
 	if len(lines) == 0 {
@@ -186,7 +186,7 @@ func sharedNote(rs *results) string {
 	var lines []string
 	for _, r := range rs.shown() {
 		if r.Duration > 0 && r.OtherCPU/r.Duration > 0.1 {
-			lines = append(lines, fmt.Sprintf("- %s, %s with %d clients: %.2f CPUs busy elsewhere", r.Label, r.Mode, r.Clients, r.OtherCPU/r.Duration))
+			lines = append(lines, fmt.Sprintf("- %s, %s with %s: %.2f CPUs busy elsewhere", r.Label, r.Mode, nClients(r.Clients), r.OtherCPU/r.Duration))
 		}
 	}
 	if len(lines) == 0 {

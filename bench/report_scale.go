@@ -38,7 +38,7 @@ func scaleGoals(rs *results) []goal {
 		add("… the active lookup clients' p99", "< 5 ms", true,
 			fmt.Sprintf("%s at %s ops/s", fmtUS(c.Active.Latency.P99), fmtRate(c.Active.OpsPerSec)), c.Active.Latency.P99 < 5000)
 		add("… idle connections open, and alive at the end", "all", true,
-			fmt.Sprintf("%d opened, %d alive of %d; errors %s", c.IdleOpen, c.IdleAlive, c.Idle, fmtErrors(c.IdleErrors)),
+			fmt.Sprintf("%s opened, %s alive of %s; errors %s", fmtRate(float64(c.IdleOpen)), fmtRate(float64(c.IdleAlive)), fmtRate(float64(c.Idle)), fmtErrors(c.IdleErrors)),
 			c.IdleAlive == c.Idle && c.Active.errorCount() == 0)
 	} else {
 		add("10,000 idle connections + 64 active clients", "", false, "", false)
@@ -75,8 +75,8 @@ func scaleDetails(rs *results) string {
 	var b strings.Builder
 	b.WriteString("\nDetails:\n\n")
 	if c := rs.conns; c != nil && c.Active != nil {
-		fmt.Fprintf(&b, "- Connections: server RSS %s with the names registered, %s once %d idle connections were open (%.1fs to open them, %s per connection), %s after %gs of lookups by %d clients beside them (%s ops/s, p50 %s, p99 %s, p99.9 %s).\n",
-			mbString(c.RSSBaseKB), mbString(c.RSSIdleKB), c.IdleOpen, c.OpenS, perConn(c), mbString(c.RSSAfterKB),
+		fmt.Fprintf(&b, "- Connections: server RSS %s with the names registered, %s once %s idle connections were open (%.1fs to open them, %s per connection), %s after %gs of lookups by %d clients beside them (%s ops/s, p50 %s, p99 %s, p99.9 %s).\n",
+			mbString(c.RSSBaseKB), mbString(c.RSSIdleKB), fmtRate(float64(c.IdleOpen)), c.OpenS, perConn(c), mbString(c.RSSAfterKB),
 			c.Active.Duration, c.Active.Clients, fmtRate(c.Active.OpsPerSec), fmtUS(c.Active.Latency.P50), fmtUS(c.Active.Latency.P99), fmtUS(c.Active.Latency.P999))
 	}
 	if n := rs.names; n != nil {
@@ -84,8 +84,8 @@ func scaleDetails(rs *results) string {
 			fmtRate(float64(n.Names)), n.RegisterS, fmtRate(n.RegisterPerS), mbString(n.RSSBaseKB), mbString(n.RSSNamesKB), mbString(n.RSSAfterKB))
 		for _, r := range []*Result{n.List1, n.List8, n.Lookup8} {
 			if r != nil {
-				fmt.Fprintf(&b, "- %s among %s names, %d clients: %s ops/s, p50 %s, p99 %s; errors %s.\n",
-					r.Mode, fmtRate(float64(n.Names)), r.Clients, fmtRate(r.OpsPerSec), fmtUS(r.Latency.P50), fmtUS(r.Latency.P99), fmtErrors(r.Errors))
+				fmt.Fprintf(&b, "- %s among %s names, %s: %s ops/s, p50 %s, p99 %s; errors %s.\n",
+					r.Mode, fmtRate(float64(n.Names)), nClients(r.Clients), fmtRate(r.OpsPerSec), fmtUS(r.Latency.P50), fmtUS(r.Latency.P99), fmtErrors(r.Errors))
 			}
 		}
 		fmt.Fprintf(&b, "- remove(prefix) of %s names, %d calls: p50 %s, max %s.\n", fmtRate(float64(n.RemovedEach)), n.Removes, fmtUS(n.RemoveLatency.P50), fmtUS(n.RemoveLatency.Max))
@@ -97,8 +97,8 @@ func scaleDetails(rs *results) string {
 	}
 	for _, c := range []int{1, 16} {
 		if r := rs.find(labelDurable, "register", c, 0); r != nil {
-			fmt.Fprintf(&b, "- Durable registrations (bolt, each committed and fsynced before the reply), %d clients: %s/s, p50 %s, p99 %s; errors %s.\n",
-				c, fmtRate(r.OpsPerSec), fmtUS(r.Latency.P50), fmtUS(r.Latency.P99), fmtErrors(r.Errors))
+			fmt.Fprintf(&b, "- Durable registrations (bolt, each committed and fsynced before the reply), %s: %s/s, p50 %s, p99 %s; errors %s.\n",
+				nClients(c), fmtRate(r.OpsPerSec), fmtUS(r.Latency.P50), fmtUS(r.Latency.P99), fmtErrors(r.Errors))
 		}
 	}
 	return b.String()

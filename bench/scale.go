@@ -115,12 +115,11 @@ func scaleConns(cfg *loadConfig, idle int, idleSrc []string) (r *ConnsResult, er
 		return nil, err
 	}
 	logf("%d active lookup clients for %v beside %d idle connections", cfg.Clients, cfg.Duration, len(conns))
-	var srv cpuWindow
-	r.Active, err = runClients(cfg, w, d, func(start bool) { srv.sample(t.pid, start) })
-	if err != nil {
+	m := &cpuMeter{pid: t.pid}
+	if r.Active, err = runClients(cfg, w, d, m.sample); err != nil {
 		return nil, err
 	}
-	r.Active.Server = serverStats(t.pid, srv, r.Active.Ops)
+	m.fill(r.Active)
 	r.RSSAfterKB, r.HWMKB = r.Active.Server.RSSKB, r.Active.Server.HWMKB
 	r.IdleAlive = pingAll(conns, cfg.Timeout)
 	return r, nil
@@ -269,11 +268,11 @@ func scaleNames(cfg *loadConfig, removes int) (r *NamesResult, err error) {
 			return nil, err
 		}
 		logf("%s with %d clients for %v over %d names", step.mode, step.clients, c.Duration, cfg.Names)
-		var srv cpuWindow
-		if *step.dst, err = runClients(&c, w, d, func(start bool) { srv.sample(t.pid, start) }); err != nil {
+		m := &cpuMeter{pid: t.pid}
+		if *step.dst, err = runClients(&c, w, d, m.sample); err != nil {
 			return nil, err
 		}
-		(*step.dst).Server = serverStats(t.pid, srv, (*step.dst).Ops)
+		m.fill(*step.dst)
 	}
 	logf("timing %d remove(prefix) calls", removes)
 	if r.RemoveLatency, r.RemovedEach, err = timeRemoves(d, cfg, removes); err != nil {
