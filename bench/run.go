@@ -207,7 +207,7 @@ func runClients(cfg *loadConfig, w *workload, d *dialer, sample func(start bool)
 		Serializer: cfg.Serializer, Duration: cfg.Duration.Seconds(), Errors: map[string]int64{},
 		Time: start.UTC().Format(time.RFC3339),
 	}
-	if cfg.Mode != "register" {
+	if needsNames(cfg.Mode) {
 		r.Names, r.Match = cfg.Names, cfg.Match
 	}
 	h := newHistogram()
