@@ -37,6 +37,16 @@ type Codec interface {
 	UnmarshalCall(data []byte) (Call, error)
 }
 
+// AppendMarshaler is implemented by codecs that can encode a value straight
+// into a caller's buffer, so a server builds a reply in its output buffer
+// without an intermediate copy. AppendMarshal appends exactly the bytes
+// Marshal(v) returns to dst and returns the extended slice; on error it
+// returns dst with its original length (the bytes past it are garbage).
+// Check for it with a type assertion and fall back to Marshal.
+type AppendMarshaler interface {
+	AppendMarshal(dst []byte, v Value) ([]byte, error)
+}
+
 // MaxDepth bounds the nesting of containers a decoder accepts.
 const MaxDepth = 200
 

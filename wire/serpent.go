@@ -41,6 +41,16 @@ func (serpentCodec) Marshal(v Value) ([]byte, error) {
 	return serpentEncode(func(b []byte) ([]byte, error) { return appendSerpent(b, v, 0) })
 }
 
+// AppendMarshal implements AppendMarshaler.
+func (serpentCodec) AppendMarshal(dst []byte, v Value) ([]byte, error) {
+	n := len(dst)
+	b, err := appendSerpent(append(dst, serpentHeader...), v, 0)
+	if err != nil {
+		return dst[:n], serpentErr("%v", err)
+	}
+	return b, nil
+}
+
 func (serpentCodec) MarshalCall(c Call) ([]byte, error) {
 	return serpentEncode(func(b []byte) ([]byte, error) {
 		b = append(b, '(')

@@ -189,6 +189,17 @@ func (c serpentCase) encode(t *testing.T) []byte {
 	if err != nil {
 		t.Fatalf("%s: encode: %v", c.name, err)
 	}
+	if !c.isCall() {
+		// AppendMarshal must give Marshal's bytes after whatever dst holds.
+		v := c.value
+		if c.decodeOnly() {
+			v = c.want()
+		}
+		app, err := codec.AppendMarshal([]byte("prefix"), v)
+		if err != nil || string(app) != "prefix"+string(out) {
+			t.Errorf("%s: AppendMarshal = %q, %v; want prefix+%q", c.name, app, err, out)
+		}
+	}
 	return out
 }
 
@@ -405,6 +416,10 @@ func TestSerpentEncodeErrors(t *testing.T) {
 		} else if !errors.As(err, &exc) || exc.Class != ClassSerializeError {
 			t.Errorf("%s: error %T is not a SerializeError", c.name, err)
 		}
+		dst, err := serpentCodec{}.AppendMarshal([]byte("keep"), c.v)
+		if err == nil || !errors.As(err, &exc) || string(dst) != "keep" {
+			t.Errorf("%s: AppendMarshal = %q, %v; want dst unchanged and a SerializeError", c.name, dst, err)
+		}
 	}
 	if _, err := (serpentCodec{}).Marshal(new(big.Int).Sub(huge, big.NewInt(1))); err != nil {
 		t.Errorf("4300-digit int refused: %v", err)
@@ -469,4 +484,20 @@ func Example_serpent() {
 	// # serpent utf-8 python3.2
 	// ('Pyro.NameServer','lookup',('example.greeting',),{})
 	// PYRO:obj_1@localhost:51234
+}
+
+// A server appends a reply to its output buffer, falling back to Marshal for
+// codecs that cannot append.
+func ExampleAppendMarshaler() {
+	c, _ := CodecByName("serpent")
+	out := []byte("header|")
+	if am, ok := c.(AppendMarshaler); ok {
+		out, _ = am.AppendMarshal(out, List{"a", int64(1)})
+	} else {
+		body, _ := c.Marshal(List{"a", int64(1)})
+		out = append(out, body...)
+	}
+	fmt.Printf("%q\n", out)
+	// Output:
+	// "header|# serpent utf-8 python3.2\n['a',1]"
 }
