@@ -2,10 +2,10 @@ package nameserver
 
 import (
 	"fmt"
+	"hash/maphash"
 	"regexp"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/pyro4/pyro4/persist"
 	"github.com/pyro4/pyro4/wire"
@@ -59,39 +59,63 @@ func nsLookup(s *Server, a []wire.Value) (wire.Value, error) {
 // uriValueCache holds the class-dict form of stored URI strings. Lookups
 // hand out the same URIs over and over, and parsing one costs a regexp run
 // and a handful of allocations. The values are shared and only ever read
-// (encoded). The cache is dropped whole when it reaches its bound, which is
-// cheaper than tracking recency and fine for a cache this size.
+// (encoded). Keys are the URI strings themselves, so a re-registered name
+// (a new URI string) can never be answered with its old URI.
+//
+// The cache is sharded to keep lock contention low; a full shard evicts one
+// arbitrary entry (Go's map iteration order), which keeps the hit rate near
+// capacity/names for a name space larger than the cache instead of dropping
+// everything at once.
 type uriValueCache struct {
-	m atomic.Pointer[sync.Map]
-	n atomic.Int64
+	shards [uriCacheShards]uriCacheShard
 }
 
-const uriCacheMax = 4096
+type uriCacheShard struct {
+	mu sync.RWMutex
+	m  map[string]wire.Value
+}
+
+const (
+	uriCacheShards   = 64
+	uriCachePerShard = 256 // 16,384 URIs in all, a few MB
+)
 
 var uriValues = newURIValueCache()
 
 func newURIValueCache() *uriValueCache {
 	c := &uriValueCache{}
-	c.m.Store(new(sync.Map))
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]wire.Value)
+	}
 	return c
 }
 
 func (c *uriValueCache) get(s string) (wire.Value, error) {
-	if v, ok := c.m.Load().Load(s); ok {
+	sh := &c.shards[maphash.String(uriCacheSeed, s)%uriCacheShards]
+	sh.mu.RLock()
+	v, ok := sh.m[s]
+	sh.mu.RUnlock()
+	if ok {
 		return v, nil
 	}
 	u, err := wire.ParseURI(s)
 	if err != nil {
 		return nil, err
 	}
-	v := u.Value()
-	if c.n.Add(1) > uriCacheMax {
-		c.m.Store(new(sync.Map))
-		c.n.Store(0)
+	v = u.Value()
+	sh.mu.Lock()
+	if len(sh.m) >= uriCachePerShard {
+		for k := range sh.m {
+			delete(sh.m, k)
+			break
+		}
 	}
-	c.m.Load().Store(s, v)
+	sh.m[s] = v
+	sh.mu.Unlock()
 	return v, nil
 }
+
+var uriCacheSeed = maphash.MakeSeed()
 
 // uriArg accepts what NameServer.register accepts for uri: a URI object (a
 // URI class dict on the wire) or a str that parses as a URI.
