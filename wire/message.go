@@ -279,43 +279,79 @@ func parseHeader(b []byte) (header, error) {
 // is still returned alongside the error, so the caller can answer with the
 // right sequence number; on an I/O error the message is nil.
 func ReadMessage(r io.Reader, lim Limits) (*Message, error) {
+	m := new(Message)
+	_, ok, err := readMessage(r, lim, m, nil)
+	if !ok {
+		return nil, err
+	}
+	return m, err
+}
+
+// ReadMessageInto is ReadMessage for a reader that serves one message after
+// another: it fills the caller's m (reusing its Annotations slice) and reads
+// the body into buf when it fits. It returns the buffer to pass next time,
+// buf or a larger one. m.Data and the annotation values alias that buffer,
+// so they are valid only until the next call; copy what must outlive it.
+//
+// valid reports whether m holds a message header after an error, in the
+// cases where ReadMessage returns a message with its error.
+func ReadMessageInto(r io.Reader, lim Limits, m *Message, buf []byte) (next []byte, valid bool, err error) {
+	anns := m.Annotations[:0]
+	*m = Message{Annotations: anns}
+	return readMessage(r, lim, m, buf)
+}
+
+func readMessage(r io.Reader, lim Limits, m *Message, buf []byte) ([]byte, bool, error) {
 	var hb [HeaderSize]byte
 	if n, err := io.ReadFull(r, hb[:]); err != nil {
 		if n == 0 && err == io.EOF {
-			return nil, io.EOF
+			return buf, false, io.EOF
 		}
-		return nil, fmt.Errorf("read message header: %w", err)
+		return buf, false, fmt.Errorf("read message header: %w", err)
 	}
 	h, err := parseHeader(hb[:])
 	if err != nil {
-		return nil, err
+		return buf, false, err
 	}
-	m := &Message{Type: h.typ, Flags: h.flags, Seq: h.seq, SerializerID: h.serializer}
+	m.Type, m.Flags, m.Seq, m.SerializerID = h.typ, h.flags, h.seq, h.serializer
 	total := int(h.dataSize) + int(h.annSize)
 	if lim.MaxSize > 0 && total > lim.MaxSize {
-		return m, &Exception{Class: ClassMessageTooLargeError,
+		return buf, true, &Exception{Class: ClassMessageTooLargeError,
 			Message: fmt.Sprintf("max message size exceeded (%d where max=%d)", total, lim.MaxSize)}
 	}
-	body, err := readBody(r, total)
+	var body []byte
+	if total <= cap(buf) {
+		body = buf[:total]
+		_, err = io.ReadFull(r, body)
+	} else {
+		body, err = readBody(r, total)
+		if err == nil && cap(body) <= maxReusedBody {
+			buf = body
+		}
+	}
 	if err != nil {
 		// nothing can be answered on a stream that broke off
-		return nil, fmt.Errorf("read message body: %w", noEOF(err))
+		return buf, false, fmt.Errorf("read message body: %w", noEOF(err))
 	}
 	mac, err := m.parseAnnotations(body[:h.annSize])
 	if err != nil {
-		return m, err
+		return buf, true, err
 	}
 	m.Data = body[h.annSize:]
 	switch {
 	case mac != nil && len(lim.HMACKey) > 0:
 		if !hmac.Equal(mac, macOf(lim.HMACKey, m.Data, m.Annotations)) {
-			return m, errHMACMismatch
+			return buf, true, errHMACMismatch
 		}
 	case (mac != nil) != (len(lim.HMACKey) > 0):
-		return m, errHMACAsymmetry
+		return buf, true, errHMACAsymmetry
 	}
-	return m, nil
+	return buf, true, nil
 }
+
+// maxReusedBody bounds the body buffer ReadMessageInto hands back for reuse,
+// so that one huge message does not pin its memory for good.
+const maxReusedBody = 64 << 10
 
 // bodyChunk is the largest body allocated up front. Bigger bodies grow with
 // the bytes actually received.
@@ -357,7 +393,7 @@ func (m *Message) parseAnnotations(b []byte) (mac []byte, err error) {
 		if len(b) < 6 {
 			return nil, protocolError("truncated annotation chunk")
 		}
-		key, n := string(b[:4]), int(binary.BigEndian.Uint16(b[4:]))
+		key, n := annotationKey(b[:4]), int(binary.BigEndian.Uint16(b[4:]))
 		if len(b) < 6+n {
 			return nil, protocolError("truncated annotation chunk")
 		}
@@ -373,6 +409,15 @@ func (m *Message) parseAnnotations(b []byte) (mac []byte, err error) {
 		b = b[6+n:]
 	}
 	return mac, nil
+}
+
+// annotationKey is string(b) without an allocation for the key every
+// request carries.
+func annotationKey(b []byte) string {
+	if string(b) == "CORR" {
+		return "CORR"
+	}
+	return string(b)
 }
 
 // Unpack parses one whole message held in b.

@@ -765,3 +765,62 @@ func TestPythonReadsOurMessages(t *testing.T) {
 		t.Errorf("unsigned with key: python read %+v", res)
 	}
 }
+
+func TestReadMessageIntoMatchesReadMessage(t *testing.T) {
+	msgs := []Message{
+		{Type: MsgInvoke, Seq: 1, SerializerID: SerpentID, Data: []byte("small"),
+			Annotations: []Annotation{{"CORR", bytes.Repeat([]byte{7}, 16)}}},
+		{Type: MsgInvoke, Seq: 2, SerializerID: JSONID, Data: bytes.Repeat([]byte("x"), 5000)},
+		{Type: MsgPing, Seq: 3, Data: []byte("p"), Annotations: []Annotation{{"XTRA", []byte("v")}}},
+		{Type: MsgInvoke, Seq: 4, Data: bytes.Repeat([]byte("y"), maxReusedBody+1)},
+		{Type: MsgInvoke, Seq: 5},
+	}
+	var stream []byte
+	for i := range msgs {
+		b, err := msgs[i].Pack(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream = append(stream, b...)
+	}
+	r := bytes.NewReader(stream)
+	var m Message
+	buf := make([]byte, 0, 64)
+	for i, want := range msgs {
+		var err error
+		var valid bool
+		buf, valid, err = ReadMessageInto(r, Limits{}, &m, buf)
+		if err != nil || !valid {
+			t.Fatalf("message %d: valid %v, err %v", i, valid, err)
+		}
+		if m.Type != want.Type || m.Seq != want.Seq || m.SerializerID != want.SerializerID ||
+			!bytes.Equal(m.Data, want.Data) || len(m.Annotations) != len(want.Annotations) {
+			t.Fatalf("message %d: got %+v", i, m)
+		}
+		for j, a := range want.Annotations {
+			if m.Annotations[j].Key != a.Key || !bytes.Equal(m.Annotations[j].Value, a.Value) {
+				t.Fatalf("message %d annotation %d: got %+v want %+v", i, j, m.Annotations[j], a)
+			}
+		}
+		if cap(buf) > maxReusedBody {
+			t.Fatalf("message %d: kept a %d byte buffer", i, cap(buf))
+		}
+	}
+	if _, valid, err := ReadMessageInto(r, Limits{}, &m, buf); err != io.EOF || valid {
+		t.Fatalf("at end: valid %v, err %v; want io.EOF", valid, err)
+	}
+}
+
+func TestReadMessageIntoErrors(t *testing.T) {
+	big, _ := (&Message{Type: MsgInvoke, Seq: 9, Data: make([]byte, 100)}).Pack(nil)
+	var m Message
+	_, valid, err := ReadMessageInto(bytes.NewReader(big), Limits{MaxSize: 50}, &m, nil)
+	var x *Exception
+	if !errors.As(err, &x) || x.Class != ClassMessageTooLargeError || !valid || m.Seq != 9 {
+		t.Fatalf("too large: valid %v seq %d err %v", valid, m.Seq, err)
+	}
+	_, valid, err = ReadMessageInto(bytes.NewReader(big[:len(big)-1]), Limits{}, &m, make([]byte, 0, 200))
+	if err == nil || valid || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("truncated: valid %v err %v", valid, err)
+	}
+}
