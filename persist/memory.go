@@ -8,40 +8,67 @@ import (
 	"github.com/google/btree"
 )
 
-// memEntry is the stored form of an entry. Its metadata slice is never
-// modified once stored (an update installs a new slice), so Range can hand
-// it out without copying.
+// memEntry is the stored form of an entry, held by value in the B-tree so
+// that a registration costs no allocation of its own and the collector
+// follows only the pointers it must. Metadata sits behind a pointer, nil
+// when empty (the usual case), so that entries without it stay small; the
+// slice it points to is never modified once stored (an update installs a
+// new one), so Range can hand it out without copying.
 type memEntry struct {
 	name string
 	uri  string
-	md   []string
+	md   *[]string
 }
 
-func (e *memEntry) entry() Entry { return Entry{Name: e.name, URI: e.uri, Metadata: e.md} }
+func newMemEntry(name, uri string, md []string) memEntry {
+	e := memEntry{name: name, uri: uri}
+	e.setMetadata(md)
+	return e
+}
 
-func lessMemEntry(a, b *memEntry) bool { return a.name < b.name }
+// setMetadata stores md, which must be normalized and no longer the
+// caller's.
+func (e *memEntry) setMetadata(md []string) {
+	e.md = nil
+	if len(md) > 0 {
+		// A fresh header rather than &md, which would move md to the heap
+		// on every call, empty or not.
+		p := new([]string)
+		*p = md
+		e.md = p
+	}
+}
+
+func (e memEntry) metadata() []string {
+	if e.md == nil {
+		return nil
+	}
+	return *e.md
+}
+
+func (e memEntry) entry() Entry { return Entry{Name: e.name, URI: e.uri, Metadata: e.metadata()} }
+
+func lessMemEntry(a, b memEntry) bool { return a.name < b.name }
 
 // btreeDegree trades node size against depth; 32 keeps a million names
 // about four levels deep with nodes that fit a few cache lines of pointers.
 const btreeDegree = 32
 
-// Memory is the default, volatile Store: a map answers Get and a B-tree
-// ordered by name answers Range, so a prefix listing costs a seek plus the
-// entries it returns, whatever the size of the store. Reads run in parallel
-// under a shared lock; writes are exclusive.
+// Memory is the default, volatile Store: one B-tree ordered by name answers
+// both Get and Range, so a lookup costs a descent and a prefix listing a
+// seek plus the entries it returns, whatever the size of the store. A map
+// beside the tree would make Get a little faster but would double the heap
+// the collector has to mark. Reads run in parallel under a shared lock;
+// writes are exclusive.
 type Memory struct {
 	mu     sync.RWMutex
-	byName map[string]*memEntry
-	index  *btree.BTreeG[*memEntry]
+	index  *btree.BTreeG[memEntry]
 	closed bool
 }
 
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory {
-	return &Memory{
-		byName: make(map[string]*memEntry),
-		index:  btree.NewG(btreeDegree, lessMemEntry),
-	}
+	return &Memory{index: btree.NewG(btreeDegree, lessMemEntry)}
 }
 
 // Get implements Store.
@@ -51,11 +78,11 @@ func (m *Memory) Get(name string) (Entry, bool, error) {
 	if m.closed {
 		return Entry{}, false, ErrClosed
 	}
-	e, ok := m.byName[name]
+	e, ok := m.index.Get(memEntry{name: name})
 	if !ok {
 		return Entry{}, false, nil
 	}
-	return Entry{Name: e.name, URI: e.uri, Metadata: slices.Clone(e.md)}, true, nil
+	return Entry{Name: e.name, URI: e.uri, Metadata: slices.Clone(e.metadata())}, true, nil
 }
 
 // Put implements Store.
@@ -78,16 +105,10 @@ func (m *Memory) put(e Entry, onlyNew bool) error {
 	if m.closed {
 		return ErrClosed
 	}
-	if old, ok := m.byName[e.Name]; ok {
-		if onlyNew {
-			return ErrExists
-		}
-		// The B-tree orders by name only, so updating in place keeps it valid.
-		old.uri, old.md = e.URI, md
-		return nil
+	me := newMemEntry(e.Name, e.URI, md)
+	if onlyNew && m.index.Has(me) {
+		return ErrExists
 	}
-	me := &memEntry{name: e.Name, uri: e.URI, md: md}
-	m.byName[e.Name] = me
 	m.index.ReplaceOrInsert(me)
 	return nil
 }
@@ -100,11 +121,12 @@ func (m *Memory) SetMetadata(name string, metadata []string) error {
 	if m.closed {
 		return ErrClosed
 	}
-	e, ok := m.byName[name]
+	e, ok := m.index.Get(memEntry{name: name})
 	if !ok {
 		return ErrNotFound
 	}
-	e.md = md
+	e.setMetadata(md)
+	m.index.ReplaceOrInsert(e)
 	return nil
 }
 
@@ -115,13 +137,8 @@ func (m *Memory) Delete(name string) (bool, error) {
 	if m.closed {
 		return false, ErrClosed
 	}
-	e, ok := m.byName[name]
-	if !ok {
-		return false, nil
-	}
-	delete(m.byName, name)
-	m.index.Delete(e)
-	return true, nil
+	_, ok := m.index.Delete(memEntry{name: name})
+	return ok, nil
 }
 
 // DeleteMatching implements Store.
@@ -131,21 +148,15 @@ func (m *Memory) DeleteMatching(prefix string, match func(name string) bool) ([]
 	if m.closed {
 		return nil, ErrClosed
 	}
-	var victims []*memEntry
-	m.ascend(prefix, func(e *memEntry) bool {
+	var names []string
+	m.ascend(prefix, func(e memEntry) bool {
 		if match == nil || match(e.name) {
-			victims = append(victims, e)
+			names = append(names, e.name)
 		}
 		return true
 	})
-	if len(victims) == 0 {
-		return nil, nil
-	}
-	names := make([]string, len(victims))
-	for i, e := range victims {
-		names[i] = e.name
-		delete(m.byName, e.name)
-		m.index.Delete(e)
+	for _, name := range names {
+		m.index.Delete(memEntry{name: name})
 	}
 	return names, nil
 }
@@ -157,18 +168,18 @@ func (m *Memory) Range(prefix string, fn func(e Entry) bool) error {
 	if m.closed {
 		return ErrClosed
 	}
-	m.ascend(prefix, func(e *memEntry) bool { return fn(e.entry()) })
+	m.ascend(prefix, func(e memEntry) bool { return fn(e.entry()) })
 	return nil
 }
 
 // ascend visits the entries whose names start with prefix, in order; the
 // caller holds the lock.
-func (m *Memory) ascend(prefix string, fn func(*memEntry) bool) {
+func (m *Memory) ascend(prefix string, fn func(memEntry) bool) {
 	if prefix == "" {
 		m.index.Ascend(fn)
 		return
 	}
-	m.index.AscendGreaterOrEqual(&memEntry{name: prefix}, func(e *memEntry) bool {
+	m.index.AscendGreaterOrEqual(memEntry{name: prefix}, func(e memEntry) bool {
 		return strings.HasPrefix(e.name, prefix) && fn(e)
 	})
 }
@@ -180,7 +191,7 @@ func (m *Memory) Count() (int, error) {
 	if m.closed {
 		return 0, ErrClosed
 	}
-	return len(m.byName), nil
+	return m.index.Len(), nil
 }
 
 // Close implements Store. It drops the entries.
@@ -188,6 +199,6 @@ func (m *Memory) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true
-	m.byName, m.index = nil, nil
+	m.index = nil
 	return nil
 }
