@@ -8,13 +8,16 @@ import (
 	"math/rand/v2"
 	"net"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/pyro4/pyro4/wire"
 )
 
-// readBufferSize holds any ordinary request in one read.
-const readBufferSize = 8192
+// readBufferSize holds an ordinary request (a lookup is 100-200 bytes) in
+// one read while keeping idle connections cheap; larger messages are read
+// past the buffer by ReadMessage.
+const readBufferSize = 1024
 
 // maxKeptBuffer bounds the reply buffer a connection keeps between replies,
 // so that one huge list result does not pin its memory for good.
@@ -26,6 +29,9 @@ type conn struct {
 	c    net.Conn
 	br   *bufio.Reader
 	out  []byte
+	in   []byte       // request body buffer, reused from request to request
+	enc  []byte       // result encoding buffer, reused likewise
+	msg  wire.Message // the request being served; aliases in
 	corr [16]byte
 	ann  [1]wire.Annotation
 	log  *slog.Logger
@@ -52,6 +58,18 @@ func (cn *conn) read() (*wire.Message, error) {
 		cn.c.SetReadDeadline(time.Now().Add(t))
 	}
 	return wire.ReadMessage(cn.br, cn.s.limits())
+}
+
+// readRequest reads the next request into cn.msg and cn.in. The message is
+// valid until the next readRequest; nothing decoded from it may keep
+// references into it (the codecs copy strings and bytes out of the data).
+func (cn *conn) readRequest() (*wire.Message, error) {
+	if t := cn.s.opts.CommTimeout; t > 0 {
+		cn.c.SetReadDeadline(time.Now().Add(t))
+	}
+	var err error
+	cn.in, _, err = wire.ReadMessageInto(cn.br, cn.s.limits(), &cn.msg, cn.in)
+	return &cn.msg, err
 }
 
 // setCorrelation makes the CORR annotation of the next reply: the request's
@@ -160,12 +178,7 @@ func (cn *conn) handshake() bool {
 		cn.connectFail(m.Seq, wire.MarshalID, fmt.Sprintf("no serializer available for id %d", m.SerializerID))
 		return false
 	}
-	resp, flags, err := cn.handshakeResponse(m, codec)
-	if err != nil {
-		cn.connectFail(m.Seq, m.SerializerID, exceptionText(err))
-		return false
-	}
-	data, err := codec.Marshal(resp)
+	data, flags, err := cn.handshakeReply(m, codec)
 	if err != nil {
 		cn.connectFail(m.Seq, m.SerializerID, exceptionText(err))
 		return false
@@ -177,39 +190,89 @@ func (cn *conn) handshake() bool {
 	return true
 }
 
-// handshakeResponse decodes the client's {'handshake': ..., 'object': id}
-// and builds the CONNECTOK payload.
-func (cn *conn) handshakeResponse(m *wire.Message, codec wire.Codec) (wire.Value, uint16, error) {
-	if err := m.Decompress(cn.s.opts.MaxMessageSize); err != nil {
+// handshakeKey identifies a CONNECTOK payload: it depends only on the
+// serializer and, with FlagMetaOnConnect, on the object's (fixed) metadata.
+type handshakeKey struct {
+	serializer uint16
+	object     string
+	meta       bool
+}
+
+// handshakeReplies holds encoded CONNECTOK payloads, shared read-only. It
+// only gets keys of known objects, so it stays small. The payload, not the
+// packed message, is kept: the correlation id, HMAC and compression differ
+// per connection and server.
+var handshakeReplies sync.Map // handshakeKey -> []byte
+
+// handshakeReply decodes the client's {'handshake': ..., 'object': id} and
+// returns the encoded CONNECTOK payload and its flags.
+func (cn *conn) handshakeReply(m *wire.Message, codec wire.Codec) ([]byte, uint16, error) {
+	req, flags, err := cn.handshakeResponse(m, codec)
+	if err != nil {
 		return nil, 0, err
+	}
+	key := handshakeKey{serializer: m.SerializerID, meta: flags&wire.FlagMetaOnConnect != 0}
+	if key.meta {
+		key.object = req.object
+	}
+	if b, ok := handshakeReplies.Load(key); ok {
+		return b.([]byte), flags, nil
+	}
+	v := wire.Value("hello") // Daemon.validateHandshake's answer
+	if key.meta {
+		meta, err := metadataFor(key.object, true)
+		if err != nil {
+			return nil, 0, err
+		}
+		d := wire.NewDict(2)
+		d.Append("handshake", v)
+		d.Append("meta", meta)
+		v = d
+	}
+	data, err := codec.Marshal(v)
+	if err != nil {
+		return nil, 0, err
+	}
+	handshakeReplies.Store(key, data)
+	return data, flags, nil
+}
+
+// handshakeRequest is what a valid handshake asked for.
+type handshakeRequest struct{ object string }
+
+// handshakeResponse decodes and checks the client's handshake data in the
+// order Pyro4 does; with FlagMetaOnConnect the object must be known.
+func (cn *conn) handshakeResponse(m *wire.Message, codec wire.Codec) (handshakeRequest, uint16, error) {
+	var none handshakeRequest
+	if err := m.Decompress(cn.s.opts.MaxMessageSize); err != nil {
+		return none, 0, err
 	}
 	v, err := codec.Unmarshal(m.Data)
 	if err != nil {
-		return nil, 0, err
+		return none, 0, err
 	}
 	d, ok := v.(*wire.Dict)
 	if !ok {
-		return nil, 0, typeError("'%s' object is not subscriptable", wire.TypeName(v))
+		return none, 0, typeError("'%s' object is not subscriptable", wire.TypeName(v))
 	}
 	if _, ok := d.GetString("handshake"); !ok {
-		return nil, 0, &wire.Exception{Class: "builtins.KeyError", Message: "'handshake'"}
+		return none, 0, &wire.Exception{Class: "builtins.KeyError", Message: "'handshake'"}
 	}
-	const hello = "hello" // Daemon.validateHandshake's answer
 	if m.Flags&wire.FlagMetaOnConnect == 0 {
-		return hello, 0, nil
+		return none, 0, nil
 	}
 	id, ok := d.GetString("object")
 	if !ok {
-		return nil, 0, &wire.Exception{Class: "builtins.KeyError", Message: "'object'"}
+		return none, 0, &wire.Exception{Class: "builtins.KeyError", Message: "'object'"}
 	}
-	meta, err := metadataFor(id, true)
-	if err != nil {
-		return nil, 0, err
+	if err := unhashable(id); err != nil {
+		return none, 0, err
 	}
-	resp := wire.NewDict(2)
-	resp.Append("handshake", hello)
-	resp.Append("meta", meta)
-	return resp, wire.FlagMetaOnConnect, nil
+	name, _ := id.(string)
+	if objectByID(name) == nil {
+		return none, 0, wire.NewException(wire.ClassDaemonError, "unknown object")
+	}
+	return handshakeRequest{object: name}, wire.FlagMetaOnConnect, nil
 }
 
 func isTooLarge(err error) bool {
@@ -230,7 +293,7 @@ func exceptionText(err error) string {
 // false when the connection must be closed: the peer left, the message was
 // unacceptable, or the error was one Pyro4 drops the connection for.
 func (cn *conn) request() bool {
-	m, err := cn.read()
+	m, err := cn.readRequest()
 	if err != nil {
 		if !isDisconnect(err) {
 			cn.log.Debug("closing connection after bad message", "err", err)
@@ -264,8 +327,7 @@ func (cn *conn) request() bool {
 	if oneway {
 		return true
 	}
-	codec, _ := wire.CodecByID(m.SerializerID)
-	data, err := codec.Marshal(result)
+	data, err := cn.marshal(m.SerializerID, result)
 	if err != nil {
 		x := &wire.Exception{Class: wire.ClassSerializeError, Message: err.Error()}
 		return cn.sendException(m.Seq, m.SerializerID, x, "") == nil
@@ -314,6 +376,26 @@ func (cn *conn) invoke(m *wire.Message) (result wire.Value, flags uint16, where 
 	}
 	res, err := cn.s.call(obj, mt, call.Args, call.Kwargs)
 	return res, 0, mt.name, err
+}
+
+// marshal encodes a result, into the connection's reused buffer when the
+// codec can append. The bytes are valid until the next marshal.
+func (cn *conn) marshal(serializer uint16, v wire.Value) ([]byte, error) {
+	codec, _ := wire.CodecByID(serializer)
+	am, ok := codec.(wire.AppendMarshaler)
+	if !ok {
+		return codec.Marshal(v)
+	}
+	data, err := am.AppendMarshal(cn.enc[:0], v)
+	if err != nil {
+		return nil, err
+	}
+	if cap(data) <= maxKeptBuffer {
+		cn.enc = data[:0]
+	} else {
+		cn.enc = nil
+	}
+	return data, nil
 }
 
 // decodeError is a request whose framing was fine but whose call data did
