@@ -246,30 +246,73 @@ func appendSerpentBytes(b []byte, p []byte) []byte {
 	return append(b, "', 'encoding': 'base64'}"...)
 }
 
-// appendSerpentStr writes Python's repr of a str. Invalid UTF-8 in s (which a
-// Python str cannot hold) is written as U+FFFD.
-func appendSerpentStr(b []byte, s string) []byte {
-	hasSingle, hasDouble, plain := false, false, true
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\'':
-			hasSingle = true
-		case c == '"':
-			hasDouble = true
+// Classes of a byte in a str being written, as bit flags so that a whole
+// string is classified by OR-ing table entries without branches.
+const (
+	strSingle byte = 1 << iota // '
+	strDouble                  // "
+	strEscape                  // backslash, a control byte, DEL, or a non-ASCII byte
+)
+
+// strClass classifies every byte value; strRunSafe[dq] says which bytes are
+// copied verbatim inside a literal quoted with " (dq=1) or ' (dq=0).
+var strClass, strRunSafe = func() (cls [256]byte, safe [2][256]bool) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c == '\'', c == '"':
+			if c == '\'' {
+				cls[c] = strSingle
+			} else {
+				cls[c] = strDouble
+			}
+			safe[0][c] = c == '"'
+			safe[1][c] = c == '\''
 		case c < 0x20 || c >= 0x7f || c == '\\':
-			plain = false
+			cls[c] = strEscape
+		default:
+			safe[0][c], safe[1][c] = true, true
 		}
 	}
-	q := byte('\'')
-	if hasSingle && !hasDouble {
-		q = '"'
+	return cls, safe
+}()
+
+// appendSerpentStr writes Python's repr of a str. Invalid UTF-8 in s (which a
+// Python str cannot hold) is written as U+FFFD. It is on the path of every
+// name and URI the name server sends, hence the tables and the copying of
+// whole runs of bytes that need no escape.
+func appendSerpentStr(b []byte, s string) []byte {
+	var cls byte
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if strWordBad(load64(s, i)) == 0 {
+			continue
+		}
+		for _, c := range []byte(s[i : i+8]) {
+			cls |= strClass[c]
+		}
+	}
+	for ; i < len(s); i++ {
+		cls |= strClass[s[i]]
+	}
+	q, dq := byte('\''), 0
+	if cls&(strSingle|strDouble) == strSingle {
+		q, dq = '"', 1
 	}
 	b = append(b, q)
-	if plain && !(hasSingle && hasDouble) {
+	if cls&strEscape == 0 && cls&(strSingle|strDouble) != strSingle|strDouble {
 		b = append(b, s...)
 		return append(b, q)
 	}
+	safe := &strRunSafe[dq]
 	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && safe[s[j]] {
+			j++
+		}
+		b = append(b, s[i:j]...)
+		if i = j; i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			i++
@@ -282,10 +325,8 @@ func appendSerpentStr(b []byte, s string) []byte {
 				b = append(b, '\\', 'r')
 			case c == '\t':
 				b = append(b, '\\', 't')
-			case c < 0x20 || c == 0x7f:
+			default: // the other control bytes and DEL
 				b = appendHexEscape(b, 'x', uint32(c), 2)
-			default:
-				b = append(b, c)
 			}
 			continue
 		}
@@ -305,6 +346,23 @@ func appendSerpentStr(b []byte, s string) []byte {
 		i += n
 	}
 	return append(b, q)
+}
+
+// load64 reads s[i:i+8] little-endian; the compiler makes it one load.
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// strWordBad is nonzero when one of the 8 bytes in w has a strClass bit:
+// non-ASCII, a control byte, DEL, a quote or a backslash. It uses the exact
+// "has a zero byte" word test, so zero means the word needs no table lookup.
+func strWordBad(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x1, x2, x3, x4 := w^(ones*0x7f), w^(ones*'\''), w^(ones*'"'), w^(ones*'\\')
+	return (w | (w-ones*0x20)&^w |
+		(x1-ones)&^x1 | (x2-ones)&^x2 | (x3-ones)&^x3 | (x4-ones)&^x4) & highs
 }
 
 func appendHexEscape(b []byte, kind byte, r uint32, digits int) []byte {

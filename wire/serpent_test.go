@@ -501,3 +501,28 @@ func ExampleAppendMarshaler() {
 	// Output:
 	// "header|# serpent utf-8 python3.2\n['a',1]"
 }
+
+// The string writer classifies 8 bytes at a time and copies runs of plain
+// bytes; these cases put every kind of byte on and across word boundaries.
+// The wants are Python's repr() of the inputs.
+func TestSerpentStrRepr(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"", "''"},
+		{"plain ascii, long enough for two words", "'plain ascii, long enough for two words'"},
+		{"12345678'", "\"12345678'\""},
+		{"1234567\"", "'1234567\"'"},
+		{"abcdefgh'ijklmnop\"qrstuvwx\\yz", "'abcdefgh\\'ijklmnop\"qrstuvwx\\\\yz'"},
+		{"0123456789abcdef\x01", "'0123456789abcdef\\x01'"},
+		{"tab\there\nnl\rcr\x7fdel\x00nul", "'tab\\there\\nnl\\rcr\\x7fdel\\x00nul'"},
+		{"caf\u00e9 \u0085 \u00ad \u2028 \U0001F600 end", "'caf\u00e9 \\x85 \\xad \\u2028 \U0001F600 end'"},
+		{"both ' and \" quotes, 8+ bytes", "'both \\' and \" quotes, 8+ bytes'"},
+		{"only 'single' quotes here", "\"only 'single' quotes here\""},
+		{"only \"double\" quotes here", "'only \"double\" quotes here'"},
+		{"invalid \xff utf-8", "'invalid \ufffd utf-8'"}, // a Python str cannot hold it
+	}
+	for _, c := range cases {
+		if got := string(appendSerpentStr(nil, c.in)); got != c.want {
+			t.Errorf("appendSerpentStr(%q) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
