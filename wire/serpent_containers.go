@@ -5,20 +5,12 @@ package wire
 
 // push adds an item of the container being read.
 func (p *serpentParser) push(v Value) {
-	if p.stack == nil {
-		p.stack = make([]Value, 0, 16)
-	}
 	p.stack = append(p.stack, v)
 }
 
-// popItems returns the items pushed since base as a slice of their own. The
-// outermost container takes the stack itself instead of a copy.
+// popItems returns the items pushed since base as a slice of their own, of
+// exact size: the stack stays with the pooled parser.
 func (p *serpentParser) popItems(base int) []Value {
-	if base == 0 {
-		items := p.stack[:len(p.stack):len(p.stack)]
-		p.stack = nil
-		return items
-	}
 	items := make([]Value, len(p.stack)-base)
 	copy(items, p.stack[base:])
 	p.stack = p.stack[:base]
@@ -27,19 +19,11 @@ func (p *serpentParser) popItems(base int) []Value {
 
 // pushItem adds an item of the dict being read.
 func (p *serpentParser) pushItem(k, v Value) {
-	if p.dstack == nil {
-		p.dstack = make([]DictItem, 0, 8)
-	}
 	p.dstack = append(p.dstack, DictItem{k, v})
 }
 
 // popDict returns the items pushed since base as a dict, as popItems does.
 func (p *serpentParser) popDict(base int) *Dict {
-	if base == 0 {
-		d := &Dict{Items: p.dstack[:len(p.dstack):len(p.dstack)]}
-		p.dstack = nil
-		return d
-	}
 	d := &Dict{Items: make([]DictItem, len(p.dstack)-base)}
 	copy(d.Items, p.dstack[base:])
 	p.dstack = p.dstack[:base]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -43,8 +44,29 @@ func parseSerpent(data []byte) (v Value, err error) {
 		data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 		data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
 	}
-	p := serpentParser{src: data}
-	return p.document()
+	p := serpentParsers.Get().(*serpentParser)
+	*p = serpentParser{src: data, scratch: p.scratch[:0], stack: p.stack[:0], dstack: p.dstack[:0]}
+	v, err = p.document()
+	p.release()
+	return v, err
+}
+
+// Parsers are pooled so that their stacks, grown to the size of the largest
+// container seen, are not grown again on every request.
+var serpentParsers = sync.Pool{New: func() any { return new(serpentParser) }}
+
+// maxPooledStack keeps an occasional huge container from pinning memory.
+const maxPooledStack = 1 << 14
+
+// release returns p to the pool without references to the values it read.
+func (p *serpentParser) release() {
+	p.src = nil
+	if cap(p.stack) > maxPooledStack || cap(p.dstack) > maxPooledStack || cap(p.scratch) > maxPooledBuf {
+		return
+	}
+	clear(p.stack[:cap(p.stack)])
+	clear(p.dstack[:cap(p.dstack)])
+	serpentParsers.Put(p)
 }
 
 type serpentParser struct {
@@ -368,7 +390,7 @@ func (p *serpentParser) name() (Value, litKind, error) {
 	for p.pos < len(p.src) && serpentIdentChar(p.src[p.pos]) {
 		p.pos++
 	}
-	word := string(p.src[start:p.pos])
+	word := p.src[start:p.pos]
 	if c := p.peek(); (c == '\'' || c == '"') && len(word) <= 2 {
 		end := p.pos
 		p.pos = start
@@ -378,7 +400,7 @@ func (p *serpentParser) name() (Value, litKind, error) {
 		}
 		p.pos = end
 	}
-	switch word {
+	switch string(word) { // compiled without a conversion
 	case "None":
 		return nil, litOther, nil
 	case "True":

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"errors"
 	"math/big"
 	"strconv"
@@ -66,6 +67,9 @@ func (p *serpentParser) stringLiteral() (text []byte, isBytes bool, err error) {
 	}
 	q := p.src[p.pos]
 	triple := p.pos+2 < len(p.src) && p.src[p.pos+1] == q && p.src[p.pos+2] == q
+	if body, ok := p.plainLiteral(q, triple, isBytes); ok {
+		return body, isBytes, nil
+	}
 	if triple {
 		p.pos += 3
 	} else {
@@ -105,6 +109,34 @@ func (p *serpentParser) stringLiteral() (text []byte, isBytes bool, err error) {
 	}
 	text, err = p.unescape(body, bodyStart, isBytes)
 	return text, isBytes, err
+}
+
+// plainLiteral is the fast path of stringLiteral for the literals serpent
+// writes: single-quoted, on one line, without escapes. It finds the closing
+// quote with a vectorised search and consumes the literal, or reports false
+// and consumes nothing.
+func (p *serpentParser) plainLiteral(q byte, triple, isBytes bool) ([]byte, bool) {
+	if triple {
+		return nil, false
+	}
+	rest := p.src[p.pos+1:]
+	end := bytes.IndexByte(rest, q)
+	if end < 0 {
+		return nil, false
+	}
+	body := rest[:end]
+	if bytes.IndexByte(body, '\\') >= 0 || bytes.IndexByte(body, '\n') >= 0 {
+		return nil, false
+	}
+	if isBytes {
+		for _, c := range body {
+			if c >= utf8.RuneSelf {
+				return nil, false
+			}
+		}
+	}
+	p.pos += end + 2
+	return body, true
 }
 
 // stringPrefix reads the prefix letters of a string literal, up to its
