@@ -163,3 +163,44 @@ func itoaBench(i int) string {
 	}
 	return itoaBench(i/10) + digits[i%10:i%10+1]
 }
+
+// BenchmarkHandshake measures a connection's setup: connect, a handshake
+// with metadata (as a Pyro4 proxy makes it), the CONNECTOK reply, close.
+func BenchmarkHandshake(b *testing.B) {
+	s := startServer(b, Options{NoBroadcast: true})
+	serpent, ok := wire.CodecByName("serpent")
+	if !ok {
+		b.Skip("no serpent codec")
+	}
+	d := wire.NewDict(2)
+	d.Append("handshake", "hello")
+	d.Append("object", NameServerName)
+	data, err := serpent.Marshal(d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs, err := (&wire.Message{Type: wire.MsgConnect, Flags: wire.FlagMetaOnConnect,
+		SerializerID: wire.SerpentID, Data: data}).Pack(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := s.InternalURI().Location()
+	b.ResetTimer()
+	for range b.N {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Write(hs); err != nil {
+			b.Fatal(err)
+		}
+		m, err := wire.ReadMessage(c, wire.Limits{})
+		c.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if m.Type != wire.MsgConnectOK || m.Flags&wire.FlagMetaOnConnect == 0 {
+			b.Fatalf("reply type %d flags %#x", m.Type, m.Flags)
+		}
+	}
+}
