@@ -36,6 +36,9 @@ func (p *serpentParser) stringAtom() (Value, error) {
 		joined = append(joined, next...)
 	}
 	if joined == nil {
+		if v, ok := serpentInterned[string(first)]; ok && !isBytes {
+			return v, nil
+		}
 		joined = first
 	}
 	if isBytes {
@@ -43,6 +46,26 @@ func (p *serpentParser) stringAtom() (Value, error) {
 	}
 	return string(joined), nil
 }
+
+// serpentInterned holds, already boxed as Values, the strs that recur in
+// every name server request and URI: the object id, method and keyword
+// names, class dict keys. Reading one costs a map lookup instead of two
+// allocations (its bytes and its interface box).
+var serpentInterned = func() map[string]Value {
+	m := map[string]Value{}
+	for _, s := range []string{
+		"Pyro.NameServer", "Pyro.DaemonObject", "get_metadata",
+		"lookup", "register", "remove", "list", "count", "ping", "set_metadata",
+		"name", "uri", "safe", "metadata", "return_metadata", "prefix", "regex",
+		"metadata_all", "metadata_any", "metadata_add", "metadata_remove",
+		"__class__", "state", "Pyro4.core.URI", "PYRO", "data", "encoding", "base64",
+		"methods", "attrs", "oneway", "handshake", "object", "hello",
+		"localhost", "127.0.0.1", "::1",
+	} {
+		m[s] = s
+	}
+	return m
+}()
 
 // atString reports whether a string literal (with an optional prefix)
 // starts at p.pos.

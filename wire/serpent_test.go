@@ -526,3 +526,16 @@ func TestSerpentStrRepr(t *testing.T) {
 		}
 	}
 }
+
+// Interned strs come back as the same values as any other str, and a bytes
+// literal with an interned text stays bytes.
+func TestSerpentInternedStrings(t *testing.T) {
+	v, err := serpentCodec{}.Unmarshal([]byte("('lookup',b'lookup','look' 'up',\"lookup\",'lookup2')"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Tuple{"lookup", []byte("lookup"), "lookup", "lookup", "lookup2"}
+	if !Equal(v, want) {
+		t.Errorf("got %#v, want %#v", v, want)
+	}
+}

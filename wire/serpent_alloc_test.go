@@ -1,0 +1,28 @@
+//go:build !race
+
+// The race detector makes sync.Pool drop items at random, so allocation
+// counts are only meaningful without it.
+
+package wire
+
+import "testing"
+
+// The name server decodes a call and encodes a reply per request: these
+// budgets keep the serpent hot paths from regressing to per-byte or
+// per-parse allocations.
+func TestSerpentAllocBudget(t *testing.T) {
+	call, err := serpentCodec{}.MarshalCall(Call{Object: "Pyro.NameServer", Method: "lookup", Args: []Value{"example.greeting"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the arg's bytes and box, the args tuple and its box, the outer tuple
+	// and its box, the kwargs dict; the object id and method are interned
+	if n := testing.AllocsPerRun(100, func() { _, _ = serpentCodec{}.UnmarshalCall(call) }); n > 7 {
+		t.Errorf("decoding a lookup call: %v allocations, want at most 7", n)
+	}
+	reply := cgBenchList1000()
+	buf := make([]byte, 0, 128<<10)
+	if n := testing.AllocsPerRun(20, func() { _, _ = serpentCodec{}.AppendMarshal(buf[:0], reply) }); n > 0 {
+		t.Errorf("appending a 1000-entry dict: %v allocations, want none", n)
+	}
+}
