@@ -42,7 +42,8 @@ type Codec interface {
 // without an intermediate copy. AppendMarshal appends exactly the bytes
 // Marshal(v) returns to dst and returns the extended slice; on error it
 // returns dst with its original length (the bytes past it are garbage).
-// Check for it with a type assertion and fall back to Marshal.
+// The serpent, json and marshal codecs implement it; check for it with a
+// type assertion and fall back to Marshal.
 type AppendMarshaler interface {
 	AppendMarshal(dst []byte, v Value) ([]byte, error)
 }

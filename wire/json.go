@@ -35,6 +35,15 @@ func (jsonCodec) Marshal(v Value) ([]byte, error) {
 	return appendJSON(make([]byte, 0, 256), v, 0)
 }
 
+// AppendMarshal implements AppendMarshaler.
+func (jsonCodec) AppendMarshal(dst []byte, v Value) ([]byte, error) {
+	b, err := appendJSON(dst, v, 0)
+	if err != nil {
+		return dst, err
+	}
+	return b, nil
+}
+
 func (jsonCodec) MarshalCall(c Call) ([]byte, error) {
 	d := NewDict(4)
 	d.Append("object", c.Object)

@@ -69,6 +69,15 @@ func (marshalCodec) Marshal(v Value) ([]byte, error) {
 	return appendMarshal(make([]byte, 0, 256), v, false, 0)
 }
 
+// AppendMarshal implements AppendMarshaler.
+func (marshalCodec) AppendMarshal(dst []byte, v Value) ([]byte, error) {
+	b, err := appendMarshal(dst, v, false, 0)
+	if err != nil {
+		return dst, err
+	}
+	return b, nil
+}
+
 // MarshalCall writes (object, method, [args], {kwargs}): Pyro4 turns the
 // argument tuple into a list before marshalling it.
 func (marshalCodec) MarshalCall(c Call) ([]byte, error) {
