@@ -356,13 +356,15 @@ func load64(s string, i int) uint64 {
 }
 
 // strWordBad is nonzero when one of the 8 bytes in w has a strClass bit:
-// non-ASCII, a control byte, DEL, a quote or a backslash. It uses the exact
-// "has a zero byte" word test, so zero means the word needs no table lookup.
+// DEL or non-ASCII (w+1 sets a high bit; a carry into the next byte comes
+// only from a 0xff byte, itself bad), a control byte, a quote or a
+// backslash (the exact "has a zero byte" test on w xor the byte). Zero means
+// the word needs no table lookup.
 func strWordBad(w uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	x1, x2, x3, x4 := w^(ones*0x7f), w^(ones*'\''), w^(ones*'"'), w^(ones*'\\')
-	return (w | (w-ones*0x20)&^w |
-		(x1-ones)&^x1 | (x2-ones)&^x2 | (x3-ones)&^x3 | (x4-ones)&^x4) & highs
+	x2, x3, x4 := w^(ones*'\''), w^(ones*'"'), w^(ones*'\\')
+	return (w | (w + ones) | (w-ones*0x20)&^w |
+		(x2-ones)&^x2 | (x3-ones)&^x3 | (x4-ones)&^x4) & highs
 }
 
 func appendHexEscape(b []byte, kind byte, r uint32, digits int) []byte {

@@ -539,3 +539,27 @@ func TestSerpentInternedStrings(t *testing.T) {
 		t.Errorf("got %#v, want %#v", v, want)
 	}
 }
+
+// strWordBad must agree with strClass for every byte value in every lane,
+// among plain and bad neighbours (a false positive would only cost speed,
+// but a false negative would send a byte unescaped).
+func TestSerpentStrWordBad(t *testing.T) {
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			for _, fill := range []byte{'a', ' ', '~', 0xff, 0x00, '\''} {
+				var w uint64
+				for k := 0; k < 8; k++ {
+					b := fill
+					if k == pos {
+						b = byte(c)
+					}
+					w |= uint64(b) << (8 * k)
+				}
+				want := strClass[c] != 0 || strClass[fill] != 0
+				if got := strWordBad(w) != 0; got != want {
+					t.Fatalf("byte %#x in lane %d among %#x: bad=%v, want %v", c, pos, fill, got, want)
+				}
+			}
+		}
+	}
+}
