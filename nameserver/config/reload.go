@@ -71,6 +71,7 @@ type Reloader struct {
 	running Settings
 	sum     [sha256.Size]byte // of the contents last acted on
 	missing bool
+	checks  int // reads of the file after Bind, so tests can wait for one
 }
 
 func (r *Reloader) log() *slog.Logger {
@@ -143,6 +144,7 @@ func (r *Reloader) check(force, settled bool) (again bool) {
 	if r.target == nil {
 		return false
 	}
+	r.checks++
 	data, err := os.ReadFile(r.Path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -170,6 +172,14 @@ func (r *Reloader) check(force, settled bool) (again bool) {
 	}
 	r.apply(next)
 	return false
+}
+
+// checkCount returns how many times the file has been read for a reload;
+// a call that returns n happens after the nth read has been acted on.
+func (r *Reloader) checkCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.checks
 }
 
 // apply makes next the running configuration as far as a running server

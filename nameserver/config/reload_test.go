@@ -208,7 +208,7 @@ func TestReloadDeleteAndRecreate(t *testing.T) {
 }
 
 func TestReloadBrokenThenFixed(t *testing.T) {
-	path, _, tg, log := watched(t, reg("a", "PYRO:a@h:1"))
+	path, r, tg, log := watched(t, reg("a", "PYRO:a@h:1"))
 	for _, tc := range []struct{ text, want string }{
 		{reg("a", "PYRO:a@h:1") + "[[registration]]\nname = \"b\"\nuri = \"PYRO:b@h:x\"\n", path + `:6: registration \"b\": invalid uri`},
 		{"port = \n", path + ":1: expected value"},
@@ -216,8 +216,14 @@ func TestReloadBrokenThenFixed(t *testing.T) {
 	} {
 		writeFile(t, path, tc.text)
 		waitFor(t, "the error line "+tc.want, wait, func() bool { return log.count(tc.want) == 1 })
-		// Writing the same broken text again is not reported again.
+		// Writing the same broken text again is not reported again: once
+		// the watcher has read the file after the rewrite, still one line.
 		writeFile(t, path, tc.text)
+		read := r.checkCount()
+		waitFor(t, "the watcher to read the rewritten file", wait, func() bool { return r.checkCount() > read })
+		if n := log.count(tc.want); n != 1 {
+			t.Fatalf("%d error lines after the same broken text was written again:\n%s", n, strings.Join(log.lines(), "\n"))
+		}
 		if got := tg.state(); got != "a=PYRO:a@h:1 nat=:0" {
 			t.Fatalf("a broken file changed the state: %q", got)
 		}
