@@ -25,8 +25,8 @@ type Target interface {
 	// SetStatic replaces the static registrations and reports what changed.
 	SetStatic(entries []persist.Entry) (added, changed, removed []string, err error)
 	// SetNAT changes the external location ("" host: no NAT; 0 port: the
-	// bound port).
-	SetNAT(host string, port int)
+	// bound port). An error means the location did not change.
+	SetNAT(host string, port int) error
 }
 
 // ServerTarget makes a running server the target of reloads.
@@ -38,7 +38,7 @@ func (t serverTarget) SetStatic(entries []persist.Entry) (added, changed, remove
 	return t.s.Registry().SetStatic(entries)
 }
 
-func (t serverTarget) SetNAT(host string, port int) { t.s.SetNAT(host, port) }
+func (t serverTarget) SetNAT(host string, port int) error { return t.s.SetNAT(host, port) }
 
 // DefaultDebounce is how long a Reloader lets a burst of file events settle
 // before it reads the file.
@@ -183,10 +183,23 @@ func (r *Reloader) checkCount() int {
 }
 
 // apply makes next the running configuration as far as a running server
-// allows. r.mu is held.
+// allows. Either every live change is made or none. r.mu is held.
 func (r *Reloader) apply(next Settings) {
+	natChanged := next.NATHost != r.running.NATHost || next.NATPort != r.running.NATPort
+	if natChanged {
+		if err := r.target.SetNAT(next.NATHost, next.NATPort); err != nil {
+			r.log().Error(fmt.Sprintf("config %s not applied, keeping the running configuration: nat: %v", r.Path, err))
+			return
+		}
+	}
 	added, changed, removed, err := r.target.SetStatic(next.Static)
 	if err != nil {
+		if natChanged {
+			// The running location was accepted once, so it is again.
+			if nerr := r.target.SetNAT(r.running.NATHost, r.running.NATPort); nerr != nil {
+				err = errors.Join(err, fmt.Errorf("restoring the NAT location: %w", nerr))
+			}
+		}
 		r.log().Error(fmt.Sprintf("config %s not applied, keeping the running configuration: static registrations: %v", r.Path, err))
 		return
 	}
@@ -199,8 +212,7 @@ func (r *Reloader) apply(next Settings) {
 			parts = append(parts, c.what+" "+strings.Join(c.names, ", "))
 		}
 	}
-	if next.NATHost != r.running.NATHost || next.NATPort != r.running.NATPort {
-		r.target.SetNAT(next.NATHost, next.NATPort)
+	if natChanged {
 		parts = append(parts, natText(next.NATHost, next.NATPort))
 	}
 	restart := NeedRestart(r.running, next)
