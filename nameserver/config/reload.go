@@ -69,6 +69,7 @@ type Reloader struct {
 	mu      sync.Mutex
 	target  Target
 	running Settings
+	file    Settings          // what the file applied last sets, over the defaults alone
 	sum     [sha256.Size]byte // of the contents last acted on
 	missing bool
 	checks  int // reads of the file after Bind, so tests can wait for one
@@ -88,27 +89,31 @@ func (r *Reloader) Load() (Settings, error) {
 	if err != nil {
 		return Settings{}, fmt.Errorf("read config: %w", err)
 	}
-	s, err := r.settings(data)
+	s, file, err := r.settings(data)
 	if err != nil {
 		return Settings{}, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.running, r.sum = s, sha256.Sum256(data)
+	r.running, r.file, r.sum = s, file, sha256.Sum256(data)
 	return s, nil
 }
 
-func (r *Reloader) settings(data []byte) (Settings, error) {
+// settings parses data and returns the settings in effect with it and those
+// the file alone sets over the defaults; where the two differ, a flag or an
+// environment item overrides the file.
+func (r *Reloader) settings(data []byte) (resolved, file Settings, err error) {
 	c, err := Parse(r.Path, data, r.Lookup)
 	if err != nil {
-		return Settings{}, err
+		return Settings{}, Settings{}, err
 	}
-	if r.Resolve != nil {
-		return r.Resolve(c)
+	file = Defaults()
+	c.Apply(&file)
+	if r.Resolve == nil {
+		return file, file, nil
 	}
-	s := Defaults()
-	c.Apply(&s)
-	return s, nil
+	resolved, err = r.Resolve(c)
+	return resolved, file, err
 }
 
 // Bind makes t the server that reloads change, and gives it the static
@@ -165,12 +170,12 @@ func (r *Reloader) check(force, settled bool) (again bool) {
 		return true
 	}
 	r.missing, r.sum = false, sum
-	next, err := r.settings(data)
+	next, file, err := r.settings(data)
 	if err != nil {
 		r.log().Error(fmt.Sprintf("config not applied, keeping the running configuration: %v", err))
 		return false
 	}
-	r.apply(next)
+	r.apply(next, file)
 	return false
 }
 
@@ -183,8 +188,9 @@ func (r *Reloader) checkCount() int {
 }
 
 // apply makes next the running configuration as far as a running server
-// allows. Either every live change is made or none. r.mu is held.
-func (r *Reloader) apply(next Settings) {
+// allows; file is what the file alone sets. Either every live change is made
+// or none. r.mu is held.
+func (r *Reloader) apply(next, file Settings) {
 	natChanged := next.NATHost != r.running.NATHost || next.NATPort != r.running.NATPort
 	if natChanged {
 		if err := r.target.SetNAT(next.NATHost, next.NATPort); err != nil {
@@ -216,13 +222,18 @@ func (r *Reloader) apply(next Settings) {
 		parts = append(parts, natText(next.NATHost, next.NATPort))
 	}
 	restart := NeedRestart(r.running, next)
+	overridden := Overridden(r.file, file, next)
 	r.running.Static = next.Static
 	r.running.NATHost, r.running.NATPort = next.NATHost, next.NATPort
+	r.file = file
 	switch {
 	case len(parts) > 0:
 		r.log().Info(fmt.Sprintf("config %s reloaded: %s", r.Path, strings.Join(parts, "; ")))
-	case len(restart) == 0:
+	case len(restart) == 0 && len(overridden) == 0:
 		r.log().Info(fmt.Sprintf("config %s reloaded: no changes", r.Path))
+	}
+	if len(overridden) > 0 {
+		r.log().Warn(fmt.Sprintf("config %s: %s changed in the file, but the command line or environment setting stays in effect", r.Path, strings.Join(overridden, ", ")))
 	}
 	if len(restart) > 0 {
 		r.log().Warn(fmt.Sprintf("config %s: %s changed: needs a restart", r.Path, strings.Join(restart, ", ")))

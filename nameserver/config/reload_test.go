@@ -418,3 +418,44 @@ func TestReloadStaticRefusedKeepsNAT(t *testing.T) {
 		t.Fatalf("running %+v, log:\n%s", r.Running(), strings.Join(log.lines(), "\n"))
 	}
 }
+
+// TestReloadOverriddenSettings: a setting that a flag or a PYRO_* item
+// overrides does not change when the file does, and the reload says which
+// and why rather than "no changes" or "needs a restart".
+func TestReloadOverriddenSettings(t *testing.T) {
+	flags := func(c *Config) (Settings, error) {
+		s := Defaults()
+		c.Apply(&s)
+		s.Port, s.NATHost, s.NATPort = 7, "flag.example", 0
+		return s, nil
+	}
+	const natOver = "nat (overridden by --nathost, --natport, PYRO_NATHOST, PYRO_NATPORT)"
+	const portOver = "port (overridden by -p, PYRO_NS_PORT)"
+	for _, tc := range []struct {
+		name, text string
+		info       string // the reload line, "" for none
+		over       string
+	}{
+		{"nat", "port = 1\n[nat]\nhost = \"file.example\"\nport = 5555\n", "", natOver},
+		{"port", "port = 2\n", "", portOver},
+		{"both, with a static change", "port = 3\n[nat]\nhost = \"other.example\"\n" + reg("b", "PYRO:b@h:1"), "reloaded: added b", portOver + ", " + natOver},
+		{"file agrees with the flag", "port = 7\n", "reloaded: no changes", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path, r, tg, log := bound(t, "port = 1\n", flags)
+			writeFile(t, path, tc.text)
+			r.Reload()
+			lines := strings.Join(log.lines(), "\n")
+			over := "config " + path + ": " + tc.over + " changed in the file, but the command line or environment setting stays in effect"
+			if tc.over != "" && log.count(over) != 1 || tc.over == "" && log.count("overridden") != 0 {
+				t.Errorf("want the line %q:\n%s", over, lines)
+			}
+			if tc.info != "" && log.count(tc.info) != 1 || tc.info == "" && log.count("reloaded") != 0 {
+				t.Errorf("want reload line %q:\n%s", tc.info, lines)
+			}
+			if log.count("needs a restart") != 0 || tg.natSets != 0 || r.Running().NATHost != "flag.example" {
+				t.Errorf("NAT set %d times, running %+v:\n%s", tg.natSets, r.Running(), lines)
+			}
+		})
+	}
+}
