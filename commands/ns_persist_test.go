@@ -17,9 +17,11 @@ import (
 // and a crash in the middle of a burst, seen through the Python client.
 
 // testNsPersistence registers names through the Python client in a server
-// on a bolt store, stops it (SIGTERM, and kill -9), restarts it on the same
-// file and finds every entry with its metadata; the startup line counts
-// them as Pyro4's name server does for its own persistent store.
+// on a bolt store, removes one and changes another's metadata, stops it
+// (SIGTERM, and kill -9), restarts it on the same file at another port with
+// NAT, and finds every entry in its last state, the name server's own entry
+// at the new external address; the startup lines are those of Pyro4's name
+// server doing the same with its own persistent store.
 func testNsPersistence(t *testing.T, bin string) {
 	pypeer.Require(t)
 	entries := [][]string{
@@ -27,23 +29,45 @@ func testNsPersistence(t *testing.T, bin string) {
 		{"app.two", "PYRO:two@127.0.0.1:5002"},
 		{"app.three", "PYRO:three@./u:/run/three.sock", "x"},
 	}
-	register := func(t *testing.T, uri string) {
+	// What survives: app.two removed, app.one's metadata replaced.
+	want := map[string]nsEntry{
+		"app.one":   {URI: "PYRO:one@127.0.0.1:5001", Metadata: []string{"class:One", "team:b"}},
+		"app.three": {URI: "PYRO:three@./u:/run/three.sock", Metadata: []string{"x"}},
+	}
+	change := func(t *testing.T, uri string) {
 		for _, e := range entries {
 			if got := nsPyClient(t, uri, "", append([]string{"register"}, e...)...); got != "ok" {
 				t.Fatalf("register %s: %s", e[0], got)
 			}
 		}
+		if got := nsPyClient(t, uri, "", "remove", "app.two"); got != "1" {
+			t.Fatalf("remove app.two: %s", got)
+		}
+		if got := nsPyClient(t, uri, "", "setmeta", "app.one", "team:b", "class:One"); got != "ok" {
+			t.Fatalf("setmeta app.one: %s", got)
+		}
+	}
+	const natHost, natPort = "ext.example", "5555"
+	const ownURI = "PYRO:Pyro.NameServer@" + natHost + ":" + natPort
+	restartArgs := func(port int) []string {
+		return []string{"-n", "127.0.0.1", "-p", strconv.Itoa(port), "--nathost", natHost, "--natport", natPort}
 	}
 	// Pyro4's own name server with its sqlite store shows what the restart
-	// prints.
+	// prints, and that it too refreshes its own entry.
 	pyStore := "sql:" + filepath.Join(t.TempDir(), "ns.sqlite")
 	var pyRestart []string
 	for round := range 2 {
 		port := pypeer.FreePort(t)
-		p := startNsProc(t, pypeer.Env(), pypeer.Python, pyNsArgs("-n", "127.0.0.1", "-p", strconv.Itoa(port), "-s", pyStore)...)
+		args := []string{"-n", "127.0.0.1", "-p", strconv.Itoa(port)}
+		if round == 1 {
+			args = restartArgs(port)
+		}
+		p := startNsProc(t, pypeer.Env(), pypeer.Python, pyNsArgs(append(args, "-s", pyStore)...)...)
 		p.waitOut(t, "URI =")
 		if round == 0 {
-			register(t, nsURI(port))
+			change(t, nsURI(port))
+		} else if got := nsPyList(t, nsURI(port), "")["Pyro.NameServer"].URI; got != ownURI {
+			t.Fatalf("Pyro4's name server entry after its restart: %s, want %s", got, ownURI)
 		}
 		p.signal(t, syscall.SIGINT)
 		pyRestart = nsNormalize(p.out.String(), port, "", false)
@@ -51,34 +75,35 @@ func testNsPersistence(t *testing.T, bin string) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			store := "bolt:" + filepath.Join(t.TempDir(), "ns.db")
-			port := pypeer.FreePort(t)
-			args := []string{"ns", "-n", "127.0.0.1", "-p", strconv.Itoa(port), "-s", store}
-			p := startNsProc(t, pypeer.Env(), bin, args...)
+			ports := nsFreePorts(t, 2)
+			p := startNsProc(t, pypeer.Env(), bin, "ns", "-n", "127.0.0.1", "-p", strconv.Itoa(ports[0]), "-s", store)
 			p.waitOut(t, "URI =")
 			if strings.Contains(p.out.String(), "Persistent store") {
 				t.Fatalf("a new store reports registrations:\n%s", p.out.String())
 			}
-			register(t, nsURI(port))
+			change(t, nsURI(ports[0]))
 			code := p.signal(t, sig)
 			if sig == syscall.SIGTERM && code != 0 {
 				t.Fatalf("exit %d after SIGTERM", code)
 			}
-			p = startNsProc(t, pypeer.Env(), bin, args...)
-			p.waitOut(t, "URI =")
-			if got := nsNormalize(p.out.String(), port, "", false); len(got) > len(pyRestart) || !slices.Equal(got, pyRestart[:len(got)]) {
+			p = startNsProc(t, pypeer.Env(), bin, append([]string{"ns", "-s", store}, restartArgs(ports[1])...)...)
+			p.waitOut(t, "external URI =")
+			if got := nsNormalize(p.out.String(), ports[1], "", false); len(got) > len(pyRestart) || !slices.Equal(got, pyRestart[:len(got)]) {
 				t.Fatalf("restart printed\n%s\nPyro4's name server printed\n%s", strings.Join(got, "\n"), strings.Join(pyRestart, "\n"))
 			}
-			if !strings.Contains(p.out.String(), "Persistent store contains 4 existing registrations.\n") {
+			if !strings.Contains(p.out.String(), "Persistent store contains 3 existing registrations.\n") {
 				t.Fatalf("restart printed\n%s", p.out.String())
 			}
-			m := nsPyList(t, nsURI(port), "")
-			for _, e := range entries {
-				want := nsEntry{URI: e[1], Metadata: e[2:]}
-				if got := m[e[0]]; got.URI != want.URI || !slices.Equal(got.Metadata, want.Metadata) {
-					t.Errorf("%s after restart: %+v, want %+v", e[0], got, want)
+			m := nsPyList(t, nsURI(ports[1]), "")
+			for name, w := range want {
+				if got := m[name]; got.URI != w.URI || !slices.Equal(got.Metadata, w.Metadata) {
+					t.Errorf("%s after restart: %+v, want %+v", name, got, w)
 				}
 			}
-			if len(m) != 4 {
+			if got := m["Pyro.NameServer"]; got.URI != ownURI || !slices.Equal(got.Metadata, []string{"class:Pyro4.naming.NameServer"}) {
+				t.Errorf("the name server's own entry after the restart: %+v, want %s", got, ownURI)
+			}
+			if len(m) != len(want)+1 {
 				t.Errorf("%d names after restart: %v", len(m), m)
 			}
 		})
