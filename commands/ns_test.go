@@ -806,17 +806,48 @@ func testNsSignals(t *testing.T, bin string) {
 		}
 	})
 	t.Run("SIGHUP", func(t *testing.T) {
-		cfg := filepath.Join(t.TempDir(), "ns.toml")
-		writeNsFile(t, cfg, "host = \"127.0.0.1\"\nport = 0\n"+nsStaticReg("svc.a", "PYRO:a@h:1"))
+		pypeer.Require(t)
+		// The server watches the directory of the file it is given; the
+		// edits go through a hard link in another directory, of which
+		// inotify tells that directory's watchers nothing, so only SIGHUP
+		// can apply them.
+		dir := t.TempDir()
+		cfg, edit := filepath.Join(dir, "watched", "ns.toml"), filepath.Join(dir, "elsewhere", "ns.toml")
+		for _, d := range []string{filepath.Dir(cfg), filepath.Dir(edit)} {
+			if err := os.Mkdir(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		port := pypeer.FreePort(t)
+		head := fmt.Sprintf("host = \"127.0.0.1\"\nport = %d\n", port)
+		writeNsFile(t, edit, head+nsStaticReg("svc.a", "PYRO:a@h:1"))
+		if err := os.Link(edit, cfg); err != nil {
+			t.Fatal(err)
+		}
 		p := startNsProc(t, pypeer.Env(), bin, "ns", "--config", cfg)
 		p.waitOut(t, "URI =")
-		for i := 1; i <= 2; i++ {
+		for _, step := range []struct{ text, log, names string }{
+			{head + nsStaticReg("svc.a", "PYRO:a@h:1"), "reloaded: no changes", "svc.a=PYRO:a@h:1"},
+			{head + nsStaticReg("svc.b", "PYRO:b@h:2", "m"), "reloaded: added svc.b; removed svc.a", "svc.b=PYRO:b@h:2"},
+			{head + nsStaticReg("svc.b", "PYRO:b@h:3", "m"), "reloaded: changed svc.b", "svc.b=PYRO:b@h:3"},
+		} {
+			writeNsFile(t, edit, step.text)
 			if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGHUP); err != nil {
 				t.Fatal(err)
 			}
-			nsPoll(t, "the reload after SIGHUP", func() bool {
-				return strings.Count(p.err.String(), "config "+cfg+" reloaded: no changes") == i
-			})
+			line := "config " + cfg + " " + step.log
+			nsPoll(t, "the reload after SIGHUP: "+step.log, func() bool { return strings.Contains(p.err.String(), line) })
+			// The line is logged once the registry has changed.
+			m := nsPyList(t, nsURI(port), "")
+			if got := nsNames(m); got != step.names {
+				t.Fatalf("after SIGHUP (%s): %s, want %s", step.log, got, step.names)
+			}
+			if e, ok := m["svc.b"]; ok && !slices.Equal(e.Metadata, []string{"m"}) {
+				t.Fatalf("svc.b's metadata: %v", e.Metadata)
+			}
+		}
+		if n := strings.Count(p.err.String(), "reloaded"); n != 3 {
+			t.Fatalf("%d reloads for 3 SIGHUPs:\n%s", n, p.err.String())
 		}
 		if code := p.signal(t, syscall.SIGTERM); code != 0 {
 			t.Fatalf("exit %d after SIGHUP and SIGTERM\n%s", code, p.err.String())
