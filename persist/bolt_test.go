@@ -201,6 +201,14 @@ func TestBoltRefuses(t *testing.T) {
 		{"sqlite header", func(t *testing.T, path string) {
 			writeFile(t, path, append([]byte("SQLite format 3\x00"), make([]byte, 8192)...))
 		}, ErrNotStore, "not a bbolt database"},
+		// Shorter than bbolt's two meta pages, as a sqlite file of one or two
+		// small pages is: bbolt fails on the size before it looks.
+		{"short sqlite file", func(t *testing.T, path string) {
+			writeFile(t, path, append([]byte("SQLite format 3\x00"), make([]byte, 4096)...))
+		}, ErrNotStore, "not a bbolt database"},
+		{"1 KB sqlite file", func(t *testing.T, path string) {
+			writeFile(t, path, append([]byte("SQLite format 3\x00"), make([]byte, 1024-16)...))
+		}, ErrNotStore, "not a bbolt database"},
 		{"empty file", func(t *testing.T, path string) {
 			writeFile(t, path, nil)
 		}, ErrNotStore, "the file is empty"},
