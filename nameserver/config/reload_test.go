@@ -429,7 +429,7 @@ func TestReloadOverriddenSettings(t *testing.T) {
 		s.Port, s.NATHost, s.NATPort = 7, "flag.example", 0
 		return s, nil
 	}
-	const natOver = "nat (overridden by --nathost, --natport, PYRO_NATHOST, PYRO_NATPORT)"
+	const natOver = "nat.host (overridden by --nathost, PYRO_NATHOST), nat.port (overridden by --natport, PYRO_NATPORT)"
 	const portOver = "port (overridden by -p, PYRO_NS_PORT)"
 	for _, tc := range []struct {
 		name, text string
@@ -438,7 +438,7 @@ func TestReloadOverriddenSettings(t *testing.T) {
 	}{
 		{"nat", "port = 1\n[nat]\nhost = \"file.example\"\nport = 5555\n", "", natOver},
 		{"port", "port = 2\n", "", portOver},
-		{"both, with a static change", "port = 3\n[nat]\nhost = \"other.example\"\n" + reg("b", "PYRO:b@h:1"), "reloaded: added b", portOver + ", " + natOver},
+		{"both, with a static change", "port = 3\n[nat]\nhost = \"other.example\"\n" + reg("b", "PYRO:b@h:1"), "reloaded: added b", portOver + ", nat.host (overridden by --nathost, PYRO_NATHOST)"},
 		{"file agrees with the flag", "port = 7\n", "reloaded: no changes", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
