@@ -1,7 +1,9 @@
 package commands
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,7 +16,9 @@ import (
 )
 
 // The persistence tests: what a bolt store keeps across a stop, a kill -9
-// and a crash in the middle of a burst, seen through the Python client.
+// and a crash in the middle of a burst, seen through the Python client; a
+// store file that is not ours; which source wins for the settings beyond
+// address and key; and what a reload says about NAT it cannot apply.
 
 // testNsPersistence registers names through the Python client in a server
 // on a bolt store, removes one and changes another's metadata, stops it
@@ -179,4 +183,42 @@ func testNsCrashDuringBurst(t *testing.T, bin string) {
 		t.Fatalf("startup after the crash:\n%s\n(%d names listed)", srv.out.String(), len(m))
 	}
 	t.Logf("acknowledged before the kill: %v; %d names after the restart", ops, len(m)-1)
+}
+
+// TestNsRefusesForeignStore points -s bolt: at files that are not stores:
+// the server says so on one line, exits 1 and leaves the file as it was.
+func TestNsRefusesForeignStore(t *testing.T) {
+	nsCleanEnv(t)
+	sqlite := []byte("SQLite format 3\x00")
+	for _, tc := range []struct {
+		name string
+		data []byte
+		why  string
+	}{
+		{"sqlite file", append(slices.Clone(sqlite), make([]byte, 8192)...), "not a bbolt database (invalid database); the file was left untouched"},
+		{"one-page sqlite file", append(slices.Clone(sqlite), make([]byte, 4096)...), "not a bbolt database (file size too small 4112); the file was left untouched"},
+		{"empty file", nil, "the file is empty (remove it to start a new store)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.db")
+			writeNsFile(t, path, string(tc.data))
+			before, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := runNsToEnd(t, "-n", "127.0.0.1", "-p", "0", "-s", "bolt:"+path)
+			want := "pyro4 ns: storage: store " + path + " is not a pyro4 name server store: " + tc.why + "\n"
+			if code != 1 || stdout != "" || stderr != want {
+				t.Fatalf("exit %d\nstdout %q\nstderr %q\nwant %q", code, stdout, stderr, want)
+			}
+			after, err := os.Stat(path)
+			if got, _ := os.ReadFile(path); err != nil || !bytes.Equal(got, tc.data) || !after.ModTime().Equal(before.ModTime()) {
+				t.Fatalf("the refused file changed (%v)", err)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+				t.Fatalf("directory holds %v, want only the refused file", entries)
+			}
+		})
+	}
 }
