@@ -2,7 +2,11 @@ package commands
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pyro4/pyro4/internal/pypeer"
+	"github.com/pyro4/pyro4/nameserver/config"
 )
 
 // The persistence tests: what a bolt store keeps across a stop, a kill -9
@@ -221,4 +226,147 @@ func TestNsRefusesForeignStore(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nsSettings parses `pyro4 ns args...` as the command line does and layers
+// the settings with env as the only PYRO_* items, without starting a server.
+func nsSettings(t *testing.T, env []string, args ...string) config.Settings {
+	t.Helper()
+	nsCleanEnv(t, env...)
+	var cli CLI
+	parser, err := NewParser(&cli, io.Discard, io.Discard, func(int) { t.Fatalf("pyro4 ns %v exited while parsing", args) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parser.Parse(append([]string{"ns"}, args...)); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := cli.Ns.load(&IO{Stderr: io.Discard}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestNsSettingsPrecedence checks flag > PYRO_* > file > default for the
+// settings TestNsPrecedence and TestNsHMACKeyPrecedence leave out: storage
+// (file or -s), serializers accepted and the comm timeout (file or
+// environment), and the broadcast responder (file or -x). These rows read
+// the layered settings; TestNsSettingsPrecedenceEffects shows the first
+// three in a running server. The responder is only read: it starts only
+// for a non-loopback bind, which tests make only in a network namespace.
+func TestNsSettingsPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	on, off := filepath.Join(dir, "on.toml"), filepath.Join(dir, "off.toml")
+	body := "storage = \"bolt:file.db\"\nserializers_accepted = [\"serpent\", \"json\"]\ncomm_timeout = 7\n"
+	writeNsFile(t, on, body+"[broadcast]\nenabled = true\n")
+	writeNsFile(t, off, body+"[broadcast]\nenabled = false\n")
+	env := []string{"PYRO_SERIALIZERS_ACCEPTED=serpent,marshal", "PYRO_COMMTIMEOUT=2.5"}
+	fileDB, flagDB := "bolt:"+filepath.Join(dir, "file.db"), "bolt:"+filepath.Join(dir, "flag.db")
+	for _, tc := range []struct {
+		name        string
+		env, args   []string
+		storage     string
+		serializers []string
+		timeout     time.Duration
+		broadcast   bool
+	}{
+		{"defaults", nil, nil, "memory", []string{"serpent", "marshal", "json"}, 0, true},
+		{"file", nil, []string{"--config", off}, fileDB, []string{"serpent", "json"}, 7 * time.Second, false},
+		{"file enables broadcast", nil, []string{"--config", on}, fileDB, []string{"serpent", "json"}, 7 * time.Second, true},
+		{"environment over file", env, []string{"--config", on}, fileDB, []string{"serpent", "marshal"}, 2500 * time.Millisecond, true},
+		{"flags over file", nil, []string{"--config", on, "-s", flagDB, "-x"}, flagDB, []string{"serpent", "json"}, 7 * time.Second, false},
+		{"flags over environment over file", env, []string{"--config", on, "-s", flagDB, "-x"}, flagDB, []string{"serpent", "marshal"}, 2500 * time.Millisecond, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := nsSettings(t, tc.env, tc.args...)
+			if s.Storage != tc.storage || !slices.Equal(s.SerializersAccepted, tc.serializers) || s.CommTimeout != tc.timeout || s.Broadcast != tc.broadcast {
+				t.Fatalf("storage %q, serializers %v, comm timeout %v, broadcast %v; want %q, %v, %v, %v",
+					s.Storage, s.SerializersAccepted, s.CommTimeout, s.Broadcast, tc.storage, tc.serializers, tc.timeout, tc.broadcast)
+			}
+		})
+	}
+}
+
+// TestNsSettingsPrecedenceEffects shows the winner of each precedence pair
+// in what a running server does: which file is its store, which serializers
+// a Python client may use, whether an idle connection is closed.
+func TestNsSettingsPrecedenceEffects(t *testing.T) {
+	// start runs a server on a config file with body and flags, env being
+	// the only PYRO_* items, and returns its URI.
+	start := func(t *testing.T, body string, env []string, flags ...string) (string, string) {
+		t.Helper()
+		nsCleanEnv(t, env...)
+		dir := t.TempDir()
+		port := pypeer.FreePort(t)
+		cfg := filepath.Join(dir, "ns.toml")
+		writeNsFile(t, cfg, fmt.Sprintf("host = \"127.0.0.1\"\nport = %d\n%s", port, body))
+		r := startNsInProcess(t, append([]string{"--config", cfg}, flags...)...)
+		r.waitOut(t, "URI =")
+		return nsURI(port), dir
+	}
+	t.Run("storage", func(t *testing.T) {
+		flagDB := filepath.Join(t.TempDir(), "flag.db")
+		for _, tc := range []struct {
+			name  string
+			flags []string
+		}{{"file", nil}, {"-s over file", []string{"-s", "bolt:" + flagDB}}} {
+			t.Run(tc.name, func(t *testing.T) {
+				_, dir := start(t, "storage = \"bolt:file.db\"\n", nil, tc.flags...)
+				_, fileErr := os.Stat(filepath.Join(dir, "file.db"))
+				_, flagErr := os.Stat(flagDB)
+				if (fileErr == nil) != (tc.flags == nil) || (flagErr == nil) != (tc.flags != nil) {
+					t.Fatalf("file.db: %v; flag.db: %v", fileErr, flagErr)
+				}
+			})
+		}
+	})
+	t.Run("serializers", func(t *testing.T) {
+		pypeer.Require(t)
+		for _, tc := range []struct {
+			name        string
+			env         []string
+			ok, refused string
+		}{
+			{"file", nil, "json", "marshal"},
+			{"environment over file", []string{"PYRO_SERIALIZERS_ACCEPTED=serpent,marshal"}, "marshal", "json"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				uri, _ := start(t, "serializers_accepted = [\"serpent\", \"json\"]\n", tc.env)
+				count := "import sys, Pyro4\nwith Pyro4.Proxy(sys.argv[1]) as ns:\n    print(ns.count())\n"
+				if out, err := pypeer.Run(t, nsWait, pypeer.Env("PYRO_SERIALIZER="+tc.ok), count, uri); err != nil || strings.TrimSpace(out) != "1" {
+					t.Errorf("a %s client: %v\n%s", tc.ok, err, out)
+				}
+				out, err := pypeer.Run(t, nsWait, pypeer.Env("PYRO_SERIALIZER="+tc.refused), count, uri)
+				if err == nil || !strings.Contains(out, "message used serializer that is not accepted") {
+					t.Errorf("a %s client: %v\n%s", tc.refused, err, out)
+				}
+			})
+		}
+	})
+	// A connection that sends nothing is closed after the timeout in
+	// effect; the other value (an hour, or none) would leave it open past
+	// the bounded wait.
+	t.Run("comm timeout", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, body string
+			env        []string
+		}{
+			{"file over default", "comm_timeout = 0.2\n", nil},
+			{"environment over file", "comm_timeout = 3600\n", []string{"PYRO_COMMTIMEOUT=0.2"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				uri, _ := start(t, tc.body, tc.env)
+				c, err := net.Dial("tcp", strings.TrimPrefix(uri, "PYRO:Pyro.NameServer@"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				c.SetReadDeadline(time.Now().Add(nsWait))
+				if n, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+					t.Fatalf("idle connection: read %d, %v; want the server to close it", n, err)
+				}
+			})
+		}
+	})
 }
