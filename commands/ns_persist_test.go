@@ -370,3 +370,56 @@ func TestNsSettingsPrecedenceEffects(t *testing.T) {
 		}
 	})
 }
+
+// TestNsReloadNAT edits the [nat] table of a running server's file where
+// the server cannot follow it: a --nathost or PYRO_NATHOST overrides it (the
+// reload says so, and the name server's entry keeps the overriding
+// location), or the server listens on a Unix socket from -u (the reload
+// says why, and nothing of the file is applied).
+func TestNsReloadNAT(t *testing.T) {
+	pypeer.Require(t)
+	for _, tc := range []struct {
+		name       string
+		env, flags []string
+	}{
+		{"overridden by --nathost", nil, []string{"--nathost", "over.example"}},
+		{"overridden by PYRO_NATHOST", []string{"PYRO_NATHOST=over.example"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nsCleanEnv(t, tc.env...)
+			port := pypeer.FreePort(t)
+			cfg := filepath.Join(t.TempDir(), "ns.toml")
+			head := fmt.Sprintf("host = \"127.0.0.1\"\nport = %d\n", port)
+			writeNsFile(t, cfg, head+"[nat]\nhost = \"file.example\"\n")
+			r := startNsInProcess(t, append([]string{"--config", cfg}, tc.flags...)...)
+			r.waitOut(t, "external URI =")
+			writeNsFile(t, cfg, head+"[nat]\nhost = \"edited.example\"\n"+nsStaticReg("svc.a", "PYRO:a@h:1"))
+			r.waitErr(t, "config "+cfg+": nat.host (overridden by --nathost, PYRO_NATHOST) changed in the file, but the command line or environment setting stays in effect")
+			if !strings.Contains(r.err.String(), "config "+cfg+" reloaded: added svc.a\"") {
+				t.Fatalf("reload log:\n%s", r.err.String())
+			}
+			m := nsPyList(t, nsURI(port), "")
+			if got, want := m["Pyro.NameServer"].URI, fmt.Sprintf("PYRO:Pyro.NameServer@over.example:%d", port); got != want || m["svc.a"].URI != "PYRO:a@h:1" {
+				t.Fatalf("own entry %s (want %s), svc.a %+v", got, want, m["svc.a"])
+			}
+		})
+	}
+	t.Run("unix socket", func(t *testing.T) {
+		nsCleanEnv(t)
+		dir := t.TempDir()
+		sock, cfg := filepath.Join(dir, "ns.sock"), filepath.Join(dir, "ns.toml")
+		writeNsFile(t, cfg, nsStaticReg("svc.a", "PYRO:a@h:1"))
+		r := startNsInProcess(t, "--config", cfg, "-u", sock)
+		r.waitOut(t, "URI =")
+		writeNsFile(t, cfg, "[nat]\nhost = \"ext.example\"\n"+nsStaticReg("svc.b", "PYRO:b@h:1"))
+		r.waitErr(t, "config "+cfg+" not applied, keeping the running configuration: nat: NAT ext.example: the name server listens on a Unix socket, which has no NAT")
+		uri := "PYRO:Pyro.NameServer@./u:" + sock
+		m := nsPyList(t, uri, "")
+		if got := nsNames(m); got != "svc.a=PYRO:a@h:1" || m["Pyro.NameServer"].URI != uri {
+			t.Fatalf("after the refused reload: %s, own entry %s", got, m["Pyro.NameServer"].URI)
+		}
+		if strings.Contains(r.err.String(), "reloaded") {
+			t.Fatalf("a refused file logged as reloaded:\n%s", r.err.String())
+		}
+	})
+}
