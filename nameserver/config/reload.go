@@ -51,9 +51,11 @@ const DefaultDebounce = 100 * time.Millisecond
 // once (for SIGHUP). A change is applied as a difference: static
 // registrations added, changed or removed, and the NAT location. Client
 // registrations are never touched. A file that does not parse, or whose
-// settings do not resolve, changes nothing and is logged once. Settings a
-// running server cannot change are logged as needing a restart. A removed
-// file keeps the running configuration until the file is back.
+// settings do not resolve, or whose NAT location the server refuses,
+// changes nothing and is logged once. Settings a running server cannot
+// change are logged as needing a restart, and settings the file changed
+// that a flag or a PYRO_* item overrides are named as such. A removed file
+// keeps the running configuration until the file is back.
 type Reloader struct {
 	Path string
 	// Lookup resolves hmac_key_env; nil means os.LookupEnv.
