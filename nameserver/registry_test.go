@@ -2,7 +2,10 @@ package nameserver
 
 import (
 	"errors"
+	"net"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -172,5 +175,56 @@ func TestRegistryStoreErrorsAreWrapped(t *testing.T) {
 	}
 	if x := asException(err); x.Class != wire.ClassPyroError || !strings.Contains(x.Text(), "store is closed") {
 		t.Errorf("client sees %v", x)
+	}
+}
+
+// TestNewRefreshesOwnEntry starts servers over a store from an earlier run
+// whose Pyro.NameServer entry names another address: New replaces it with
+// the current URI (and the name server's own metadata), leaving the other
+// entries alone, as pyro4-ns does on start.
+func TestNewRefreshesOwnEntry(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "ns.sock")
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want func(s *Server) string
+	}{
+		{"other port", Options{Host: "127.0.0.1"}, func(s *Server) string {
+			return "PYRO:Pyro.NameServer@127.0.0.1:" + strconv.Itoa(s.Addr().(*net.TCPAddr).Port)
+		}},
+		{"nat", Options{Host: "127.0.0.1", NATHost: "ext.example", NATPort: 5555}, func(*Server) string {
+			return "PYRO:Pyro.NameServer@ext.example:5555"
+		}},
+		{"unix socket", Options{UnixSocket: sock}, func(*Server) string { return "PYRO:Pyro.NameServer@./u:" + sock }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := persist.NewMemory()
+			stale := persist.Entry{Name: NameServerName, URI: "PYRO:Pyro.NameServer@old.example:1", Metadata: []string{"stale"}}
+			app := persist.Entry{Name: "app", URI: "PYRO:app@h:2", Metadata: []string{"x"}}
+			for _, e := range []persist.Entry{stale, app} {
+				if err := st.Put(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tc.opts.NoBroadcast, tc.opts.Store = true, st
+			s, err := New(tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			want := tc.want(s)
+			if got, ok, err := st.Get(NameServerName); err != nil || !ok || got.URI != want || !slices.Equal(got.Metadata, nameServerMetadata) {
+				t.Errorf("own entry %+v (%v, %v), want %s with %v", got, ok, err, want, nameServerMetadata)
+			}
+			if s.URI().String() != want {
+				t.Errorf("URI %s, want %s", s.URI(), want)
+			}
+			if got, ok, _ := st.Get("app"); !ok || got.URI != app.URI || !slices.Equal(got.Metadata, app.Metadata) {
+				t.Errorf("other entry %+v, %v", got, ok)
+			}
+			if n, _ := st.Count(); n != 2 {
+				t.Errorf("%d entries, want 2", n)
+			}
+		})
 	}
 }

@@ -222,16 +222,20 @@ func (s *Server) Registry() *Registry { return s.reg }
 
 // SetNAT changes the external location used for URIs handed out from now on,
 // the Pyro.NameServer registration included. An empty host removes NAT; a
-// zero port means the bound port. A server on a Unix socket has no NAT.
-func (s *Server) SetNAT(host string, port int) {
+// zero port means the bound port. A server on a Unix socket has no NAT: a
+// host is refused. When the name server's entry cannot be re-registered the
+// previous location is kept, so an error always means nothing changed.
+func (s *Server) SetNAT(host string, port int) error {
 	if s.opts.UnixSocket != "" && host != "" {
-		s.log.Error("ignoring NAT setting: the name server listens on a Unix socket", "nathost", host)
-		return
+		return fmt.Errorf("NAT %s: the name server listens on a Unix socket, which has no NAT", host)
 	}
+	prev := s.nat.Load()
 	s.setNAT(host, port)
 	if err := s.reg.registerSelf(s.URI().String()); err != nil {
-		s.log.Error("re-registering the name server after a NAT change", "err", err)
+		s.nat.Store(prev)
+		return fmt.Errorf("NAT %s: %w", host, err)
 	}
+	return nil
 }
 
 func (s *Server) setNAT(host string, port int) {

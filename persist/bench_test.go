@@ -81,12 +81,32 @@ func BenchmarkMemoryRangePrefix1000of1M(b *testing.B) {
 // commit is fsynced, so one writer is bound by the disk's sync latency and
 // concurrent writers share commits.
 func BenchmarkBoltPut(b *testing.B) {
+	benchPut(b, func(b *testing.B) Store {
+		s, err := OpenBolt(filepath.Join(b.TempDir(), "ns.db"), BoltOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}, func(b *testing.B, s Store) {
+		// Sync latency varies with the disk and its other users; how
+		// many puts share a commit shows the grouping on its own.
+		b.ReportMetric(float64(b.N)/float64(s.(*Bolt).w.commits.Load()), "puts/commit")
+	})
+}
+
+// BenchmarkMemoryPut is BenchmarkBoltPut's workload on the memory store:
+// what registering costs without durability, at the same writer counts.
+func BenchmarkMemoryPut(b *testing.B) {
+	benchPut(b, func(*testing.B) Store { return NewMemory() }, nil)
+}
+
+// benchPut runs b.N Puts of distinct names into a fresh store from 1 and
+// from 16 goroutines, as 1 and 16 concurrent clients registering would;
+// report adds the backend's own metrics.
+func benchPut(b *testing.B, open func(*testing.B) Store, report func(*testing.B, Store)) {
 	for _, writers := range []int{1, 16} {
 		b.Run(fmt.Sprintf("goroutines=%d", writers), func(b *testing.B) {
-			s, err := OpenBolt(filepath.Join(b.TempDir(), "ns.db"), BoltOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
+			s := open(b)
 			defer s.Close()
 			var next atomic.Int64
 			b.ResetTimer()
@@ -107,9 +127,9 @@ func BenchmarkBoltPut(b *testing.B) {
 			}
 			wg.Wait()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "puts/s")
-			// Sync latency varies with the disk and its other users; how
-			// many puts share a commit shows the grouping on its own.
-			b.ReportMetric(float64(b.N)/float64(s.w.commits.Load()), "puts/commit")
+			if report != nil {
+				report(b, s)
+			}
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -156,7 +157,10 @@ func openDB(path string, opts BoltOptions, readOnly bool) (db *bolt.DB, file *os
 		return nil, nil, fmt.Errorf("store %s is %w: %v", path, ErrDamaged, err)
 	case errors.Is(err, bolt.ErrTimeout):
 		return nil, nil, fmt.Errorf("store %s is %w (the file stayed locked for %v)", path, ErrInUse, opts.LockTimeout)
-	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrVersionMismatch):
+	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrVersionMismatch),
+		// bbolt has no sentinel for a file shorter than its two meta pages,
+		// which a small foreign file (a sqlite file of one or two pages) is.
+		strings.HasPrefix(err.Error(), "file size too small"):
 		return nil, nil, fmt.Errorf("store %s is %w: not a bbolt database (%v); the file was left untouched", path, ErrNotStore, err)
 	case errors.Is(err, bolt.ErrChecksum):
 		return nil, nil, fmt.Errorf("store %s is %w: both bbolt meta pages fail their checksum; the file was left untouched", path, ErrDamaged)

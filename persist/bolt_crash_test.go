@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,9 +20,11 @@ const crashChildEnv = "PERSIST_CRASH_CHILD_STORE"
 
 // TestBoltCrashDurability checks the promise that a write acknowledged by
 // the bolt store survives the process dying at once afterwards. A child
-// process (this test binary again) writes from several goroutines and prints
-// every name whose Put returned nil; the parent kills it with SIGKILL in
-// the middle of the burst, reopens the file and looks for every name.
+// process (this test binary again) puts, sets metadata and deletes from
+// several goroutines and prints every operation that returned nil; the
+// parent kills it with SIGKILL in the middle of the burst, reopens the file
+// and checks that each name is in the state of its last acknowledged
+// operation (or of the one in flight, which may or may not have committed).
 func TestBoltCrashDurability(t *testing.T) {
 	if path := os.Getenv(crashChildEnv); path != "" {
 		crashChild(path)
@@ -53,10 +56,11 @@ func TestBoltCrashDurability(t *testing.T) {
 	watchdog := time.AfterFunc(60*time.Second, func() { _ = cmd.Process.Kill() })
 	defer watchdog.Stop()
 
-	const killAfter = 300
-	acked := make(map[string]bool)
+	const killAfter = 600
+	acked := make(map[string]string) // name -> last acknowledged operation
+	ops := map[string]int{}
 	r := bufio.NewReader(out)
-	for {
+	for n := 0; ; {
 		// A line the kill cut short has no newline and is not an
 		// acknowledgement; the lines read after the kill were written
 		// before it and count.
@@ -64,12 +68,13 @@ func TestBoltCrashDurability(t *testing.T) {
 		if err != nil {
 			break
 		}
-		name, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "ack ")
-		if !ok {
+		op, name, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+		if !ok || crashFollowUp(name) == "" {
 			continue
 		}
-		acked[name] = true
-		if len(acked) == killAfter {
+		acked[name] = op
+		ops[op]++
+		if n++; n == killAfter {
 			// While the child runs, the file is locked against this process.
 			if s, err := OpenBolt(path, BoltOptions{}); !errors.Is(err, ErrInUse) {
 				if err == nil {
@@ -84,8 +89,8 @@ func TestBoltCrashDurability(t *testing.T) {
 	}
 	waitErr := cmd.Wait()
 	killed = true
-	if len(acked) < killAfter {
-		t.Fatalf("child acknowledged only %d writes (wait: %v)", len(acked), waitErr)
+	if n := ops["put"] + ops["meta"] + ops["del"]; n < killAfter || ops["meta"] == 0 || ops["del"] == 0 {
+		t.Fatalf("child acknowledged only %v (wait: %v)", ops, waitErr)
 	}
 	if waitErr == nil {
 		t.Fatal("child exited normally; it should have been killed mid-burst")
@@ -93,27 +98,57 @@ func TestBoltCrashDurability(t *testing.T) {
 
 	s := openBolt(t, path)
 	defer s.Close()
-	var missing []string
-	for name := range acked {
-		if _, ok := mustGet(t, s, name); !ok {
-			missing = append(missing, name)
+	present := 0
+	for name, op := range acked {
+		e, ok := mustGet(t, s, name)
+		got := crashState(e, ok)
+		if got == op || op == "put" && got == crashFollowUp(name) {
+			if ok {
+				present++
+			}
+			continue
 		}
-	}
-	if len(missing) > 0 {
-		t.Fatalf("%d of %d acknowledged writes lost, e.g. %q", len(missing), len(acked), missing[0])
+		t.Errorf("%s: last acknowledged %q, but the store holds %s", name, op, got)
 	}
 	n, err := s.Count()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if listed := len(rangeNames(t, s, "")); n != listed || n < len(acked) {
-		t.Fatalf("Count() = %d, Range lists %d, %d acknowledged", n, listed, len(acked))
+	if listed := len(rangeNames(t, s, "")); n != listed || n < present {
+		t.Fatalf("Count() = %d, Range lists %d, %d acknowledged names present", n, listed, present)
 	}
-	t.Logf("%d writes acknowledged before the kill, %d in the store after it", len(acked), n)
+	t.Logf("acknowledged before the kill: %v; %d entries in the store after it", ops, n)
 }
 
-// crashChild writes until killed, printing each acknowledged name. It is
-// bounded so that an orphaned child stops on its own.
+// crashFollowUp is the operation the child does on name after putting it:
+// "put" (none), "meta" or "del"; "" for a name the child does not write.
+func crashFollowUp(name string) string {
+	var g, i int
+	if _, err := fmt.Sscanf(name, "crash.%d.%05d", &g, &i); err != nil {
+		return ""
+	}
+	return [...]string{"put", "meta", "del"}[i%3]
+}
+
+// crashState names the state an entry is in by the operation that leaves it
+// so.
+func crashState(e Entry, ok bool) string {
+	switch {
+	case !ok:
+		return "del"
+	case e.URI == crashURI && slices.Equal(e.Metadata, []string{"m"}):
+		return "put"
+	case e.URI == crashURI && slices.Equal(e.Metadata, []string{"changed", "m2"}):
+		return "meta"
+	}
+	return fmt.Sprintf("%+v", e)
+}
+
+const crashURI = "PYRO:obj@localhost:9999"
+
+// crashChild writes until killed, printing each acknowledged operation as
+// "put NAME", "meta NAME" or "del NAME". It is bounded so that an orphaned
+// child stops on its own.
 func crashChild(path string) {
 	s, err := OpenBolt(path, BoltOptions{})
 	if err != nil {
@@ -122,22 +157,34 @@ func crashChild(path string) {
 	}
 	var mu sync.Mutex
 	w := bufio.NewWriter(os.Stdout)
+	ack := func(op, name string, err error) {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, op, name, err)
+			os.Exit(2)
+		}
+		// Flush at once: an acknowledgement must not sit in a buffer when
+		// the kill comes, or the parent would test less than it could.
+		mu.Lock()
+		fmt.Fprintf(w, "%s %s\n", op, name)
+		w.Flush()
+		mu.Unlock()
+	}
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 20000 {
 				name := fmt.Sprintf("crash.%d.%05d", g, i)
-				if err := s.Put(Entry{Name: name, URI: "PYRO:obj@localhost:9999", Metadata: []string{"m"}}); err != nil {
-					fmt.Fprintln(os.Stderr, err)
-					os.Exit(2)
+				ack("put", name, s.Put(Entry{Name: name, URI: crashURI, Metadata: []string{"m"}}))
+				switch crashFollowUp(name) {
+				case "meta":
+					ack("meta", name, s.SetMetadata(name, []string{"m2", "changed"}))
+				case "del":
+					ok, err := s.Delete(name)
+					if err == nil && !ok {
+						err = errors.New("Delete found nothing")
+					}
+					ack("del", name, err)
 				}
-				// Flush at once: an acknowledgement must not sit in a buffer
-				// when the kill comes, or the parent would test less than it
-				// could.
-				mu.Lock()
-				fmt.Fprintf(w, "ack %s\n", name)
-				w.Flush()
-				mu.Unlock()
 			}
 		})
 	}

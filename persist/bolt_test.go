@@ -93,6 +93,32 @@ func TestBoltSecondOpen(t *testing.T) {
 	mustPut(t, s, Entry{Name: "b", URI: "u"})
 }
 
+// TestBoltSyncsCommits checks that the stores the name server opens keep
+// bbolt's fsync on commit and on file growth: with either switched off an
+// acknowledged write could be lost in a power failure while every other
+// test still passed.
+func TestBoltSyncsCommits(t *testing.T) {
+	dir := t.TempDir()
+	direct := openBolt(t, filepath.Join(dir, "direct.db"))
+	defer direct.Close()
+	opened, err := Open("bolt:" + filepath.Join(dir, "spec.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer opened.Close()
+	for name, s := range map[string]Store{"OpenBolt": direct, "Open(bolt:FILE)": opened} {
+		b, ok := s.(*Bolt)
+		if !ok {
+			t.Fatalf("%s gave %T", name, s)
+		}
+		// After a write too: nothing on the write path may turn them off.
+		mustPut(t, b, Entry{Name: "a", URI: "PYRO:a@h:1"})
+		if b.db.NoSync || b.db.NoGrowSync {
+			t.Errorf("%s: NoSync %v, NoGrowSync %v; both must be false", name, b.db.NoSync, b.db.NoGrowSync)
+		}
+	}
+}
+
 type fileState struct {
 	data  []byte
 	mtime time.Time
@@ -174,6 +200,14 @@ func TestBoltRefuses(t *testing.T) {
 		}, ErrNotStore, "not a bbolt database"},
 		{"sqlite header", func(t *testing.T, path string) {
 			writeFile(t, path, append([]byte("SQLite format 3\x00"), make([]byte, 8192)...))
+		}, ErrNotStore, "not a bbolt database"},
+		// Shorter than bbolt's two meta pages, as a sqlite file of one or two
+		// small pages is: bbolt fails on the size before it looks.
+		{"short sqlite file", func(t *testing.T, path string) {
+			writeFile(t, path, append([]byte("SQLite format 3\x00"), make([]byte, 4096)...))
+		}, ErrNotStore, "not a bbolt database"},
+		{"1 KB sqlite file", func(t *testing.T, path string) {
+			writeFile(t, path, append([]byte("SQLite format 3\x00"), make([]byte, 1024-16)...))
 		}, ErrNotStore, "not a bbolt database"},
 		{"empty file", func(t *testing.T, path string) {
 			writeFile(t, path, nil)

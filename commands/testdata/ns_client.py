@@ -2,6 +2,7 @@
 #   ns_client.py URI [KEY] list             -> JSON {name: [uri, sorted metadata]}
 #   ns_client.py URI [KEY] register NAME URI [META...]
 #   ns_client.py URI [KEY] remove NAME      -> prints the count, or the error
+#   ns_client.py URI [KEY] setmeta NAME [META...] -> "ok", or the error
 # KEY is "-" for none.
 import json
 import sys
@@ -23,6 +24,12 @@ with Pyro4.Proxy(uri) as ns:
     elif cmd == "remove":
         try:
             print(ns.remove(args[0]))
+        except Pyro4.errors.NamingError as e:
+            print("NamingError: %s" % e)
+    elif cmd == "setmeta":
+        try:
+            ns.set_metadata(args[0], set(args[1:]))
+            print("ok")
         except Pyro4.errors.NamingError as e:
             print("NamingError: %s" % e)
     else:

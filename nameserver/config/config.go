@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -442,19 +443,19 @@ func (p *parser) regKeyLine(i int, key string) int {
 	return p.at(1, "registration")
 }
 
+// registrationKeys are the keys of a [[registration]] table, which is
+// decoded by hand rather than through the model.
+var registrationKeys = []string{"name", "uri", "metadata"}
+
 func (p *parser) registration(i int, r map[string]any) (persist.Entry, error) {
 	unknown := ""
 	for key := range r {
-		switch key {
-		case "name", "uri", "metadata":
-		default:
-			if unknown == "" || key < unknown {
-				unknown = key
-			}
+		if !slices.Contains(registrationKeys, key) && (unknown == "" || key < unknown) {
+			unknown = key
 		}
 	}
 	if unknown != "" {
-		return persist.Entry{}, p.errorf(p.regKeyLine(i, unknown), "registration: unknown key %q (want name, uri, metadata)", unknown)
+		return persist.Entry{}, p.errorf(p.regKeyLine(i, unknown), "registration: unknown key %q (want %s)", unknown, strings.Join(registrationKeys, ", "))
 	}
 	name, ok := r["name"].(string)
 	switch {

@@ -25,8 +25,8 @@ type Target interface {
 	// SetStatic replaces the static registrations and reports what changed.
 	SetStatic(entries []persist.Entry) (added, changed, removed []string, err error)
 	// SetNAT changes the external location ("" host: no NAT; 0 port: the
-	// bound port).
-	SetNAT(host string, port int)
+	// bound port). An error means the location did not change.
+	SetNAT(host string, port int) error
 }
 
 // ServerTarget makes a running server the target of reloads.
@@ -38,7 +38,7 @@ func (t serverTarget) SetStatic(entries []persist.Entry) (added, changed, remove
 	return t.s.Registry().SetStatic(entries)
 }
 
-func (t serverTarget) SetNAT(host string, port int) { t.s.SetNAT(host, port) }
+func (t serverTarget) SetNAT(host string, port int) error { return t.s.SetNAT(host, port) }
 
 // DefaultDebounce is how long a Reloader lets a burst of file events settle
 // before it reads the file.
@@ -51,9 +51,11 @@ const DefaultDebounce = 100 * time.Millisecond
 // once (for SIGHUP). A change is applied as a difference: static
 // registrations added, changed or removed, and the NAT location. Client
 // registrations are never touched. A file that does not parse, or whose
-// settings do not resolve, changes nothing and is logged once. Settings a
-// running server cannot change are logged as needing a restart. A removed
-// file keeps the running configuration until the file is back.
+// settings do not resolve, or whose NAT location the server refuses,
+// changes nothing and is logged once. Settings a running server cannot
+// change are logged as needing a restart, and settings the file changed
+// that a flag or a PYRO_* item overrides are named as such. A removed file
+// keeps the running configuration until the file is back.
 type Reloader struct {
 	Path string
 	// Lookup resolves hmac_key_env; nil means os.LookupEnv.
@@ -69,8 +71,10 @@ type Reloader struct {
 	mu      sync.Mutex
 	target  Target
 	running Settings
+	file    Settings          // what the file applied last sets, over the defaults alone
 	sum     [sha256.Size]byte // of the contents last acted on
 	missing bool
+	checks  int // reads of the file after Bind, so tests can wait for one
 }
 
 func (r *Reloader) log() *slog.Logger {
@@ -87,27 +91,31 @@ func (r *Reloader) Load() (Settings, error) {
 	if err != nil {
 		return Settings{}, fmt.Errorf("read config: %w", err)
 	}
-	s, err := r.settings(data)
+	s, file, err := r.settings(data)
 	if err != nil {
 		return Settings{}, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.running, r.sum = s, sha256.Sum256(data)
+	r.running, r.file, r.sum = s, file, sha256.Sum256(data)
 	return s, nil
 }
 
-func (r *Reloader) settings(data []byte) (Settings, error) {
+// settings parses data and returns the settings in effect with it and those
+// the file alone sets over the defaults; where the two differ, a flag or an
+// environment item overrides the file.
+func (r *Reloader) settings(data []byte) (resolved, file Settings, err error) {
 	c, err := Parse(r.Path, data, r.Lookup)
 	if err != nil {
-		return Settings{}, err
+		return Settings{}, Settings{}, err
 	}
-	if r.Resolve != nil {
-		return r.Resolve(c)
+	file = Defaults()
+	c.Apply(&file)
+	if r.Resolve == nil {
+		return file, file, nil
 	}
-	s := Defaults()
-	c.Apply(&s)
-	return s, nil
+	resolved, err = r.Resolve(c)
+	return resolved, file, err
 }
 
 // Bind makes t the server that reloads change, and gives it the static
@@ -143,6 +151,7 @@ func (r *Reloader) check(force, settled bool) (again bool) {
 	if r.target == nil {
 		return false
 	}
+	r.checks++
 	data, err := os.ReadFile(r.Path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -163,20 +172,42 @@ func (r *Reloader) check(force, settled bool) (again bool) {
 		return true
 	}
 	r.missing, r.sum = false, sum
-	next, err := r.settings(data)
+	next, file, err := r.settings(data)
 	if err != nil {
 		r.log().Error(fmt.Sprintf("config not applied, keeping the running configuration: %v", err))
 		return false
 	}
-	r.apply(next)
+	r.apply(next, file)
 	return false
 }
 
+// checkCount returns how many times the file has been read for a reload;
+// a call that returns n happens after the nth read has been acted on.
+func (r *Reloader) checkCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.checks
+}
+
 // apply makes next the running configuration as far as a running server
-// allows. r.mu is held.
-func (r *Reloader) apply(next Settings) {
+// allows; file is what the file alone sets. Either every live change is made
+// or none. r.mu is held.
+func (r *Reloader) apply(next, file Settings) {
+	natChanged := next.NATHost != r.running.NATHost || next.NATPort != r.running.NATPort
+	if natChanged {
+		if err := r.target.SetNAT(next.NATHost, next.NATPort); err != nil {
+			r.log().Error(fmt.Sprintf("config %s not applied, keeping the running configuration: nat: %v", r.Path, err))
+			return
+		}
+	}
 	added, changed, removed, err := r.target.SetStatic(next.Static)
 	if err != nil {
+		if natChanged {
+			// The running location was accepted once, so it is again.
+			if nerr := r.target.SetNAT(r.running.NATHost, r.running.NATPort); nerr != nil {
+				err = errors.Join(err, fmt.Errorf("restoring the NAT location: %w", nerr))
+			}
+		}
 		r.log().Error(fmt.Sprintf("config %s not applied, keeping the running configuration: static registrations: %v", r.Path, err))
 		return
 	}
@@ -189,18 +220,22 @@ func (r *Reloader) apply(next Settings) {
 			parts = append(parts, c.what+" "+strings.Join(c.names, ", "))
 		}
 	}
-	if next.NATHost != r.running.NATHost || next.NATPort != r.running.NATPort {
-		r.target.SetNAT(next.NATHost, next.NATPort)
+	if natChanged {
 		parts = append(parts, natText(next.NATHost, next.NATPort))
 	}
 	restart := NeedRestart(r.running, next)
+	overridden := Overridden(r.file, file, next)
 	r.running.Static = next.Static
 	r.running.NATHost, r.running.NATPort = next.NATHost, next.NATPort
+	r.file = file
 	switch {
 	case len(parts) > 0:
 		r.log().Info(fmt.Sprintf("config %s reloaded: %s", r.Path, strings.Join(parts, "; ")))
-	case len(restart) == 0:
+	case len(restart) == 0 && len(overridden) == 0:
 		r.log().Info(fmt.Sprintf("config %s reloaded: no changes", r.Path))
+	}
+	if len(overridden) > 0 {
+		r.log().Warn(fmt.Sprintf("config %s: %s changed in the file, but the command line or environment setting stays in effect", r.Path, strings.Join(overridden, ", ")))
 	}
 	if len(restart) > 0 {
 		r.log().Warn(fmt.Sprintf("config %s: %s changed: needs a restart", r.Path, strings.Join(restart, ", ")))

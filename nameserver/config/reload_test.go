@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,22 +14,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pyro4/pyro4/nameserver"
 	"github.com/pyro4/pyro4/persist"
 )
 
 // fakeTarget stands in for a server: it keeps the static entries and the
 // NAT location, through the same difference rules as the registry.
 type fakeTarget struct {
-	mu      sync.Mutex
-	static  map[string]persist.Entry
-	natHost string
-	natPort int
-	natSets int
+	mu         sync.Mutex
+	static     map[string]persist.Entry
+	natHost    string
+	natPort    int
+	natSets    int
+	failStatic error // returned by SetStatic, which then changes nothing
 }
 
 func (f *fakeTarget) SetStatic(entries []persist.Entry) (added, changed, removed []string, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.failStatic != nil {
+		return nil, nil, nil, f.failStatic
+	}
 	next := map[string]persist.Entry{}
 	for _, e := range entries {
 		next[e.Name] = e
@@ -49,11 +55,12 @@ func (f *fakeTarget) SetStatic(entries []persist.Entry) (added, changed, removed
 	return added, changed, removed, nil
 }
 
-func (f *fakeTarget) SetNAT(host string, port int) {
+func (f *fakeTarget) SetNAT(host string, port int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.natHost, f.natPort = host, port
 	f.natSets++
+	return nil
 }
 
 // state renders the static entries as "name=uri" in name order, plus NAT.
@@ -117,9 +124,10 @@ func reg(name, uri string) string {
 	return fmt.Sprintf("[[registration]]\nname = %q\nuri = %q\n", name, uri)
 }
 
-// watched starts a Reloader on a file with text and returns it with its
-// target and log.
-func watched(t *testing.T, text string) (path string, r *Reloader, tg *fakeTarget, log *syncBuffer) {
+// bound loads a Reloader for a file with text, resolving it with resolve
+// (nil: the file over the defaults), and binds it to a fake target; nothing
+// watches the file.
+func bound(t *testing.T, text string, resolve func(*Config) (Settings, error)) (path string, r *Reloader, tg *fakeTarget, log *syncBuffer) {
 	t.Helper()
 	dir := t.TempDir()
 	path = filepath.Join(dir, "ns.toml")
@@ -130,6 +138,7 @@ func watched(t *testing.T, text string) (path string, r *Reloader, tg *fakeTarge
 	r = &Reloader{
 		Path:     path,
 		Lookup:   noEnv,
+		Resolve:  resolve,
 		Logger:   slog.New(slog.NewTextHandler(log, nil)),
 		Debounce: 20 * time.Millisecond,
 	}
@@ -141,6 +150,14 @@ func watched(t *testing.T, text string) (path string, r *Reloader, tg *fakeTarge
 	if err := r.Bind(tg); err != nil {
 		t.Fatal(err)
 	}
+	return path, r, tg, log
+}
+
+// watched starts a Reloader on a file with text and returns it with its
+// target and log.
+func watched(t *testing.T, text string) (path string, r *Reloader, tg *fakeTarget, log *syncBuffer) {
+	t.Helper()
+	path, r, tg, log = bound(t, text, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Watch(ctx) }()
@@ -208,7 +225,7 @@ func TestReloadDeleteAndRecreate(t *testing.T) {
 }
 
 func TestReloadBrokenThenFixed(t *testing.T) {
-	path, _, tg, log := watched(t, reg("a", "PYRO:a@h:1"))
+	path, r, tg, log := watched(t, reg("a", "PYRO:a@h:1"))
 	for _, tc := range []struct{ text, want string }{
 		{reg("a", "PYRO:a@h:1") + "[[registration]]\nname = \"b\"\nuri = \"PYRO:b@h:x\"\n", path + `:6: registration \"b\": invalid uri`},
 		{"port = \n", path + ":1: expected value"},
@@ -216,8 +233,14 @@ func TestReloadBrokenThenFixed(t *testing.T) {
 	} {
 		writeFile(t, path, tc.text)
 		waitFor(t, "the error line "+tc.want, wait, func() bool { return log.count(tc.want) == 1 })
-		// Writing the same broken text again is not reported again.
+		// Writing the same broken text again is not reported again: once
+		// the watcher has read the file after the rewrite, still one line.
 		writeFile(t, path, tc.text)
+		read := r.checkCount()
+		waitFor(t, "the watcher to read the rewritten file", wait, func() bool { return r.checkCount() > read })
+		if n := log.count(tc.want); n != 1 {
+			t.Fatalf("%d error lines after the same broken text was written again:\n%s", n, strings.Join(log.lines(), "\n"))
+		}
 		if got := tg.state(); got != "a=PYRO:a@h:1 nat=:0" {
 			t.Fatalf("a broken file changed the state: %q", got)
 		}
@@ -336,4 +359,103 @@ func TestReloadEmptyFile(t *testing.T) {
 	writeFile(t, path, "")
 	waitFor(t, "the empty file to apply", wait, func() bool { return tg.state() == "nat=:0" })
 	waitFor(t, "the reload line", wait, func() bool { return log.count("reloaded: removed a") == 1 })
+}
+
+// TestReloadNATRefusedByServer runs a real server on a Unix socket given as
+// -u gives it (so the file itself is valid): a [nat] table added to the
+// file is refused by the server, the reload says so, and nothing of the
+// file is applied or recorded as running.
+func TestReloadNATRefusedByServer(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "ns.sock")
+	srv, err := nameserver.New(nameserver.Options{UnixSocket: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	asFlag := func(c *Config) (Settings, error) {
+		s := Defaults()
+		c.Apply(&s)
+		s.UnixSocket = sock
+		return s, nil
+	}
+	path, r, _, log := bound(t, reg("a", "PYRO:a@h:1"), asFlag)
+	if err := r.Bind(ServerTarget(srv)); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, "[nat]\nhost = \"ext.example\"\n"+reg("b", "PYRO:b@h:1"))
+	for range 2 { // refused again while the server cannot take it
+		r.Reload()
+	}
+	want := "config " + path + " not applied, keeping the running configuration: nat: NAT ext.example: the name server listens on a Unix socket, which has no NAT"
+	if n := log.count(want); n != 2 || log.count("reloaded") != 0 {
+		t.Fatalf("log, want %q twice and no reload:\n%s", want, strings.Join(log.lines(), "\n"))
+	}
+	if run := r.Running(); run.NATHost != "" || len(run.Static) != 1 {
+		t.Fatalf("running %+v", run)
+	}
+	if srv.URI().String() != srv.InternalURI().String() || !srv.Registry().IsStatic("a") || srv.Registry().IsStatic("b") {
+		t.Fatalf("server changed: URI %s, static %v", srv.URI(), srv.Registry().Static())
+	}
+	writeFile(t, path, reg("b", "PYRO:b@h:1"))
+	r.Reload()
+	if log.count("reloaded: added b; removed a") != 1 || !srv.Registry().IsStatic("b") {
+		t.Fatalf("the fixed file was not applied:\n%s", strings.Join(log.lines(), "\n"))
+	}
+}
+
+// TestReloadStaticRefusedKeepsNAT: when the static registrations are refused
+// after the NAT location was set, the location is set back, so a refused
+// file changes nothing.
+func TestReloadStaticRefusedKeepsNAT(t *testing.T) {
+	path, r, tg, log := bound(t, reg("a", "PYRO:a@h:1"), nil)
+	tg.failStatic = errors.New("refused")
+	writeFile(t, path, "[nat]\nhost = \"ext.example\"\nport = 5\n"+reg("b", "PYRO:b@h:1"))
+	r.Reload()
+	if got := tg.state(); got != "a=PYRO:a@h:1 nat=:0" || tg.natSets != 2 {
+		t.Fatalf("state %q after %d NAT changes", got, tg.natSets)
+	}
+	if log.count("not applied, keeping the running configuration: static registrations: refused") != 1 || r.Running().NATHost != "" {
+		t.Fatalf("running %+v, log:\n%s", r.Running(), strings.Join(log.lines(), "\n"))
+	}
+}
+
+// TestReloadOverriddenSettings: a setting that a flag or a PYRO_* item
+// overrides does not change when the file does, and the reload says which
+// and why rather than "no changes" or "needs a restart".
+func TestReloadOverriddenSettings(t *testing.T) {
+	flags := func(c *Config) (Settings, error) {
+		s := Defaults()
+		c.Apply(&s)
+		s.Port, s.NATHost, s.NATPort = 7, "flag.example", 0
+		return s, nil
+	}
+	const natOver = "nat.host (overridden by --nathost, PYRO_NATHOST), nat.port (overridden by --natport, PYRO_NATPORT)"
+	const portOver = "port (overridden by -p, PYRO_NS_PORT)"
+	for _, tc := range []struct {
+		name, text string
+		info       string // the reload line, "" for none
+		over       string
+	}{
+		{"nat", "port = 1\n[nat]\nhost = \"file.example\"\nport = 5555\n", "", natOver},
+		{"port", "port = 2\n", "", portOver},
+		{"both, with a static change", "port = 3\n[nat]\nhost = \"other.example\"\n" + reg("b", "PYRO:b@h:1"), "reloaded: added b", portOver + ", nat.host (overridden by --nathost, PYRO_NATHOST)"},
+		{"file agrees with the flag", "port = 7\n", "reloaded: no changes", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path, r, tg, log := bound(t, "port = 1\n", flags)
+			writeFile(t, path, tc.text)
+			r.Reload()
+			lines := strings.Join(log.lines(), "\n")
+			over := "config " + path + ": " + tc.over + " changed in the file, but the command line or environment setting stays in effect"
+			if tc.over != "" && log.count(over) != 1 || tc.over == "" && log.count("overridden") != 0 {
+				t.Errorf("want the line %q:\n%s", over, lines)
+			}
+			if tc.info != "" && log.count(tc.info) != 1 || tc.info == "" && log.count("reloaded") != 0 {
+				t.Errorf("want reload line %q:\n%s", tc.info, lines)
+			}
+			if log.count("needs a restart") != 0 || tg.natSets != 0 || r.Running().NATHost != "flag.example" {
+				t.Errorf("NAT set %d times, running %+v:\n%s", tg.natSets, r.Running(), lines)
+			}
+		})
+	}
 }

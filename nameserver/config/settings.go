@@ -126,26 +126,32 @@ func (s Settings) Options(store persist.Store, logger *slog.Logger) (nameserver.
 	}, nil
 }
 
-// restartOnly lists the settings a running server cannot change, by the
-// configuration key that sets them, with a rendering of the value for the
-// log (a key's value is never shown).
-var restartOnly = []struct {
+// settingKeys lists the settings a file sets other than the static
+// registrations, by the configuration key that sets them, with a rendering
+// of the value for the log (a key's value is never shown), whether a running
+// server takes a change (live), and the flags and PYRO_* items that override
+// the file.
+var settingKeys = []struct {
 	key  string
 	show func(Settings) string
+	live bool
+	over string
 }{
-	{"host", func(s Settings) string { return s.Host }},
-	{"port", func(s Settings) string { return strconv.Itoa(s.Port) }},
-	{"unixsocket", func(s Settings) string { return s.UnixSocket }},
-	{"storage", func(s Settings) string { return s.Storage }},
-	{"broadcast.enabled", func(s Settings) string { return strconv.FormatBool(s.Broadcast) }},
-	{"broadcast.host", func(s Settings) string { return s.BroadcastHost }},
-	{"broadcast.port", func(s Settings) string { return strconv.Itoa(s.BroadcastPort) }},
-	{"serializers_accepted", func(s Settings) string { return strings.Join(s.SerializersAccepted, ",") }},
-	{"comm_timeout", func(s Settings) string { return s.CommTimeout.String() }},
-	{"autoclean", func(s Settings) string { return s.AutoClean.String() }},
-	{"max_message_size", func(s Settings) string { return strconv.Itoa(s.MaxMessageSize) }},
-	{"compression", func(s Settings) string { return strconv.FormatBool(s.Compression) }},
-	{"hmac key", func(s Settings) string { return fmt.Sprintf("%x", s.HMACKey) }},
+	{"host", func(s Settings) string { return s.Host }, false, "-n, PYRO_HOST"},
+	{"port", func(s Settings) string { return strconv.Itoa(s.Port) }, false, "-p, PYRO_NS_PORT"},
+	{"unixsocket", func(s Settings) string { return s.UnixSocket }, false, "-u"},
+	{"storage", func(s Settings) string { return s.Storage }, false, "-s"},
+	{"broadcast.enabled", func(s Settings) string { return strconv.FormatBool(s.Broadcast) }, false, "-x"},
+	{"broadcast.host", func(s Settings) string { return s.BroadcastHost }, false, "--bchost, PYRO_NS_BCHOST"},
+	{"broadcast.port", func(s Settings) string { return strconv.Itoa(s.BroadcastPort) }, false, "--bcport, PYRO_NS_BCPORT"},
+	{"nat.host", func(s Settings) string { return s.NATHost }, true, "--nathost, PYRO_NATHOST"},
+	{"nat.port", func(s Settings) string { return strconv.Itoa(s.NATPort) }, true, "--natport, PYRO_NATPORT"},
+	{"serializers_accepted", func(s Settings) string { return strings.Join(s.SerializersAccepted, ",") }, false, "PYRO_SERIALIZERS_ACCEPTED"},
+	{"comm_timeout", func(s Settings) string { return s.CommTimeout.String() }, false, "PYRO_COMMTIMEOUT"},
+	{"autoclean", func(s Settings) string { return s.AutoClean.String() }, false, "PYRO_NS_AUTOCLEAN"},
+	{"max_message_size", func(s Settings) string { return strconv.Itoa(s.MaxMessageSize) }, false, "PYRO_MAX_MESSAGE_SIZE"},
+	{"compression", func(s Settings) string { return strconv.FormatBool(s.Compression) }, false, "PYRO_COMPRESSION"},
+	{"hmac key", func(s Settings) string { return fmt.Sprintf("%x", s.HMACKey) }, false, "-k, PYRO_HMAC_KEY"},
 }
 
 // NeedRestart names the settings that differ between running and next but
@@ -153,16 +159,30 @@ var restartOnly = []struct {
 // value is not shown.
 func NeedRestart(running, next Settings) []string {
 	var out []string
-	for _, r := range restartOnly {
-		old, cur := r.show(running), r.show(next)
-		if old == cur {
+	for _, k := range settingKeys {
+		old, cur := k.show(running), k.show(next)
+		if k.live || old == cur {
 			continue
 		}
-		if r.key == "hmac key" {
-			out = append(out, r.key)
+		if k.key == "hmac key" {
+			out = append(out, k.key)
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s (%q -> %q)", r.key, old, cur))
+		out = append(out, fmt.Sprintf("%s (%q -> %q)", k.key, old, cur))
+	}
+	return out
+}
+
+// Overridden names the settings the file changed (from prevFile to
+// nextFile, each the file alone over the defaults) whose value in effect
+// (next, every source layered) is not the file's, which means a flag or a
+// PYRO_* item sets them; each is "key (overridden by SOURCES)".
+func Overridden(prevFile, nextFile, next Settings) []string {
+	var out []string
+	for _, k := range settingKeys {
+		if k.show(prevFile) != k.show(nextFile) && k.show(next) != k.show(nextFile) {
+			out = append(out, fmt.Sprintf("%s (overridden by %s)", k.key, k.over))
+		}
 	}
 	return out
 }
