@@ -78,6 +78,12 @@ func (r *Registry) Lookup(name string) (persist.Entry, bool, error) {
 	return e, ok, nil
 }
 
+// exists reports whether name is registered, static entries included.
+func (r *Registry) exists(name string) (bool, error) {
+	_, found, err := r.Lookup(name)
+	return found, err
+}
+
 // Register stores e. With safe, an existing name is a NamingError "name
 // already registered: NAME", as in Pyro4.
 func (r *Registry) Register(e persist.Entry, safe bool) error {
