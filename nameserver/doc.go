@@ -23,6 +23,9 @@
 //     Go's, not Python's.
 //   - Metadata must be str: a non-str member is a TypeError "metadata items
 //     must be str, not int". Pyro4 stores any hashable value.
+//   - A name longer than persist.MaxNameLen bytes cannot be registered:
+//     NamingError "name too long: N bytes, at most 32767 (START...)", which
+//     quotes only the first 40 characters. Pyro4 has no limit.
 //   - Listings are in name order and metadata lists are sorted; Pyro4's
 //     follow dict insertion and set iteration order.
 //   - With the marshal serializer, lookup(name, return_metadata=True) works;
