@@ -34,6 +34,9 @@
 //     registered over, have their metadata set, or be removed by clients:
 //     NamingError "name is statically configured: NAME (edit the config
 //     file)". Prefix and regex removals skip them.
+//   - Without a MaxMessageSize, a compressed message may inflate to 16 MiB;
+//     beyond that it is a MessageTooLargeError, as over a MaxMessageSize.
+//     Pyro4 inflates without bound.
 //   - A call whose data does not decode gets a SerializeError reply and the
 //     connection stays open (Pyro4's decoders raise assorted Python errors).
 //     Exception tracebacks name this server's frame, not Python source lines.
