@@ -310,26 +310,21 @@ func openNsLogs(io *IO, env PyroEnv) (nsLogs, error) {
 	}
 	var w stdio.Writer = io.Stderr
 	closeFn := func() error { return nil }
-	var openErr error
 	if f := env.LogFile; f != "" && f != "{stderr}" {
 		file, err := os.OpenFile(f, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err == nil {
 			w, closeFn = file, file.Close
 		} else {
-			openErr = err
+			// As Pyro4 does: a log file that cannot be written is no
+			// reason not to serve. Said whatever the level.
+			fmt.Fprintf(io.Stderr, "pyro4 ns: cannot write to PYRO_LOGFILE (%v); logging to stderr instead\n", err)
 		}
 	}
-	logs := nsLogs{
+	return nsLogs{
 		server: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: serverLevel})),
 		reload: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: reloadLevel})),
 		close:  closeFn,
-	}
-	if openErr != nil {
-		// As Pyro4 does: a log file that cannot be written is no reason not
-		// to serve.
-		logs.server.Warn("cannot write to PYRO_LOGFILE; logging to stderr instead", "err", openErr)
-	}
-	return logs, nil
+	}, nil
 }
 
 // parseLogLevel maps the names of Python's logging levels, which

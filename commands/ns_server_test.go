@@ -90,13 +90,14 @@ func TestNsLogSettings(t *testing.T) {
 			t.Errorf("log file not appended to:\n%s", after)
 		}
 	})
+	// said whatever the level
 	t.Run("unwritable file falls back to stderr", func(t *testing.T) {
 		var stderr bytes.Buffer
-		logs, err := openNsLogs(&IO{Stderr: &stderr}, PyroEnv{LogFile: filepath.Join(dir, "no", "such", "dir", "ns.log")})
+		logs, err := openNsLogs(&IO{Stderr: &stderr}, PyroEnv{LogLevel: "ERROR", LogFile: filepath.Join(dir, "no", "such", "dir", "ns.log")})
 		if err != nil {
 			t.Fatal(err)
 		}
-		logs.server.Warn("still logged")
+		logs.server.Error("still logged")
 		if out := stderr.String(); !strings.Contains(out, "cannot write to PYRO_LOGFILE") || !strings.Contains(out, "no such file or directory") ||
 			!strings.Contains(out, "still logged") {
 			t.Errorf("stderr %q", out)
