@@ -29,6 +29,8 @@ type PyroEnv struct {
 	BroadcastAddrs      []string      // PYRO_BROADCAST_ADDRS, comma separated
 	HMACKey             string        // PYRO_HMAC_KEY
 	HMACKeySet          bool          // PYRO_HMAC_KEY present (even if empty)
+	LogLevel            string        // PYRO_LOGLEVEL ("" = unset); checked by the command that logs
+	LogFile             string        // PYRO_LOGFILE ("" = unset, "{stderr}" = stderr)
 }
 
 // DefaultPyroEnv returns Pyro4's defaults with no environment applied.
@@ -90,6 +92,8 @@ func LoadPyroEnv(lookup func(string) (string, bool)) (PyroEnv, error) {
 	secs("COMMTIMEOUT", &e.CommTimeout)
 	num("MAX_MESSAGE_SIZE", &e.MaxMessageSize)
 	secs("NS_AUTOCLEAN", &e.NSAutoclean)
+	str("LOGLEVEL", &e.LogLevel)
+	str("LOGFILE", &e.LogFile)
 	if v, ok := lookup("PYRO_COMPRESSION"); ok {
 		switch strings.ToLower(v) {
 		case "0", "off", "no", "false":

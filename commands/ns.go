@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	stdio "io"
 	"log/slog"
 	"net"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/pyro4/pyro4/nameserver"
 	"github.com/pyro4/pyro4/nameserver/config"
@@ -48,8 +50,16 @@ func (c *NsCmd) Run(io *IO) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(slog.NewTextHandler(io.Stderr, nil))
-	settings, reloader, err := c.load(io, log)
+	env, err := LoadPyroEnv(os.LookupEnv)
+	if err != nil {
+		return nsFail(err)
+	}
+	logs, err := openNsLogs(io, env)
+	if err != nil {
+		return nsFail(err)
+	}
+	defer logs.close() // last: the server logs its shutdown
+	settings, reloader, err := c.load(io, env, logs.reload)
 	if err != nil {
 		return err
 	}
@@ -59,13 +69,11 @@ func (c *NsCmd) Run(io *IO) error {
 	}
 	closeStore := sync.OnceValue(store.Close)
 	defer closeStore()
-	// The server's own log is for trouble only: pyro4-ns prints nothing but
-	// its startup lines unless Pyro4's logging is configured.
-	serverLog := slog.New(slog.NewTextHandler(io.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts, err := settings.Options(store, serverLog)
+	opts, err := settings.Options(store, logs.server)
 	if err != nil {
 		return nsFail(err)
 	}
+	opts.AutoCleanUnreachable, opts.AutoCleanLoopDelay = autocleanUnreachable, autocleanLoopDelay
 	srv, err := nameserver.New(opts)
 	if err != nil {
 		return nsFail(err)
@@ -80,7 +88,7 @@ func (c *NsCmd) Run(io *IO) error {
 		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
-		go followConfig(ctx, reloader, hup, log)
+		go followConfig(ctx, reloader, hup, logs.reload)
 	}
 	if err := printStartup(io, srv, settings); err != nil {
 		return nsFail(err)
@@ -102,11 +110,7 @@ func nsFail(err error) error { return &ExitError{Code: 1, Msg: "pyro4 ns: " + er
 
 // load layers the settings: Pyro4's defaults, the config file (with a
 // reloader for it), the PYRO_* items, the flags.
-func (c *NsCmd) load(io *IO, log *slog.Logger) (config.Settings, *config.Reloader, error) {
-	env, err := LoadPyroEnv(os.LookupEnv)
-	if err != nil {
-		return config.Settings{}, nil, nsFail(err)
-	}
+func (c *NsCmd) load(io *IO, env PyroEnv, log *slog.Logger) (config.Settings, *config.Reloader, error) {
 	if c.Key != nil && *c.Key != "" {
 		fmt.Fprintln(io.Stderr, "UserWarning: "+keyWarning)
 		if env.HMACKeySet {
@@ -276,4 +280,67 @@ func broadcastLocation(bc net.Addr, s config.Settings) string {
 		return "[" + host + "]:" + strconv.Itoa(port)
 	}
 	return host + ":" + strconv.Itoa(port)
+}
+
+// Test hooks: the autoclean timings, zero (Pyro4's 20 s and 2 s) except in
+// tests that need a removal to happen within seconds.
+var autocleanUnreachable, autocleanLoopDelay time.Duration
+
+// nsLogs are the name server's two loggers, writing to one destination.
+type nsLogs struct {
+	server *slog.Logger // the nameserver package's log
+	reload *slog.Logger // the config file follower's log
+	close  func() error
+}
+
+// openNsLogs sets up logging from PYRO_LOGLEVEL and PYRO_LOGFILE. Unlike
+// Pyro4, which logs nothing without PYRO_LOGLEVEL, the server always logs
+// warnings and errors (autoclean removals among them) and the reloader what
+// it changed; PYRO_LOGLEVEL sets one level for both. The log goes to stderr
+// unless PYRO_LOGFILE names a file to append to (Pyro4's default is
+// pyro.log in the working directory); "{stderr}" is stderr, as in Pyro4.
+func openNsLogs(io *IO, env PyroEnv) (nsLogs, error) {
+	serverLevel, reloadLevel := slog.LevelWarn, slog.LevelInfo
+	if env.LogLevel != "" {
+		l, err := parseLogLevel(env.LogLevel)
+		if err != nil {
+			return nsLogs{}, err
+		}
+		serverLevel, reloadLevel = l, l
+	}
+	var w stdio.Writer = io.Stderr
+	closeFn := func() error { return nil }
+	if f := env.LogFile; f != "" && f != "{stderr}" {
+		file, err := os.OpenFile(f, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err == nil {
+			w, closeFn = file, file.Close
+		} else {
+			// As Pyro4 does: a log file that cannot be written is no
+			// reason not to serve. Said whatever the level.
+			fmt.Fprintf(io.Stderr, "pyro4 ns: cannot write to PYRO_LOGFILE (%v); logging to stderr instead\n", err)
+		}
+	}
+	return nsLogs{
+		server: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: serverLevel})),
+		reload: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: reloadLevel})),
+		close:  closeFn,
+	}, nil
+}
+
+// parseLogLevel maps the names of Python's logging levels, which
+// PYRO_LOGLEVEL takes, to slog levels.
+func parseLogLevel(name string) (slog.Level, error) {
+	switch strings.ToUpper(strings.TrimSpace(name)) {
+	case "DEBUG", "NOTSET":
+		return slog.LevelDebug, nil
+	case "INFO":
+		return slog.LevelInfo, nil
+	case "WARNING", "WARN":
+		return slog.LevelWarn, nil
+	case "ERROR":
+		return slog.LevelError, nil
+	case "CRITICAL", "FATAL":
+		return slog.LevelError + 4, nil
+	}
+	return 0, fmt.Errorf("PYRO_LOGLEVEL=%q: not a log level (DEBUG, INFO, WARNING, ERROR or CRITICAL)", name)
 }

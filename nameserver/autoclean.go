@@ -3,6 +3,7 @@ package nameserver
 import (
 	"context"
 	"net"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -40,9 +41,21 @@ func (s *Server) autoclean() {
 		if time.Since(last) < s.opts.AutoClean {
 			continue
 		}
-		s.cleanRound(unreachable, maxUnreachable)
+		s.safeCleanRound(unreachable, maxUnreachable)
 		last = time.Now()
 	}
+}
+
+// safeCleanRound runs one round; a panic in it (a bug, or a Store that
+// panics) is logged and the next round runs as usual, so that it cannot
+// take the name server down with it.
+func (s *Server) safeCleanRound(unreachable map[string]time.Time, maxUnreachable time.Duration) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("autoclean: panic in a round; continuing with the next", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	s.cleanRound(unreachable, maxUnreachable)
 }
 
 func (s *Server) cleanRound(unreachable map[string]time.Time, maxUnreachable time.Duration) {
@@ -87,7 +100,9 @@ func (s *Server) cleanRound(unreachable map[string]time.Time, maxUnreachable tim
 			s.log.Error("autoclean: removing name", "name", e.Name, "err", err)
 			continue
 		}
-		s.log.Info("autoclean: unregistering name; cannot connect to its uri",
+		// A warning, so that the default log shows it: a name went away
+		// without any client asking.
+		s.log.Warn("autoclean: unregistered name; cannot connect to its uri",
 			"name", e.Name, "uri", e.URI, "for", maxUnreachable)
 	}
 	for name := range unreachable {

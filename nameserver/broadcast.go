@@ -3,6 +3,7 @@ package nameserver
 import (
 	"context"
 	"net"
+	"runtime/debug"
 	"syscall"
 	"time"
 )
@@ -29,28 +30,46 @@ func listenBroadcast(addr string) (net.PacketConn, error) {
 func (s *Server) respond() {
 	defer s.wg.Done()
 	buf := make([]byte, 100)
-	for {
-		n, addr, err := s.udp.ReadFrom(buf)
-		if err != nil {
-			if s.ctx.Err() != nil {
-				return
-			}
-			s.log.Debug("broadcast responder read", "err", err)
-			select { // a persistent error must not spin
-			case <-time.After(10 * time.Millisecond):
-			case <-s.ctx.Done():
-				return
-			}
-			continue
+	for s.respondOnce(buf) {
+	}
+}
+
+// respondOnce reads and answers one datagram and reports whether to go on.
+// A panic (a bug) costs that datagram only: it is logged, and the responder
+// pauses briefly, so that a panic on every read cannot spin.
+func (s *Server) respondOnce(buf []byte) (more bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("broadcast responder: panic handling a datagram; continuing", "panic", r, "stack", string(debug.Stack()))
+			more = s.pause()
 		}
-		if string(buf[:n]) != broadcastRequest {
-			continue
+	}()
+	n, addr, err := s.udp.ReadFrom(buf)
+	if err != nil {
+		if s.ctx.Err() != nil {
+			return false
 		}
-		reply := s.broadcastReply(addr)
-		s.log.Debug("responding to broadcast request", "from", addr.String(), "uri", reply)
-		if _, err := s.udp.WriteTo([]byte(reply), addr); err != nil {
-			s.log.Debug("broadcast reply", "to", addr.String(), "err", err)
-		}
+		s.log.Debug("broadcast responder read", "err", err)
+		return s.pause() // a persistent error must not spin
+	}
+	if string(buf[:n]) != broadcastRequest {
+		return true
+	}
+	reply := s.broadcastReply(addr)
+	s.log.Debug("responding to broadcast request", "from", addr.String(), "uri", reply)
+	if _, err := s.udp.WriteTo([]byte(reply), addr); err != nil {
+		s.log.Debug("broadcast reply", "to", addr.String(), "err", err)
+	}
+	return true
+}
+
+// pause waits a little, and reports false when the server closes meanwhile.
+func (s *Server) pause() bool {
+	select {
+	case <-time.After(10 * time.Millisecond):
+		return true
+	case <-s.ctx.Done():
+		return false
 	}
 }
 

@@ -23,6 +23,20 @@ const readBufferSize = 1024
 // so that one huge list result does not pin its memory for good.
 const maxKeptBuffer = 1 << 20
 
+// maxInflated bounds what a compressed message may inflate to when no
+// MaxMessageSize is set. Pyro4 inflates without bound, so a few KB of zlib
+// can make it allocate gigabytes; no name server call needs a fraction of
+// this.
+const maxInflated = 16 << 20
+
+// inflateLimit is the largest a compressed message may inflate to.
+func (s *Server) inflateLimit() int {
+	if s.opts.MaxMessageSize > 0 {
+		return s.opts.MaxMessageSize
+	}
+	return maxInflated
+}
+
 // conn is one client connection, served by one goroutine.
 type conn struct {
 	s    *Server
@@ -244,7 +258,7 @@ type handshakeRequest struct{ object string }
 // order Pyro4 does; with FlagMetaOnConnect the object must be known.
 func (cn *conn) handshakeResponse(m *wire.Message, codec wire.Codec) (handshakeRequest, uint16, error) {
 	var none handshakeRequest
-	if err := m.Decompress(cn.s.opts.MaxMessageSize); err != nil {
+	if err := m.Decompress(cn.s.inflateLimit()); err != nil {
 		return none, 0, err
 	}
 	v, err := codec.Unmarshal(m.Data)
@@ -351,7 +365,7 @@ func (cn *conn) invoke(m *wire.Message) (result wire.Value, flags uint16, where 
 		return nil, 0, "", &wire.Exception{Class: wire.ClassSerializeError,
 			Message: fmt.Sprintf("no serializer available for id %d", m.SerializerID)}
 	}
-	if err := m.Decompress(cn.s.opts.MaxMessageSize); err != nil {
+	if err := m.Decompress(cn.s.inflateLimit()); err != nil {
 		return nil, 0, "", err
 	}
 	call, err := codec.UnmarshalCall(m.Data)

@@ -2,10 +2,15 @@ package nameserver
 
 import (
 	"bytes"
+	"compress/flate"
+	"compress/zlib"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -230,84 +235,184 @@ func TestCompressedReply(t *testing.T) {
 	}
 }
 
-// TestGarbage sends what a broken or hostile peer might; each connection
-// must be closed (or answered) without disturbing the server, and the next
-// client is served.
+// garbageHeader is a message header with the given fields; sum < 0 means
+// the right checksum.
+func garbageHeader(typ, flags, seq uint16, size uint32, ser, ann uint16, sum int) []byte {
+	b := []byte("PYRO")
+	b = binary.BigEndian.AppendUint16(b, 48)
+	for _, v := range []uint16{typ, flags, seq} {
+		b = binary.BigEndian.AppendUint16(b, v)
+	}
+	b = binary.BigEndian.AppendUint32(b, size)
+	b = binary.BigEndian.AppendUint16(b, ser)
+	b = binary.BigEndian.AppendUint16(b, ann)
+	b = binary.BigEndian.AppendUint16(b, 0)
+	if sum < 0 {
+		sum = int((uint32(typ) + 48 + size + uint32(ann) + uint32(ser) + uint32(flags) + uint32(seq) + 0x34E9) & 0xffff)
+	}
+	return binary.BigEndian.AppendUint16(b, uint16(sum))
+}
+
+// validConnect is a serpent CONNECT to the name server object.
+func validConnect(t *testing.T) []byte {
+	d := wire.NewDict(2)
+	d.Append("handshake", "hello")
+	d.Append("object", NameServerName)
+	serpent, _ := wire.CodecByName("serpent")
+	data, _ := serpent.Marshal(d)
+	b, err := (&wire.Message{Type: wire.MsgConnect, SerializerID: wire.SerpentID, Data: data}).Pack(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// zlibBomb is a valid zlib stream of mib MiB of zeros, about 1 KB per MiB:
+// one sync-flushed deflate run of 1 MiB repeated (its matches reach back at
+// most 32 KB, which is zeros in every repetition), a final empty block, and
+// the Adler-32 of n zeros, which is (n mod 65521)<<16 | 1.
+func zlibBomb(t *testing.T, mib int) []byte {
+	var chunk bytes.Buffer
+	fw, err := flate.NewWriter(&chunk, flate.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(make([]byte, 1<<20))
+	fw.Flush()
+	out := []byte{0x78, 0xda}
+	for range mib {
+		out = append(out, chunk.Bytes()...)
+	}
+	out = append(out, 0x01, 0x00, 0x00, 0xff, 0xff)
+	return binary.BigEndian.AppendUint32(out, uint32((uint64(mib)<<20)%65521)<<16|1)
+}
+
+func TestZlibBombIsValid(t *testing.T) {
+	b := zlibBomb(t, 3)
+	zr, err := zlib.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, zr)
+	if err != nil || n != 3<<20 {
+		t.Fatalf("inflated %d bytes, %v; want %d", n, err, 3<<20)
+	}
+	if len(b) > 4<<10 {
+		t.Errorf("3 MiB bomb is %d bytes", len(b))
+	}
+}
+
+// TestGarbage sends what a broken or hostile peer might, to a server with
+// a message size limit and to one without (the default); each connection
+// must be closed (or answered) without disturbing the server, others are
+// served meanwhile, and no claim or bomb makes it allocate what it claims.
 func TestGarbage(t *testing.T) {
 	requireCodecs(t, "serpent", "marshal")
-	s := startServer(t, Options{NoBroadcast: true, MaxMessageSize: 1 << 16, CommTimeout: time.Second})
-	header := func(typ, flags, seq uint16, size uint32, ser, ann uint16, sum int) []byte {
-		b := []byte("PYRO")
-		b = binary.BigEndian.AppendUint16(b, 48)
-		for _, v := range []uint16{typ, flags, seq} {
-			b = binary.BigEndian.AppendUint16(b, v)
-		}
-		b = binary.BigEndian.AppendUint32(b, size)
-		b = binary.BigEndian.AppendUint16(b, ser)
-		b = binary.BigEndian.AppendUint16(b, ann)
-		b = binary.BigEndian.AppendUint16(b, 0)
-		if sum < 0 {
-			sum = int((uint32(typ) + 48 + size + uint32(ann) + uint32(ser) + uint32(flags) + uint32(seq) + 0x34E9) & 0xffff)
-		}
-		return binary.BigEndian.AppendUint16(b, uint16(sum))
-	}
-	valid := func() []byte {
-		d := wire.NewDict(2)
-		d.Append("handshake", "hello")
-		d.Append("object", NameServerName)
-		serpent, _ := wire.CodecByName("serpent")
-		data, _ := serpent.Marshal(d)
-		b, _ := (&wire.Message{Type: wire.MsgConnect, SerializerID: wire.SerpentID, Data: data}).Pack(nil)
-		return b
+	header := garbageHeader
+	valid := validConnect(t)
+	invoke := func(flags uint16, body []byte) []byte {
+		return append(append(slices.Clone(valid), header(wire.MsgInvoke, flags, 1, uint32(len(body)), 1, 0, -1)...), body...)
 	}
 	tests := []struct {
-		name   string
-		data   []byte
-		answer bool // a CONNECTFAIL comes back before the close
+		name  string
+		data  []byte
+		reply string // "": nothing; "fail": a CONNECTFAIL; else the class of an exception result
 	}{
-		{"junk", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), true},
-		{"bad checksum", header(1, 0, 0, 0, 1, 0, 1234), true},
-		{"bad version", append([]byte("PYRO\x00\x2f"), make([]byte, 18)...), true},
-		{"2 GB claimed", header(1, 0, 0, 0x7fffffff, 1, 0, -1), false},
-		{"size over 2 GB", header(1, 0, 0, 0xffffffff, 1, 0, -1), true},
-		{"half a header", []byte("PYRO\x00\x30\x00"), false},
-		{"half a body", append(header(1, 0, 0, 100, 1, 0, -1), []byte("{'handshake'")...), false},
-		{"truncated annotation", append(header(1, 0, 0, 0, 1, 4, -1), "CO\x00\x09"...), true},
-		{"bad call after handshake", append(valid(), append(header(4, 0, 1, 3, 1, 0, -1), "((("...)...), false},
-		{"huge annotation claim", append(header(1, 0, 0, 0, 1, 0xffff, -1), "CORR\xff\xff"...), false},
-		{"compressed junk", append(valid(), append(header(4, wire.FlagCompressed, 1, 5, 1, 0, -1), "zzzzz"...)...), false},
-		{"empty", nil, false},
+		{"junk", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), "fail"},
+		{"bad checksum", header(1, 0, 0, 0, 1, 0, 1234), "fail"},
+		{"bad version", append([]byte("PYRO\x00\x2f"), make([]byte, 18)...), "fail"},
+		{"2 GB claimed", header(1, 0, 0, 0x7fffffff, 1, 0, -1), ""},
+		{"2 GB claimed after handshake", append(slices.Clone(valid), header(4, 0, 1, 0x7fffffff, 1, 0, -1)...), ""},
+		{"size over 2 GB", header(1, 0, 0, 0xffffffff, 1, 0, -1), "fail"},
+		{"half a header", []byte("PYRO\x00\x30\x00"), ""},
+		{"half a body", append(header(1, 0, 0, 100, 1, 0, -1), []byte("{'handshake'")...), ""},
+		{"truncated annotation", append(header(1, 0, 0, 0, 1, 4, -1), "CO\x00\x09"...), "fail"},
+		{"bad call after handshake", invoke(0, []byte("(((")), wire.ClassSerializeError},
+		{"huge annotation claim", append(header(1, 0, 0, 0, 1, 0xffff, -1), "CORR\xff\xff"...), ""},
+		{"compressed junk", invoke(wire.FlagCompressed, []byte("zzzzz")), wire.ClassProtocolError},
+		// 60 MiB from under 64 KB: within the limit on the wire, far over
+		// it inflated.
+		{"zlib bomb in a small message", invoke(wire.FlagCompressed, zlibBomb(t, 60)), wire.ClassMessageTooLargeError},
+		{"zlib bomb in a handshake", append(header(1, wire.FlagCompressed, 0, uint32(len(zlibBomb(t, 60))), 1, 0, -1), zlibBomb(t, 60)...), "fail"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := net.Dial("tcp", s.InternalURI().Location())
-			if err != nil {
-				t.Fatal(err)
+	for _, limit := range []int{1 << 16, 0} {
+		t.Run(fmt.Sprintf("max message size %d", limit), func(t *testing.T) {
+			s := startServer(t, Options{NoBroadcast: true, MaxMessageSize: limit, CommTimeout: time.Second})
+			cases := slices.Clone(tests)
+			if limit == 0 {
+				// 1 GiB from 1 MB: only the inflation bound stops it.
+				cases = append(cases, struct {
+					name  string
+					data  []byte
+					reply string
+				}{"zlib bomb of a GiB", invoke(wire.FlagCompressed, zlibBomb(t, 1024)), wire.ClassMessageTooLargeError})
 			}
-			defer c.Close()
-			c.Write(tt.data)
-			if tw, ok := c.(*net.TCPConn); ok && tt.name != "half a body" && tt.name != "half a header" {
-				tw.CloseWrite()
-			}
-			c.SetReadDeadline(time.Now().Add(5 * time.Second))
-			reply, err := io.ReadAll(c)
-			if err != nil {
-				t.Fatalf("connection not closed: %v", err)
-			}
-			if tt.answer {
-				m, err := wire.Unpack(reply, wire.Limits{})
-				if err != nil || m.Type != wire.MsgConnectFail {
-					t.Errorf("want a CONNECTFAIL, got %q (%v)", reply, err)
-				}
-			}
-			// the server still serves
-			tc := dialTest(t, s, "serpent")
-			tc.connect(NameServerName)
-			if _, err := tc.call(NameServerName, "ping"); err != nil {
-				t.Fatal(err)
+			for _, tt := range cases {
+				t.Run(tt.name, func(t *testing.T) { sendGarbage(t, s, tt.data, tt.reply) })
 			}
 		})
 	}
+}
+
+// garbageAllocBudget bounds what the server may allocate for one garbage
+// connection: well under the 1-2 GB the claims and bombs ask for.
+const garbageAllocBudget = 256 << 20
+
+// sendGarbage sends data on a connection of its own, checks that another
+// client is served while that connection is open, then ends the
+// connection and checks the reply and the memory allocated meanwhile.
+func sendGarbage(t *testing.T, s *Server, data []byte, reply string) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	c, err := net.Dial("tcp", s.InternalURI().Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := c.Write(data); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	ping := func(when string) {
+		tc := dialTest(t, s, "serpent")
+		tc.connect(NameServerName)
+		if _, err := tc.call(NameServerName, "ping"); err != nil {
+			t.Fatalf("ping %s: %v", when, err)
+		}
+	}
+	ping("while the connection is open")
+	c.(*net.TCPConn).CloseWrite()
+	got, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("connection not closed: %v", err)
+	}
+	runtime.ReadMemStats(&after)
+	if d := after.TotalAlloc - before.TotalAlloc; d > garbageAllocBudget {
+		t.Errorf("%d MB allocated for one garbage connection", d>>20)
+	}
+	var last *wire.Message
+	for r := bytes.NewReader(got); r.Len() > 0; {
+		if last, err = wire.ReadMessage(r, wire.Limits{}); err != nil {
+			t.Fatalf("reply %q: %v", got, err)
+		}
+	}
+	switch {
+	case reply == "" && last != nil && last.Type != wire.MsgConnectOK:
+		t.Errorf("unexpected reply type %d", last.Type)
+	case reply == "fail" && (last == nil || last.Type != wire.MsgConnectFail):
+		t.Errorf("want a CONNECTFAIL, got %q", got)
+	case reply != "" && reply != "fail":
+		serpent, _ := wire.CodecByName("serpent")
+		var x *wire.Exception
+		if last != nil {
+			v, _ := serpent.Unmarshal(last.Data)
+			x, _ = wire.ExceptionFromValue(v)
+		}
+		if last == nil || last.Flags&wire.FlagException == 0 || x == nil || x.Class != reply {
+			t.Errorf("want a %s result, got %q", reply, got)
+		}
+	}
+	ping("after the connection")
 }
 
 // TestSlowClientDoesNotBlockOthers holds a connection with half a message

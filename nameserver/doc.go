@@ -23,6 +23,9 @@
 //     Go's, not Python's.
 //   - Metadata must be str: a non-str member is a TypeError "metadata items
 //     must be str, not int". Pyro4 stores any hashable value.
+//   - A name longer than persist.MaxNameLen bytes cannot be registered:
+//     NamingError "name too long: N bytes, at most 32767 (START...)", which
+//     quotes only the first 40 characters. Pyro4 has no limit.
 //   - Listings are in name order and metadata lists are sorted; Pyro4's
 //     follow dict insertion and set iteration order.
 //   - With the marshal serializer, lookup(name, return_metadata=True) works;
@@ -31,6 +34,9 @@
 //     registered over, have their metadata set, or be removed by clients:
 //     NamingError "name is statically configured: NAME (edit the config
 //     file)". Prefix and regex removals skip them.
+//   - Without a MaxMessageSize, a compressed message may inflate to 16 MiB;
+//     beyond that it is a MessageTooLargeError, as over a MaxMessageSize.
+//     Pyro4 inflates without bound.
 //   - A call whose data does not decode gets a SerializeError reply and the
 //     connection stays open (Pyro4's decoders raise assorted Python errors).
 //     Exception tracebacks name this server's frame, not Python source lines.

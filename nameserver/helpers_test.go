@@ -3,9 +3,11 @@ package nameserver
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +27,14 @@ func startServer(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	serveTest(t, s)
+	return s
+}
+
+// serveTest serves s until the test ends, then closes it and checks that
+// Serve returned cleanly.
+func serveTest(t testing.TB, s *Server) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(ctx) }()
@@ -42,7 +52,6 @@ func startServer(t testing.TB, opts Options) *Server {
 			t.Errorf("Serve did not return after Close")
 		}
 	})
-	return s
 }
 
 // script returns the text of a Python script under testdata.
@@ -116,4 +125,53 @@ func runChecks(t testing.TB, env []string, name string, args ...string) (map[str
 		t.Fatalf("%s: %v\n%s", name, err, out)
 	}
 	return checkLines(t, out)
+}
+
+// logRecorder is a slog handler that keeps every record as one line of
+// text: the level, the message and the attributes.
+type logRecorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (h *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (h *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Level.String() + " " + r.Message)
+	r.Attrs(func(a slog.Attr) bool { b.WriteString(" " + a.String()); return true })
+	h.mu.Lock()
+	h.lines = append(h.lines, b.String())
+	h.mu.Unlock()
+	return nil
+}
+func (h *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *logRecorder) WithGroup(string) slog.Handler      { return h }
+
+// matching returns the recorded lines that contain every one of parts.
+func (h *logRecorder) matching(parts ...string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, l := range h.lines {
+		ok := true
+		for _, p := range parts {
+			ok = ok && strings.Contains(l, p)
+		}
+		if ok {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// waitFor polls until cond holds, failing the test after timeout.
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

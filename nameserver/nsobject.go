@@ -147,11 +147,19 @@ func nsRegister(s *Server, a []wire.Value) (wire.Value, error) {
 	if !ok {
 		return nil, typeError("name must be a str")
 	}
-	md, xerr := metadataArg("metadata", a[3])
+	its, xerr := metadataItems("metadata", a[3])
 	if xerr != nil {
 		return nil, xerr
 	}
-	return nil, s.reg.Register(persist.Entry{Name: name, URI: uri, Metadata: md}, wire.Truthy(a[2]))
+	safe := wire.Truthy(a[2])
+	md, xerr := metadataStrings("metadata", its)
+	if xerr != nil {
+		if !safe {
+			return nil, xerr
+		}
+		return nil, s.nameCheckFirst(name, true, namingError("name already registered: %s", name), xerr)
+	}
+	return nil, s.reg.Register(persist.Entry{Name: name, URI: uri, Metadata: md}, safe)
 }
 
 func nsSetMetadata(s *Server, a []wire.Value) (wire.Value, error) {
@@ -159,11 +167,30 @@ func nsSetMetadata(s *Server, a []wire.Value) (wire.Value, error) {
 	if !ok {
 		return nil, typeError("name must be a str")
 	}
-	md, xerr := metadataArg("metadata", a[1])
+	its, xerr := metadataItems("metadata", a[1])
 	if xerr != nil {
 		return nil, xerr
 	}
+	md, xerr := metadataStrings("metadata", its)
+	if xerr != nil {
+		return nil, s.nameCheckFirst(name, false, namingError("unknown name: %s", name), xerr)
+	}
 	return nil, s.reg.SetMetadata(name, md)
+}
+
+// nameCheckFirst answers a register or set_metadata whose metadata members
+// were refused. Pyro4 checks the name before it builds the metadata set, so
+// when the name's presence is failIf, the name's error wins. Nothing is
+// written either way, so one look at the name answers as of that moment.
+func (s *Server) nameCheckFirst(name string, failIf bool, nameErr, memberErr *wire.Exception) error {
+	found, err := s.reg.exists(name)
+	switch {
+	case err != nil:
+		return err
+	case found == failIf:
+		return nameErr
+	}
+	return memberErr
 }
 
 func nsRemove(s *Server, a []wire.Value) (wire.Value, error) {

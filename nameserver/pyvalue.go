@@ -72,20 +72,26 @@ func items(v wire.Value) ([]wire.Value, *wire.Exception) {
 	return nil, typeError("'%s' object is not iterable", wire.TypeName(v))
 }
 
-// metadataArg validates a metadata argument the way NameServer.register and
-// set_metadata do (str refused, falsy means none, otherwise iterable) and
-// returns its members. Pyro4 would store non-str members in its set; this
-// server keeps metadata as strings, so it refuses them with a TypeError.
-func metadataArg(param string, v wire.Value) ([]string, *wire.Exception) {
+// metadataItems checks a metadata argument the way NameServer.register and
+// set_metadata do before they look at the name (str refused, falsy means
+// none, otherwise iterable) and returns its members, not yet checked.
+func metadataItems(param string, v wire.Value) ([]wire.Value, *wire.Exception) {
 	if _, ok := v.(string); ok {
 		return nil, typeError("%s should not be a str, but another iterable (set, list, etc)", param)
 	}
 	if !wire.Truthy(v) {
 		return nil, nil
 	}
-	its, err := items(v)
-	if err != nil {
-		return nil, err
+	return items(v)
+}
+
+// metadataStrings is Pyro4's set(metadata), which it builds only after its
+// checks of the name: an unhashable member is Python's TypeError. Pyro4
+// would store non-str members in its set; this server keeps metadata as
+// strings, so it refuses them with a TypeError too.
+func metadataStrings(param string, its []wire.Value) ([]string, *wire.Exception) {
+	if its == nil {
+		return nil, nil
 	}
 	out := make([]string, 0, len(its))
 	for _, it := range its {
@@ -101,7 +107,7 @@ func metadataArg(param string, v wire.Value) ([]string, *wire.Exception) {
 	return out, nil
 }
 
-// searchArg is metadataArg for the metadata_all/metadata_any filters of
+// searchArg is metadataItems and metadataStrings for the metadata_all/metadata_any filters of
 // list: there a non-str member is legal Python and simply never matches
 // (every stored tag is a str), so it is kept out of the search set and
 // reported through hasOther.

@@ -78,9 +78,19 @@ func (r *Registry) Lookup(name string) (persist.Entry, bool, error) {
 	return e, ok, nil
 }
 
+// exists reports whether name is registered, static entries included.
+func (r *Registry) exists(name string) (bool, error) {
+	_, found, err := r.Lookup(name)
+	return found, err
+}
+
 // Register stores e. With safe, an existing name is a NamingError "name
-// already registered: NAME", as in Pyro4.
+// already registered: NAME", as in Pyro4. A name longer than
+// persist.MaxNameLen is a NamingError that quotes only its start.
 func (r *Registry) Register(e persist.Entry, safe bool) error {
+	if len(e.Name) > persist.MaxNameLen {
+		return namingError("name too long: %d bytes, at most %d (%s...)", len(e.Name), persist.MaxNameLen, nameStart(e.Name))
+	}
 	if _, ok := r.static.Load().byName[e.Name]; ok {
 		if safe {
 			return namingError("name already registered: %s", e.Name)
@@ -101,6 +111,19 @@ func (r *Registry) Register(e persist.Entry, safe bool) error {
 		return fmt.Errorf("register %q: %w", e.Name, err)
 	}
 	return nil
+}
+
+// nameStart is the first few characters of a name too long to quote.
+func nameStart(name string) string {
+	const show = 40
+	n := 0
+	for i := range name {
+		if n == show {
+			return name[:i]
+		}
+		n++
+	}
+	return name
 }
 
 // registerSelf stores the name server's own entry, bypassing the static

@@ -228,3 +228,43 @@ func TestNewRefreshesOwnEntry(t *testing.T) {
 		})
 	}
 }
+
+// TestRegisterNameTooLong: a name the store cannot keep is a NamingError
+// naming the limit and only the start of the name, whatever the serializer.
+func TestRegisterNameTooLong(t *testing.T) {
+	requireCodecs(t, "serpent", "json", "marshal", "msgpack")
+	s := startServer(t, Options{NoBroadcast: true, Accepted: allAccepted(t)})
+	longest := strings.Repeat("n", persist.MaxNameLen)
+	tests := []struct {
+		name string
+		safe bool
+		want string // "" for success
+	}{
+		{longest, false, ""},
+		{longest + "n", false, "name too long: 32768 bytes, at most 32767 (" + strings.Repeat("n", 40) + "...)"},
+		{longest + "n", true, "name too long: 32768 bytes, at most 32767 (" + strings.Repeat("n", 40) + "...)"},
+		{strings.Repeat("é", 20000), false, "name too long: 40000 bytes, at most 32767 (" + strings.Repeat("é", 40) + "...)"},
+	}
+	for _, ser := range []string{"serpent", "json", "marshal", "msgpack"} {
+		tc := dialTest(t, s, ser)
+		tc.connect(NameServerName)
+		for _, tt := range tests {
+			_, err := tc.call(NameServerName, "register", tt.name, "PYRO:obj@h:1", tt.safe)
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("%s: register of %d bytes: %v", ser, len(tt.name), err)
+				}
+				continue
+			}
+			if !isNamingError(err, tt.want) {
+				t.Errorf("%s: register of %d bytes (safe %v): %v, want NamingError %q", ser, len(tt.name), tt.safe, err, tt.want)
+			}
+			if _, found, _ := s.Registry().Lookup(tt.name); found {
+				t.Errorf("%s: the long name was stored", ser)
+			}
+		}
+	}
+	if v, err := s.Registry().Count(); err != nil || v != 2 {
+		t.Errorf("count %v %v, want the name server and the longest name", v, err)
+	}
+}

@@ -118,7 +118,9 @@ func New(opts Options) (*Server, error) {
 
 func checkOptions(o *Options) error {
 	if o.AutoClean < 0 || (o.AutoClean > 0 && o.AutoClean < minAutoClean) {
-		return fmt.Errorf("autoclean interval %v: cannot be smaller than %v", o.AutoClean, minAutoClean)
+		// Pyro4's words, with its config item's name: an operator sets it
+		// as PYRO_NS_AUTOCLEAN.
+		return fmt.Errorf("autoclean interval %v: NS_AUTOCLEAN cannot be smaller than %g", o.AutoClean, minAutoClean.Seconds())
 	}
 	if o.NATHost != "" && o.UnixSocket != "" {
 		return errors.New("cannot use a NAT host together with a Unix socket")

@@ -20,7 +20,7 @@ func TestNewRefuses(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{"autoclean too small", Options{AutoClean: time.Second}, "cannot be smaller than 3s"},
+		{"autoclean too small", Options{AutoClean: time.Second}, "NS_AUTOCLEAN cannot be smaller than 3"},
 		{"autoclean negative", Options{AutoClean: -time.Second}, "cannot be smaller"},
 		{"nat with unix socket", Options{UnixSocket: "/tmp/x", NATHost: "ext"}, "Unix socket"},
 		{"nat port alone", Options{NATPort: 5}, "NAT port needs a NAT host"},
@@ -227,56 +227,5 @@ func TestServeAndCloseLifecycle(t *testing.T) {
 	}
 	if err := s.Serve(context.Background()); err == nil {
 		t.Error("second Serve accepted")
-	}
-}
-
-func TestAutoClean(t *testing.T) {
-	defer func(old time.Duration) { minAutoClean = old }(minAutoClean)
-	minAutoClean = 10 * time.Millisecond
-	alive, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer alive.Close()
-	dead, _ := net.Listen("tcp4", "127.0.0.1:0")
-	deadAddr := dead.Addr().String()
-	dead.Close()
-
-	s := startServer(t, Options{NoBroadcast: true, AutoClean: 20 * time.Millisecond,
-		AutoCleanLoopDelay: 5 * time.Millisecond, AutoCleanUnreachable: 300 * time.Millisecond})
-	r := s.Registry()
-	start := time.Now()
-	for _, e := range []persist.Entry{
-		{Name: "alive", URI: "PYRO:obj@" + alive.Addr().String()},
-		{Name: "dead", URI: "PYRO:obj@" + deadAddr},
-		{Name: "dead.unix", URI: "PYRO:obj@./u:" + filepath.Join(t.TempDir(), "none.sock")},
-		{Name: "no.location", URI: "PYRONAME:some.name"},
-	} {
-		if err := r.Register(e, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, _, _, err := r.SetStatic([]persist.Entry{{Name: "static.dead", URI: "PYRO:obj@" + deadAddr}}); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, deadThere, _ := r.Lookup("dead")
-		_, unixThere, _ := r.Lookup("dead.unix")
-		if !deadThere && !unixThere {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("unreachable entries not removed")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	if d := time.Since(start); d < 300*time.Millisecond {
-		t.Errorf("removed after %v, before the unreachable period", d)
-	}
-	for _, name := range []string{"alive", "no.location", "static.dead", NameServerName} {
-		if _, ok, _ := r.Lookup(name); !ok {
-			t.Errorf("%s was removed", name)
-		}
 	}
 }

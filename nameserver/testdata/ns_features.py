@@ -16,6 +16,8 @@
 #   noport    a TCP port on 127.0.0.1 where nothing listens
 #   sections  optional: which sections to run (default all: core, pickle,
 #             compress, nat, unix, broadcast)
+# The broadcast section needs PYRO_BROADCAST_ADDRS=127.0.0.1 in the
+# environment.
 # Every role's location is printed as <role>, so the runs compare.
 import json
 import socket
@@ -165,6 +167,9 @@ check("pickle-lookup", lambda: with_pickle(cfg["pickle"], lambda p: p.lookup("pk
 check("pickle-lookup-meta", lambda: with_pickle(cfg["pickle"], lambda p: p.lookup("pk.one", return_metadata=True)))
 check("pickle-list", lambda: with_pickle(cfg["pickle"], lambda p: p.list(metadata_any={"pm"}, return_metadata=True)))
 check("pickle-error", lambda: with_pickle(cfg["pickle"], lambda p: p.lookup("nope")))
+# what pickle registered, seen through the run's own serializer
+check("pickle-cross", lambda: Pyro4.Proxy(cfg["pickle"]).list(prefix="pk.", return_metadata=True))
+check("pickle-cross-lookup", lambda: Pyro4.Proxy(cfg["pickle"]).lookup("pk.one"))
 
 
 def pickle_batch(p):
@@ -230,7 +235,11 @@ def no_reverse_dns(*args):
 
 
 socket.gethostbyaddr = no_reverse_dns
-Pyro4.config.BROADCAST_ADDRS = "127.0.0.1"
+# PYRO_BROADCAST_ADDRS comes from the environment; never broadcast beyond
+# loopback.
+if current in sections and not all(a.startswith("127.") for a in Pyro4.config.BROADCAST_ADDRS.split(",")):
+    sys.exit("PYRO_BROADCAST_ADDRS must be set to loopback addresses, not %r" % Pyro4.config.BROADCAST_ADDRS)
+check("broadcast-addrs", lambda: Pyro4.config.BROADCAST_ADDRS)
 Pyro4.config.NS_BCPORT = cfg["bcport"]
 Pyro4.config.NS_PORT = cfg["noport"]
 
