@@ -241,7 +241,11 @@ func nsSettings(t *testing.T, env []string, args ...string) config.Settings {
 	if _, err := parser.Parse(append([]string{"ns"}, args...)); err != nil {
 		t.Fatal(err)
 	}
-	s, _, err := cli.Ns.load(&IO{Stderr: io.Discard}, slog.New(slog.DiscardHandler))
+	pyroEnv, err := LoadPyroEnv(os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := cli.Ns.load(&IO{Stderr: io.Discard}, pyroEnv, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
