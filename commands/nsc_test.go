@@ -109,8 +109,9 @@ type nscStep struct {
 func step(args ...string) nscStep { return nscStep{args: args} }
 
 // nscScenario exercises every command and its failures. Metadata is one tag
-// per registration where it is printed, because Python prints a set's
-// members in hash order and we print them sorted.
+// per registration where it is printed: the two servers of a comparison
+// are two Python processes, whose sets iterate in different hash orders
+// (TestNscMetadataOrderOnSameServer compares several tags on one server).
 var nscScenario = []nscStep{
 	step("ping"),
 	step("list"),
