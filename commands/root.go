@@ -26,12 +26,12 @@ var (
 type CLI struct {
 	Version kong.VersionFlag `help:"Print version information and exit."`
 
-	Ns                 NsCmd                        `cmd:"" help:"Run a Pyro4 name server (pyro4-ns)."`
-	Nsc                NscCmd                       `cmd:"" help:"Control a running name server (pyro4-nsc)."`
-	Resolve            ResolveCmd                   `cmd:"" help:"Resolve PYRONAME:, PYROMETA: or PYRO: URIs to PYRO: URIs."`
-	Locate             LocateCmd                    `cmd:"" help:"Find a name server and print its URI."`
-	InstallLinks       InstallLinksCmd              `cmd:"" name:"install-links" help:"Create the pyro4-ns and pyro4-nsc symlinks."`
-	InstallCompletions kongplete.InstallCompletions `cmd:"" name:"install-completions" help:"Install shell completions for bash, zsh or fish."`
+	Ns                 NsCmd                 `cmd:"" help:"Run a Pyro4 name server (pyro4-ns)."`
+	Nsc                NscCmd                `cmd:"" help:"Control a running name server (pyro4-nsc)."`
+	Resolve            ResolveCmd            `cmd:"" help:"Resolve PYRONAME:, PYROMETA: or PYRO: URIs to PYRO: URIs."`
+	Locate             LocateCmd             `cmd:"" help:"Find a name server and print its URI."`
+	InstallLinks       InstallLinksCmd       `cmd:"" name:"install-links" help:"Create the pyro4-ns and pyro4-nsc symlinks."`
+	InstallCompletions InstallCompletionsCmd `cmd:"" name:"install-completions" help:"Print the shell code that enables completion for bash, zsh or fish."`
 }
 
 // IO carries the process's standard streams to the commands, so tests can run
