@@ -16,7 +16,7 @@ func TestLocate(t *testing.T) {
 	_, port := pypeer.StartPythonNS(t, pypeer.Env())
 	bcNSPort, bcPort := pypeer.StartBroadcastPythonNS(t)
 	sock := filepath.Join(t.TempDir(), "ns.sock")
-	p := pypeer.Start(t, pypeer.Env("PYRO_HMAC_KEY=sesame"), "/usr/bin/pyro4-ns", "-u", sock)
+	p := pypeer.Start(t, pypeer.Env("PYRO_HMAC_KEY=sesame"), pypeer.NS(t), "-u", sock)
 	p.WaitLine(t, "URI =", 20*time.Second)
 	// with NS_HOST a Unix socket path, searching skips the local step and
 	// its fallback never does a DNS query

@@ -49,7 +49,7 @@ func TestLocateSteps(t *testing.T) {
 	_, port2 := pypeer.StartPythonNS(t, pypeer.Env(), "-n", "127.0.1.1")
 	bcNSPort, bcPort := pypeer.StartBroadcastPythonNS(t)
 	sock := filepath.Join(t.TempDir(), "ns.sock")
-	p := pypeer.Start(t, pypeer.Env(), "/usr/bin/pyro4-ns", "-u", sock)
+	p := pypeer.Start(t, pypeer.Env(), pypeer.NS(t), "-u", sock)
 	p.WaitLine(t, "URI =", 20*time.Second)
 
 	tests := []struct {
