@@ -41,7 +41,7 @@ func (c *NscCmd) Help() string {
 
 Standard output is what Pyro4 4.82's pyro4-nsc prints for the same name server, metadata tags in the order the server sends them. The HMAC key comes from PYRO_HMAC_KEY or -k, not both.
 
-Exit status: 0 on success; 1 when the command failed (the "Error: ..." line is still printed on standard output, where pyro4-nsc would exit 0); 2 for usage errors.
+Exit status: 0 on success; 1 when the command failed or no name server was found (the "Error: ..." line is still printed on standard output; pyro4-nsc exits 0 there); 2 for usage errors (checked before the name server is located), a malformed PYRO_* item, or -k together with PYRO_HMAC_KEY.
 
 With --json, list, listmatching, listmeta_all and listmeta_any print an array sorted by name, and lookup one object; metadata is a sorted array, empty when there is none; errors go to standard error:
 

@@ -107,3 +107,33 @@ func TestClientKeyTwice(t *testing.T) {
 		})
 	}
 }
+
+// TestNscArgumentErrorsVsPyro4 shows the documented difference: ours
+// refuses before locating, with exit 2; pyro4-nsc locates first and exits
+// 1, or prints its locate error and exits 0 when there is no name server.
+func TestNscArgumentErrorsVsPyro4(t *testing.T) {
+	_, port := pypeer.StartPythonNS(t, pypeer.Env())
+	clientEnv(t)
+	tests := []struct {
+		name     string
+		port     int
+		pyStdout string
+		pyCode   int
+	}{
+		{"name server running", port, "", 1},
+		{"no name server", pypeer.FreePort(t), "Error: Failed to locate the nameserver\n", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(hostFlags(tt.port), "lookup")
+			py := runPyNsc(t, nil, "", args...)
+			if py.stdout != tt.pyStdout || py.code != tt.pyCode || tt.pyCode == 1 && py.stderr != "requires one argument: name\n" {
+				t.Fatalf("pyro4-nsc: %+v, want stdout %q exit %d", py, tt.pyStdout, tt.pyCode)
+			}
+			r := runOurs(t, "", append([]string{"nsc"}, args...)...)
+			if r.stdout != "" || r.code != 2 || r.stderr != "pyro4 nsc: lookup: requires one argument: name\n" {
+				t.Fatalf("ours: %+v", r)
+			}
+		})
+	}
+}
