@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // linkNames are the multicall names install-links creates: the names the
@@ -202,10 +203,18 @@ func applyLink(p linkPlan, target string) error {
 	}
 }
 
+// linkError explains the failures a user can act on. EACCES and EPERM both
+// mean this user may not write there (EPERM also for a sticky or immutable
+// directory); EROFS that nobody may.
 func linkError(path string, err error) error {
-	if errors.Is(err, fs.ErrPermission) {
+	dir := filepath.Dir(path)
+	switch {
+	case errors.Is(err, fs.ErrPermission):
 		return fmt.Errorf("install-links: cannot create %s: permission denied (run as a user who may write to %s, or pass another directory: pyro4 install-links DIR)",
-			path, filepath.Dir(path))
+			path, dir)
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("install-links: cannot create %s: %s is on a read-only file system (pass another directory: pyro4 install-links DIR)",
+			path, dir)
 	}
 	return fmt.Errorf("install-links: create %s: %w", path, err)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -234,23 +235,52 @@ func TestInstallLinksBadDirectory(t *testing.T) {
 	}
 }
 
+// TestInstallLinksPermissionDenied runs install-links where this user may
+// not write. Root may write anywhere, so as root it runs the built binary as
+// uid 65534 (installLinksAsNobody); otherwise in-process in a directory
+// made read-only.
 func TestInstallLinksPermissionDenied(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("directory permission bits do not apply on Windows")
 	}
-	if os.Geteuid() == 0 {
-		t.Skip("root ignores directory permissions")
-	}
-	fakeBinary(t)
 	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o555); err != nil {
-		t.Fatal(err)
+	want := "pyro4: install-links: cannot create " + filepath.Join(dir, "pyro4-ns") + ": permission denied (run as a user who may write to " + dir
+	var code int
+	var errOut string
+	if os.Geteuid() == 0 {
+		code, errOut = installLinksAsNobody(t, dir)
+	} else {
+		fakeBinary(t)
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.Chmod(dir, 0o755) })
+		code, _, errOut = runMain(t, "install-links", dir)
 	}
-	t.Cleanup(func() { _ = os.Chmod(dir, 0o755) })
-	code, _, errOut := runMain(t, "install-links", dir)
-	want := "cannot create " + filepath.Join(dir, "pyro4-ns") + ": permission denied"
-	if code == 0 || !strings.Contains(errOut, want) {
-		t.Fatalf("exit %d, stderr %q; want %q", code, errOut, want)
+	if code != 1 || !strings.HasPrefix(errOut, want) || strings.Count(errOut, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q; want exit 1 and one line starting %q", code, errOut, want)
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Fatalf("directory holds %v after the refusal (%v)", entries, err)
+	}
+}
+
+func TestInstallLinksErrorMessages(t *testing.T) {
+	path := filepath.Join("/opt", "bin", "pyro4-ns")
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{syscall.EACCES, "install-links: cannot create /opt/bin/pyro4-ns: permission denied (run as a user who may write to /opt/bin, or pass another directory: pyro4 install-links DIR)"},
+		{syscall.EPERM, "install-links: cannot create /opt/bin/pyro4-ns: permission denied (run as a user who may write to /opt/bin, or pass another directory: pyro4 install-links DIR)"},
+		{syscall.EROFS, "install-links: cannot create /opt/bin/pyro4-ns: /opt/bin is on a read-only file system (pass another directory: pyro4 install-links DIR)"},
+		{syscall.ENOSPC, "install-links: create /opt/bin/pyro4-ns: symlink /usr/bin/pyro4 /opt/bin/pyro4-ns: " + syscall.ENOSPC.Error()},
+	}
+	for _, tc := range tests {
+		err := linkError(path, &os.LinkError{Op: "symlink", Old: "/usr/bin/pyro4", New: path, Err: tc.err})
+		if got := err.Error(); got != filepath.FromSlash(tc.want) {
+			t.Errorf("%v: %q\nwant %q", tc.err, got, tc.want)
+		}
 	}
 }
 

@@ -87,9 +87,9 @@ type LocateCmd struct {
 func (c *LocateCmd) Help() string {
 	return `Finds a name server with Pyro4's algorithm and prints its PYRO: URI on standard output.
 
-With -n (or -u) only that host (or Unix socket) is tried. Without, the steps are: PYRO_NS_HOST when it is a local address (localhost, 127.x, ::1) and then 127.0.1.1, a UDP broadcast of GET_NSURI to PYRO_BROADCAST_ADDRS on PYRO_NS_BCPORT (3 rounds of 0.7 s), and last PYRO_NS_HOST:PYRO_NS_PORT directly.
+With -n (or -u) only that host (or Unix socket) is tried. Without, the steps are: PYRO_NS_HOST when it is a local address (localhost, 127.x, ::1) and then 127.0.1.1, a UDP broadcast of GET_NSURI to PYRO_BROADCAST_ADDRS on PYRO_NS_BCPORT (3 rounds of 0.7 s; an answer naming a name server that cannot be reached counts as none, where Pyro4 would fail at the first call), and last PYRO_NS_HOST:PYRO_NS_PORT directly.
 
-Exit status: 0 when found, 1 when no name server answered (the places tried are on standard error), 2 for usage errors.
+Exit status: 0 when found, 1 when no name server answered (the places tried are on standard error), 2 for usage errors, a malformed PYRO_* item, or -k together with PYRO_HMAC_KEY.
 
 With --json the output is one object:
 

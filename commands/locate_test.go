@@ -16,7 +16,7 @@ func TestLocate(t *testing.T) {
 	_, port := pypeer.StartPythonNS(t, pypeer.Env())
 	bcNSPort, bcPort := pypeer.StartBroadcastPythonNS(t)
 	sock := filepath.Join(t.TempDir(), "ns.sock")
-	p := pypeer.Start(t, pypeer.Env("PYRO_HMAC_KEY=sesame"), "/usr/bin/pyro4-ns", "-u", sock)
+	p := pypeer.Start(t, pypeer.Env("PYRO_HMAC_KEY=sesame"), pypeer.NS(t), "-u", sock)
 	p.WaitLine(t, "URI =", 20*time.Second)
 	// with NS_HOST a Unix socket path, searching skips the local step and
 	// its fallback never does a DNS query
@@ -84,5 +84,38 @@ func TestLocateFailures(t *testing.T) {
 				t.Fatalf("got %+v, want exit 1 and one line containing %q", r, tt.stderr)
 			}
 		})
+	}
+}
+
+// TestLocateOurNSByBroadcast runs `pyro4 ns` with its responder on
+// 127.0.0.1 and finds it without a host, by the broadcast step: pyro4
+// locate, pyro4 nsc and pyro4-nsc alike. The server listens on 0.0.0.0
+// (a responder is not started for a loopback bind), but every datagram
+// goes to 127.0.0.1 only.
+func TestLocateOurNSByBroadcast(t *testing.T) {
+	pypeer.Require(t)
+	port, bcPort := pypeer.FreePort(t), pypeer.FreeUDPPort(t)
+	nsCleanEnv(t)
+	ns := startNsInProcess(t, "-n", "0.0.0.0", "-p", strconv.Itoa(port), "--bchost", "127.0.0.1", "--bcport", strconv.Itoa(bcPort))
+	ns.waitOut(t, "NS running on")
+	if !strings.Contains(ns.out.String(), fmt.Sprintf("Broadcast server running on 127.0.0.1:%d", bcPort)) {
+		t.Fatalf("no responder on 127.0.0.1:%d:\n%s", bcPort, ns.out.String())
+	}
+	// NS_HOST a missing socket: no local step, and the last one fails fast
+	env := []string{"PYRO_NS_BCPORT=" + strconv.Itoa(bcPort), "PYRO_NS_HOST=./u:" + filepath.Join(t.TempDir(), "none.sock")}
+	clientEnv(t, env...)
+	r := runOurs(t, "", "locate", "-v", "--json")
+	var got locateJSON
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 0 {
+		t.Fatalf("locate: %+v: %v", r, err)
+	}
+	want := locateJSON{URI: fmt.Sprintf("PYRO:Pyro.NameServer@127.0.0.1:%d", port), Step: "broadcast", Location: fmt.Sprintf("127.0.0.1:%d", port)}
+	if got != want || !strings.Contains(r.stderr, "found by step broadcast at "+want.Location) {
+		t.Fatalf("locate found %+v (stderr %q), want %+v", got, r.stderr, want)
+	}
+	compareNsc(t, nil, nil, env, []nscStep{step("-v", "ping"), step("-v", "lookup", "Pyro.NameServer")}, portNormalizer())
+	r = runOurs(t, "", "nsc", "-v", "ping")
+	if wantOut := "Locating name server...\nName server found: " + want.URI + "\nName server ping ok.\nDone.\n"; r.stdout != wantOut || r.code != 0 {
+		t.Fatalf("nsc -v ping: %+v, want stdout %q", r, wantOut)
 	}
 }

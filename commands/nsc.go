@@ -39,9 +39,9 @@ func (c *NscCmd) Help() string {
     removematching REGEX      remove every registration matching REGEX (asks first, unless -y)
     setmeta NAME [TAG...]     set (or, without tags, clear) the metadata of NAME
 
-Standard output is what Pyro4 4.82's pyro4-nsc prints, except that metadata tags are printed sorted where Python prints them in set order. The HMAC key comes from PYRO_HMAC_KEY or -k, not both.
+Standard output is what Pyro4 4.82's pyro4-nsc prints for the same name server, metadata tags in the order the server sends them. The HMAC key comes from PYRO_HMAC_KEY or -k, not both.
 
-Exit status: 0 on success; 1 when the command failed (the "Error: ..." line is still printed on standard output, where pyro4-nsc would exit 0); 2 for usage errors.
+Exit status: 0 on success; 1 when the command failed or no name server was found (the "Error: ..." line is still printed on standard output; pyro4-nsc exits 0 there); 2 for usage errors (checked before the name server is located), a malformed PYRO_* item, or -k together with PYRO_HMAC_KEY.
 
 With --json, list, listmatching, listmeta_all and listmeta_any print an array sorted by name, and lookup one object; metadata is a sorted array, empty when there is none; errors go to standard error:
 
@@ -251,12 +251,12 @@ func (c *NscCmd) lookup(out io.Writer, ns *locator.NameServer, name string) erro
 	return nil
 }
 
-// metaListRepr prints metadata as the Python list pyro4-nsc prints, sorted:
-// Python's order is that of a set, which varies from run to run.
+// metaListRepr prints metadata as the Python list pyro4-nsc prints: the
+// server's list as it came, so that both tools print the same lines for the
+// same server (Pyro4's server sends its set in hash order, ours sorted).
 func metaListRepr(meta []string) string {
-	s := uniqueSorted(meta)
-	l := make(wire.List, len(s))
-	for i, m := range s {
+	l := make(wire.List, len(meta))
+	for i, m := range meta {
 		l[i] = m
 	}
 	return wire.Repr(l)

@@ -22,7 +22,7 @@ func (c *ResolveCmd) Help() string {
 
 A URI with a location (PYRONAME:x@host:port, PYRONAME:x@./u:socket) asks the name server there; one without asks the name server given by -n/-p/-u, or the one found as pyro4 locate finds it.
 
-Exit status: 0 when every URI resolved; 1 when any failed, with one line per failure on standard error (invalid URI, unknown name, no name server); 2 for usage errors.
+Exit status: 0 when every URI resolved; 1 when any failed, with one line per failure on standard error (invalid URI, unknown name, no name server); 2 for usage errors, a malformed PYRO_* item, or -k together with PYRO_HMAC_KEY.
 
 With --json the output is one array, an object per argument, holding either the URI or the error:
 

@@ -111,7 +111,7 @@ func TestResolveJSON(t *testing.T) {
 func TestResolveUnixSocketLocation(t *testing.T) {
 	pypeer.Require(t)
 	sock := filepath.Join(t.TempDir(), "ns.sock")
-	p := pypeer.Start(t, pypeer.Env(), "/usr/bin/pyro4-ns", "-u", sock)
+	p := pypeer.Start(t, pypeer.Env(), pypeer.NS(t), "-u", sock)
 	p.WaitLine(t, "URI =", 20*time.Second)
 	clientEnv(t)
 	registerAll(t, []string{"-u", sock}, [3]string{"x", "PYRO:x@h:1", "t"})

@@ -9,29 +9,63 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/alecthomas/kong"
 	"github.com/willabides/kongplete"
 )
 
-// Build information, set by the release build through -ldflags -X.
+// Build information, set by the release build through -ldflags -X. A
+// binary from go install or go build has them from its build info instead
+// (versionText).
 var (
 	Version = "dev"
 	Commit  = "none"
 	Date    = "unknown"
 )
 
+// versionText is what --version prints.
+func versionText() string {
+	bi, _ := debug.ReadBuildInfo()
+	return buildVersion(Version, Commit, Date, bi)
+}
+
+// buildVersion fills what -ldflags left at its default from what the Go
+// toolchain recorded: the module version (a tag, or a pseudo-version from
+// the commit) and, when built in a git checkout, the commit and its time.
+func buildVersion(version, commit, date string, bi *debug.BuildInfo) string {
+	if bi != nil {
+		vcs := map[string]string{}
+		for _, s := range bi.Settings {
+			vcs[s.Key] = s.Value
+		}
+		if v := bi.Main.Version; version == "dev" && v != "" && v != "(devel)" {
+			version = v
+		}
+		if rev := vcs["vcs.revision"]; commit == "none" && rev != "" {
+			commit = rev
+			if vcs["vcs.modified"] == "true" {
+				commit += "-dirty"
+			}
+		}
+		if t := vcs["vcs.time"]; date == "unknown" && t != "" {
+			date = t
+		}
+	}
+	return fmt.Sprintf("pyro4 %s (commit %s, built %s)", version, commit, date)
+}
+
 // CLI is the whole command-line model.
 type CLI struct {
 	Version kong.VersionFlag `help:"Print version information and exit."`
 
-	Ns                 NsCmd                        `cmd:"" help:"Run a Pyro4 name server (pyro4-ns)."`
-	Nsc                NscCmd                       `cmd:"" help:"Control a running name server (pyro4-nsc)."`
-	Resolve            ResolveCmd                   `cmd:"" help:"Resolve PYRONAME:, PYROMETA: or PYRO: URIs to PYRO: URIs."`
-	Locate             LocateCmd                    `cmd:"" help:"Find a name server and print its URI."`
-	InstallLinks       InstallLinksCmd              `cmd:"" name:"install-links" help:"Create the pyro4-ns and pyro4-nsc symlinks."`
-	InstallCompletions kongplete.InstallCompletions `cmd:"" name:"install-completions" help:"Install shell completions for bash, zsh or fish."`
+	Ns                 NsCmd                 `cmd:"" help:"Run a Pyro4 name server (pyro4-ns)."`
+	Nsc                NscCmd                `cmd:"" help:"Control a running name server (pyro4-nsc)."`
+	Resolve            ResolveCmd            `cmd:"" help:"Resolve PYRONAME:, PYROMETA: or PYRO: URIs to PYRO: URIs."`
+	Locate             LocateCmd             `cmd:"" help:"Find a name server and print its URI."`
+	InstallLinks       InstallLinksCmd       `cmd:"" name:"install-links" help:"Create the pyro4-ns and pyro4-nsc symlinks."`
+	InstallCompletions InstallCompletionsCmd `cmd:"" name:"install-completions" help:"Print the shell code that enables completion for bash, zsh or fish."`
 }
 
 // IO carries the process's standard streams to the commands, so tests can run
@@ -75,7 +109,7 @@ func NewParser(cli *CLI, stdout, stderr io.Writer, exit func(int)) (*kong.Kong, 
 		kong.UsageOnError(),
 		kong.Writers(stdout, stderr),
 		kong.Exit(exit),
-		kong.Vars{"version": fmt.Sprintf("pyro4 %s (commit %s, built %s)", Version, Commit, Date)},
+		kong.Vars{"version": versionText()},
 	)
 }
 

@@ -299,7 +299,7 @@ func TestInvokeReplies(t *testing.T) {
 		}, class: wire.ClassMessageTooLargeError, text: "max message size exceeded"},
 		{name: "connection dropped", reply: func(m *wire.Message, c wire.Call) *wire.Message {
 			return hangUp
-		}, class: wire.ClassConnectionClosed, text: "receiving: connection lost"},
+		}, class: wire.ClassConnectionClosed, text: "receiving: not enough data"},
 		{name: "timeout", opts: Options{Timeout: 100 * time.Millisecond}, reply: func(m *wire.Message, c wire.Call) *wire.Message {
 			return nil
 		}, class: wire.ClassTimeoutError, text: "receiving: timeout"},

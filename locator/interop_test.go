@@ -231,7 +231,7 @@ func TestHMACAgainstPython(t *testing.T) {
 func TestUnixSocketAgainstPython(t *testing.T) {
 	pypeer.Require(t)
 	sock := filepath.Join(t.TempDir(), "ns.sock")
-	p := pypeer.Start(t, pypeer.Env(), "/usr/bin/pyro4-ns", "-u", sock)
+	p := pypeer.Start(t, pypeer.Env(), pypeer.NS(t), "-u", sock)
 	p.WaitLine(t, "URI =", 20*time.Second)
 	ns, err := DialNameServer(context.Background(), NameServerURI("", 0, sock), Options{})
 	mustNil(t, "dial unix socket", err)

@@ -133,7 +133,10 @@ func (c *Conn) fail(err error, doing string) error {
 	case errors.As(err, &e):
 	case errors.As(err, &ne) && ne.Timeout():
 		e = &wire.Exception{Class: wire.ClassTimeoutError, Message: doing + ": timeout"}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		// Pyro4's words when the peer closed before the message was whole
+		e = &wire.Exception{Class: wire.ClassConnectionClosed, Message: doing + ": not enough data"}
+	case errors.Is(err, net.ErrClosed):
 		e = &wire.Exception{Class: wire.ClassConnectionClosed, Message: doing + ": connection lost"}
 	default:
 		e = &wire.Exception{Class: wire.ClassConnectionClosed, Message: doing + ": " + netReason(err)}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,7 +50,7 @@ func TestLocateSteps(t *testing.T) {
 	_, port2 := pypeer.StartPythonNS(t, pypeer.Env(), "-n", "127.0.1.1")
 	bcNSPort, bcPort := pypeer.StartBroadcastPythonNS(t)
 	sock := filepath.Join(t.TempDir(), "ns.sock")
-	p := pypeer.Start(t, pypeer.Env(), "/usr/bin/pyro4-ns", "-u", sock)
+	p := pypeer.Start(t, pypeer.Env(), pypeer.NS(t), "-u", sock)
 	p.WaitLine(t, "URI =", 20*time.Second)
 
 	tests := []struct {
@@ -98,7 +99,8 @@ func TestLocateSteps(t *testing.T) {
 func TestLocateFailure(t *testing.T) {
 	o := searchOptions(t)
 	o.NSHost = "127.0.0.1"
-	start := time.Now()
+	rs := startResponder(t) // a responder that never answers
+	o.BcPort = rs.port
 	_, _, err := Locate(context.Background(), o)
 	var le *LocateError
 	if !errors.As(err, &le) {
@@ -124,14 +126,68 @@ func TestLocateFailure(t *testing.T) {
 		!strings.Contains(msg, "no answer to the broadcast") {
 		t.Fatalf("message %q", msg)
 	}
-	// three broadcast rounds of 100 ms each
-	if d := time.Since(start); d < 300*time.Millisecond || d > 10*time.Second {
-		t.Fatalf("locate failed after %v", d)
+	if n := rs.waitRequests(t, broadcastTries); n != broadcastTries {
+		t.Fatalf("%d GET_NSURI requests, want one per round: %d", n, broadcastTries)
 	}
 
 	_, _, err = Locate(context.Background(), LocateOptions{Host: "127.0.0.1", Port: o.NSPort})
 	if !errors.As(err, &le) || len(le.Attempts) != 1 || le.Attempts[0].Step != StepHost {
 		t.Fatalf("direct locate error %v", err)
+	}
+}
+
+// responder stands in for a name server's broadcast responder on
+// 127.0.0.1: it answers each GET_NSURI with its answers, in order (none:
+// silence), and counts the requests.
+type responder struct {
+	port     int
+	mu       sync.Mutex
+	requests int
+}
+
+func startResponder(t *testing.T, answers ...string) *responder {
+	t.Helper()
+	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	r := &responder{port: pc.LocalAddr().(*net.UDPAddr).Port}
+	go func() {
+		buf := make([]byte, 100)
+		for {
+			n, from, err := pc.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			if string(buf[:n]) != "GET_NSURI" {
+				continue
+			}
+			r.mu.Lock()
+			r.requests++
+			r.mu.Unlock()
+			for _, a := range answers {
+				pc.WriteToUDP([]byte(a), from)
+			}
+		}
+	}()
+	return r
+}
+
+// waitRequests returns the number of requests once it reaches want, or
+// what it is after a bounded wait: datagrams sent before Locate returned
+// may still be on their way.
+func (r *responder) waitRequests(t *testing.T, want int) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r.mu.Lock()
+		n := r.requests
+		r.mu.Unlock()
+		if n >= want || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -143,31 +199,32 @@ func TestBroadcastIgnoresNoise(t *testing.T) {
 		return connectOK(t, codec, m.Seq, []string{"ping"}, nil)
 	}, reply: func(m *wire.Message, c wire.Call) *wire.Message { return result(t, codec, m, nil, 0) }}
 	uri := startFake(t, fd)
-	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	go func() {
-		buf := make([]byte, 100)
-		for {
-			n, from, err := pc.ReadFromUDP(buf)
-			if err != nil {
-				return
-			}
-			if string(buf[:n]) != "GET_NSURI" {
-				continue
-			}
-			pc.WriteToUDP([]byte("hello"), from)
-			pc.WriteToUDP([]byte("PYRONAME:x"), from)
-			pc.WriteToUDP([]byte(NameServerURI("127.0.0.1", uri.Port, "").String()), from)
-		}
-	}()
 	o := searchOptions(t)
-	o.BcPort = pc.LocalAddr().(*net.UDPAddr).Port
+	o.BcPort = startResponder(t, "hello", "PYRONAME:x", NameServerURI("127.0.0.1", uri.Port, "").String()).port
 	ns, step, _ := locate(t, o)
 	if step != StepBroadcast || ns.URI().Port != uri.Port {
 		t.Fatalf("found %s by %s", ns.URI(), step)
+	}
+}
+
+// TestLocateBroadcastAnswerUnreachable: a responder names a name server
+// that does not answer. Pyro4 returns a proxy for it and fails at the first
+// call; Locate goes on to NS_HOST, as when no responder answered.
+func TestLocateBroadcastAnswerUnreachable(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "ns.sock")
+	p := pypeer.Start(t, pypeer.Env(), pypeer.NS(t), "-u", sock)
+	p.WaitLine(t, "URI =", 20*time.Second)
+	dead := NameServerURI("127.0.0.1", pypeer.FreePort(t), "")
+	o := searchOptions(t)
+	o.NSHost = "./u:" + sock
+	o.BcPort = startResponder(t, dead.String()).port
+	ns, step, tried := locate(t, o)
+	if step != StepNSHost || ns.URI().Sockname != sock {
+		t.Fatalf("found %s by %s, want the NS_HOST socket", ns.URI(), step)
+	}
+	if len(tried) != 2 || tried[0].Step != StepBroadcast || tried[0].Addr != dead.Location() ||
+		!strings.Contains(tried[0].String(), "connection refused") {
+		t.Fatalf("attempts %v, want the broadcast answer %s refused first", tried, dead.Location())
 	}
 }
 

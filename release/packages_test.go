@@ -88,6 +88,7 @@ func checkPackageFiles(t *testing.T, r *release, pkg, goarch string, files map[s
 		}
 		sameAsSource(t, pkg+":"+path, files[path].data, filepath.Join(r.src, src))
 	}
+	checkConfigPublishesNothing(t, pkg+":"+configPath, files[configPath].data)
 }
 
 func runBytes(t *testing.T, name string, args ...string) []byte {

@@ -1,7 +1,8 @@
 // Package release_test builds a snapshot release with GoReleaser from a
-// clone of the repository and checks what a user would download: archives,
-// checksums, static binaries with their version stamp, .deb and .rpm
-// packages with the pyro4-ns / pyro4-nsc links, the config and the unit.
+// clone of the repository, after `goreleaser check` of its configuration,
+// and checks what a user would download: archives, checksums, static
+// binaries with their version stamp, .deb and .rpm packages with the
+// pyro4-ns / pyro4-nsc links, the config and the unit.
 //
 // It takes a minute or more, so it runs only when asked:
 //
@@ -72,6 +73,9 @@ func buildSnapshot(t *testing.T) *release {
 	run(t, "", "git", "clone", "--quiet", "--no-hardlinks", root, src)
 	run(t, src, "git", "tag", tag)
 	commit := strings.TrimSpace(run(t, src, "git", "rev-parse", "HEAD"))
+	// check fails on errors and on deprecated properties, which a later
+	// GoReleaser would refuse.
+	run(t, src, goreleaser, "check")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()

@@ -11,12 +11,15 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,17 +33,27 @@ const Python = "/usr/bin/python3"
 var (
 	checkOnce sync.Once
 	checkErr  error
+	nsTool    string
+	nscTool   string
 )
 
+// binDir is where Debian installs the reference tools.
+const binDir = "/usr/bin"
+
 // Require skips (or, under CI=true, fails) the test when the Python Pyro4
-// peer is not installed.
+// peer is not installed, or when the reference tools are not Python's.
 func Require(t testing.TB) {
 	t.Helper()
 	checkOnce.Do(func() {
 		out, err := exec.Command(Python, "-c", "import Pyro4, serpent, msgpack; print(Pyro4.__version__)").CombinedOutput()
 		if err != nil {
 			checkErr = fmt.Errorf("python3-pyro4 not usable: %v: %s", err, out)
+			return
 		}
+		if nsTool, checkErr = findTool(binDir, "pyro4-ns"); checkErr != nil {
+			return
+		}
+		nscTool, checkErr = findTool(binDir, "pyro4-nsc")
 	})
 	if checkErr != nil {
 		if os.Getenv("CI") == "true" {
@@ -48,6 +61,55 @@ func Require(t testing.TB) {
 		}
 		t.Skipf("interop peer missing: %v", checkErr)
 	}
+}
+
+// NS is the path of the reference pyro4-ns, Python's script.
+func NS(t testing.TB) string {
+	t.Helper()
+	Require(t)
+	return nsTool
+}
+
+// Nsc is the path of the reference pyro4-nsc, Python's script.
+func Nsc(t testing.TB) string {
+	t.Helper()
+	Require(t)
+	return nscTool
+}
+
+// findTool returns Python's script of a tool in dir. This project's .deb
+// diverts python3-pyro4's scripts to NAME.python3-pyro4 and links NAME to
+// our binary, so the diverted path comes first; whichever path is taken
+// must be a Python script, or the tests would compare us with ourselves.
+func findTool(dir, name string) (string, error) {
+	var tried []string
+	for _, p := range []string{filepath.Join(dir, name+".python3-pyro4"), filepath.Join(dir, name)} {
+		f, err := os.Open(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("reference %s: %w", name, err)
+		}
+		line, _ := bufio.NewReader(io.LimitReader(f, 256)).ReadString('\n')
+		f.Close()
+		if strings.HasPrefix(line, "#!") && strings.Contains(line, "python") {
+			return p, nil
+		}
+		tried = append(tried, fmt.Sprintf("%s starts with %q", p, truncate(strings.TrimSuffix(line, "\n"), 40)))
+	}
+	if len(tried) == 0 {
+		return "", fmt.Errorf("reference %s not installed in %s (apt-get install -y python3-pyro4)", name, dir)
+	}
+	return "", fmt.Errorf("reference %s is not a Python script: %s (is this project's package installed over python3-pyro4's tools?)",
+		name, strings.Join(tried, "; "))
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 // Env returns a process environment for a Python peer: the caller's
@@ -222,14 +284,14 @@ func FreeUDPPort(t testing.TB) int {
 	})
 }
 
-// StartPythonNS starts the reference /usr/bin/pyro4-ns on 127.0.0.1 at a free
+// StartPythonNS starts the reference pyro4-ns (NS) on 127.0.0.1 at a free
 // port, without a broadcast responder, and returns its port once it serves.
 func StartPythonNS(t testing.TB, env []string, extraArgs ...string) (*Process, int) {
 	t.Helper()
 	Require(t)
 	port := FreePort(t)
 	args := append([]string{"-n", "127.0.0.1", "-p", fmt.Sprint(port), "-x"}, extraArgs...)
-	p := Start(t, env, "/usr/bin/pyro4-ns", args...)
+	p := Start(t, env, NS(t), args...)
 	p.WaitLine(t, "URI =", 20*time.Second)
 	return p, port
 }

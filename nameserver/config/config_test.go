@@ -25,19 +25,48 @@ func TestExampleFileParses(t *testing.T) {
 	}
 	s := Defaults()
 	c.Apply(&s)
-	// The example documents the defaults, so applying it changes nothing but
-	// the static registrations.
-	want := Defaults()
-	want.Static = []persist.Entry{
-		{Name: "example.greeting", URI: "PYRO:greeting@greeter.example.com:9999", Metadata: []string{"class:example.Greeting", "team:web"}},
-		{Name: "example.archive", URI: "PYRO:archive@./u:/run/archive.sock"},
-	}
-	if !reflect.DeepEqual(s, want) {
+	// The example documents the defaults and, being the packaged
+	// /etc/pyro4/nsctl.toml, publishes no names: applying it changes nothing.
+	if want := Defaults(); !reflect.DeepEqual(s, want) {
 		t.Fatalf("example file gives\n%+v\nwant\n%+v", s, want)
 	}
 	if c.Storage == nil || *c.Storage != "memory" || c.BroadcastEnabled == nil || !*c.BroadcastEnabled {
 		t.Fatalf("example sets storage %v, broadcast.enabled %v", c.Storage, c.BroadcastEnabled)
 	}
+
+	// Its commented-out [[registration]] examples are valid once uncommented.
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = Parse(path, uncommentRegistrations(t, string(text)), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = Defaults()
+	c.Apply(&s)
+	wantStatic := []persist.Entry{
+		{Name: "example.greeting", URI: "PYRO:greeting@greeter.example.com:9999", Metadata: []string{"class:example.Greeting", "team:web"}},
+		{Name: "example.archive", URI: "PYRO:archive@./u:/run/archive.sock"},
+	}
+	if !reflect.DeepEqual(s.Static, wantStatic) {
+		t.Fatalf("uncommented examples give\n%+v\nwant\n%+v", s.Static, wantStatic)
+	}
+}
+
+// uncommentRegistrations removes the "# " before every line from the first
+// commented-out [[registration]] table on, as a user enabling them would.
+func uncommentRegistrations(t *testing.T, text string) []byte {
+	t.Helper()
+	head, tail, ok := strings.Cut(text, "\n# [[registration]]\n")
+	if !ok {
+		t.Fatal("nsctl.toml.example has no commented-out [[registration]] table")
+	}
+	lines := strings.Split("# [[registration]]\n"+tail, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimPrefix(strings.TrimPrefix(l, "#"), " ")
+	}
+	return []byte(head + "\n" + strings.Join(lines, "\n"))
 }
 
 // TestExampleDocumentsEveryKey checks that every key the parser knows
