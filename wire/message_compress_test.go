@@ -85,3 +85,58 @@ func TestDecompressBound(t *testing.T) {
 		t.Fatal("Decompress touched an uncompressed message")
 	}
 }
+
+// FuzzDecompress inflates arbitrary bytes as a compressed message body
+// under a bound: no panic, a refusal only as ProtocolError (bad zlib data)
+// or MessageTooLargeError (more than the bound) that leaves the message as
+// it was, and a bigger bound never changes a verdict reached below it.
+func FuzzDecompress(f *testing.F) {
+	for _, g := range loadGoldenMessages(f) {
+		if g.Flags&FlagCompressed != 0 && len(g.raw) < 4096 {
+			f.Add(g.raw[HeaderSize+int(be16(g.raw[18:])):])
+		}
+	}
+	text := &Message{Data: bytes.Repeat([]byte("PYRO:obj@127.0.0.1:9999 "), 40)}
+	text.Compress()
+	f.Add(text.Data)
+	f.Add([]byte("x\x9c\x03\x00\x00\x00\x00\x01"))
+	f.Add([]byte("not zlib"))
+	const bound = 1 << 12
+	f.Fuzz(func(t *testing.T, data []byte) {
+		small, smallErr := fzDecompress(t, data, bound)
+		large, largeErr := fzDecompress(t, data, 4*bound)
+		switch {
+		case smallErr == nil:
+			if len(small) > bound || largeErr != nil || !bytes.Equal(small, large) {
+				t.Fatalf("%d bytes within the bound, but %d bytes (%v) under a larger one", len(small), len(large), largeErr)
+			}
+		case smallErr.Class == ClassProtocolError:
+			if largeErr == nil || largeErr.Class != ClassProtocolError {
+				t.Fatalf("invalid under the bound (%v), but %v under a larger one", smallErr, largeErr)
+			}
+		case largeErr == nil && len(large) <= bound:
+			t.Fatalf("too large for %d (%v), but %d bytes decompressed", bound, smallErr, len(large))
+		}
+	})
+}
+
+// fzDecompress decompresses data under bound and checks how it went.
+func fzDecompress(t *testing.T, data []byte, bound int) ([]byte, *Exception) {
+	t.Helper()
+	m := &Message{Flags: FlagCompressed | FlagBatch, Data: bytes.Clone(data)}
+	err := m.Decompress(bound)
+	if err == nil {
+		if m.Flags != FlagBatch {
+			t.Fatalf("flags %#x after decompressing, want only the other flags", m.Flags)
+		}
+		return m.Data, nil
+	}
+	var x *Exception
+	if !errors.As(err, &x) || x.Class != ClassProtocolError && x.Class != ClassMessageTooLargeError {
+		t.Fatalf("Decompress error %T %v", err, err)
+	}
+	if m.Flags != FlagCompressed|FlagBatch || !bytes.Equal(m.Data, data) {
+		t.Fatal("a refused Decompress changed the message")
+	}
+	return nil, x
+}

@@ -3,6 +3,8 @@ package wire
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"io"
 	"testing"
 )
 
@@ -32,12 +34,14 @@ func FuzzReadMessage(f *testing.F) {
 func be16(b []byte) uint16 { return binary.BigEndian.Uint16(b) }
 
 // checkReadMessage reads raw with and without an HMAC key, under a size
-// limit: no panic, and whatever reads packs to a stable canonical form.
+// limit: no panic, a refusal only as a cut stream or one of Pyro4's
+// protocol exceptions, and whatever reads packs to a stable canonical form.
 func checkReadMessage(t *testing.T, raw []byte) {
 	for _, key := range [][]byte{nil, []byte("secret")} {
 		lim := Limits{MaxSize: 64 << 10, HMACKey: key}
 		m, err := ReadMessage(bytes.NewReader(raw), lim)
 		if err != nil {
+			fzReadRefusal(t, err)
 			continue
 		}
 		packed, err := m.Pack(key)
@@ -57,6 +61,24 @@ func checkReadMessage(t *testing.T, raw []byte) {
 			t.Fatalf("canonical input re-packs differently\n in %x\nout %x", in, packed)
 		}
 	}
+}
+
+// fzReadRefusal fails t unless err is how ReadMessage may refuse bytes: a
+// stream cut short, or Pyro4's ProtocolError, MessageTooLargeError or
+// SecurityError.
+func fzReadRefusal(t *testing.T, err error) {
+	t.Helper()
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		return
+	}
+	var x *Exception
+	if errors.As(err, &x) {
+		switch x.Class {
+		case ClassProtocolError, ClassMessageTooLargeError, ClassSecurityError:
+			return
+		}
+	}
+	t.Fatalf("ReadMessage error %T %v is no protocol refusal", err, err)
 }
 
 // canonical reports whether a packed message is in the form Pack writes:
