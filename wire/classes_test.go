@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,14 +40,6 @@ func clsProxyState(i int, v Value) List {
 	state := List(Proxy{URI: mustParseURI("PYRO:obj@localhost:9090"), Handshake: "hello"}.Value().(*Dict).Items[1].Value.(Tuple))
 	state[i] = v
 	return state
-}
-
-func mustParseURI(s string) URI {
-	u, err := ParseURI(s)
-	if err != nil {
-		panic(err)
-	}
-	return u
 }
 
 var (
@@ -293,30 +284,5 @@ func TestClassCheckAgreesWithPython(t *testing.T) {
 	}
 	if seen != len(want) {
 		t.Fatalf("python judged %d calls, want %d", seen, len(want))
-	}
-}
-
-func TestProxyValueRoundTrip(t *testing.T) {
-	p := Proxy{URI: mustParseURI("PYRO:obj@[::1]:9090"), Oneway: []string{"shutdown"}, Methods: []string{"a", "b"},
-		Attrs: []string{}, Timeout: 2.5, HMACKey: []byte("k\x00y"), Handshake: dictOf("token", int64(1)),
-		MaxRetries: 3, Serializer: "json"}
-	got, err := ProxyFromValue(p.Value())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !got.URI.Equal(p.URI) || !slices.Equal(got.Oneway, p.Oneway) || !slices.Equal(got.Methods, p.Methods) ||
-		len(got.Attrs) != 0 || got.Timeout != 2.5 || string(got.HMACKey) != "k\x00y" || !Equal(got.Handshake, p.Handshake) ||
-		got.MaxRetries != 3 || got.Serializer != "json" {
-		t.Fatalf("round trip: %+v", got)
-	}
-	bare, err := ProxyFromValue(Proxy{URI: p.URI}.Value())
-	if err != nil || bare.HMACKey != nil || bare.Serializer != "" {
-		t.Fatalf("bare proxy: %+v, %v", bare, err)
-	}
-	for _, bad := range []Value{"PYRO:x@h:1", uriValue("PYRO:x@h:1"), clsDict(ClassProxy, "state", List{"PYRO:o@h:1"}),
-		clsDict(ClassProxy, "state", clsProxyState(1, List{int64(1)}))} {
-		if p, err := ProxyFromValue(bad); err == nil {
-			t.Errorf("ProxyFromValue(%s) = %+v", Repr(bad), p)
-		}
 	}
 }

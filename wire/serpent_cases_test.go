@@ -66,6 +66,8 @@ var serpentCases = []serpentCase{
 	{"call_ping", Call{Object: spNSName, Method: "ping"}, nil},
 	{"call_lookup_nonascii", Call{Object: spNSName, Method: "lookup", Args: []Value{"中文.é.😀"}}, nil},
 	{"call_get_metadata", Call{Object: "Pyro.Daemon", Method: "get_metadata", Args: []Value{spNSName}}, nil},
+	{"call_register_proxy", Call{Object: spNSName, Method: "register",
+		Args: []Value{"example.proxy", goldenProxy("PYRO:obj_5b1e@127.0.0.1:51234").Value()}}, nil},
 
 	{"handshake", dictOf("handshake", "hello", "object", spNSName), nil},
 	{"connectok", dictOf("handshake", "hello", "meta", dictOf("methods", strList(spNSMethods), "oneway", List{}, "attrs", List{})), nil},
@@ -76,6 +78,8 @@ var serpentCases = []serpentCase{
 	{"result_count", int64(42), nil},
 	{"result_uri", uriValue("PYRO:obj_5b1e@127.0.0.1:51234"), nil},
 	{"result_uri_meta", Tuple{uriValue("PYRO:obj_5b1e@localhost:51234"), List{"class:Greeter"}}, nil},
+	{"proxy", goldenProxy("PYRO:obj_5b1e@127.0.0.1:51234").Value(), nil},
+	{"proxy_default", defaultProxy("PYRO:obj@localhost:9090").Value(), nil},
 	{"uri_pyroname", uriValue("PYRONAME:example.greeting@localhost:9999"), nil},
 	{"uri_pyroname_bare", uriValue("PYRONAME:example.greeting"), nil},
 	{"uri_pyrometa", uriValue("PYROMETA:blue,class:Greeter@localhost"), nil},
