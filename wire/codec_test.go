@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -80,6 +81,43 @@ func TestParseAccepted(t *testing.T) {
 			if !acc[pyro4IDs[n]] {
 				t.Errorf("ParseAccepted(%q) does not accept id %d", tt.in, pyro4IDs[n])
 			}
+		}
+	}
+}
+
+// TestDecoderPanicIsMarked: a recovered decoder panic is told apart from a
+// refusal of the input, and still reaches a peer as a SerializeError.
+func TestDecoderPanicIsMarked(t *testing.T) {
+	for _, codec := range []string{"json", "serpent"} {
+		err := func() (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					err = decoderPanic(codec, r)
+				}
+			}()
+			var m map[string]int
+			m["x"] = 1 // a bug
+			return nil
+		}()
+		if !errors.Is(err, ErrDecoderPanic) {
+			t.Fatalf("%s: error %v is not marked", codec, err)
+		}
+		var x *Exception
+		if !errors.As(err, &x) || x.Class != ClassSerializeError || !strings.Contains(x.Message, codec+": internal error: ") {
+			t.Fatalf("%s: error %v does not carry a SerializeError", codec, err)
+		}
+	}
+	err := func() (err error) {
+		defer recoverCodec("marshal", &err)
+		panic("boom")
+	}()
+	if !errors.Is(err, ErrDecoderPanic) || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("recoverCodec: %v", err)
+	}
+	for _, name := range CodecNames() {
+		_, err := cgCodecFor(t, name).Unmarshal([]byte("\xff\xfe not a value"))
+		if err == nil || errors.Is(err, ErrDecoderPanic) {
+			t.Errorf("%s: a refusal of bad input is %v", name, err)
 		}
 	}
 }

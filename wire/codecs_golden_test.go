@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -32,8 +33,13 @@ type cgCodecCase struct {
 	// noEncode: our encoder refuses the case (as Pyro4 does).
 	noEncode []string
 	// noPyLoad: Pyro4 cannot load it with these codecs (msgpack's
-	// strict_map_key refuses non-str keys), so there is no interop check.
+	// strict_map_key refuses non-str keys), or loads our bytes as something
+	// else (pickle: a Proxy class dict stays a dict), so there is no interop
+	// check.
 	noPyLoad []string
+	// noDecode: our decoder refuses Pyro4's bytes (the restricted unpickler
+	// builds no Proxy).
+	noDecode []string
 	// roundTripErr: our decoder refuses our own encoding, as Python's does
 	// (msgpack turns a tuple key into an array, and a list is unhashable).
 	roundTripErr []string
@@ -94,6 +100,8 @@ func cgCodecCases() []cgCodecCase {
 			dictOf("metadata_all", Set{"blue", "green"}, "return_metadata", true))},
 		{name: "call_ping", call: cgNsCall("ping", nil, nil)},
 		{name: "call_nonascii", call: cgNsCall("lookup", []Value{"naïve.日本.😀"}, nil)},
+		{name: "call_register_proxy", noDecode: []string{"pickle"}, noPyLoad: []string{"pickle"},
+			call: cgNsCall("register", []Value{"my.proxy", goldenProxy(objURI).Value()}, nil)},
 
 		{name: "none", value: nil},
 		{name: "scalars", value: List{nil, true, false, int64(0), int64(1), int64(-1), int64(127), int64(128),
@@ -148,6 +156,9 @@ func cgCodecCases() []cgCodecCase {
 		// Pyro4's marshal cannot serialize a wrapper below the top level.
 		{name: "batch_results", noGolden: []string{"marshal"}, value: List{int64(2), uriValue("PYRO:x@localhost:1"),
 			cgWrapperV(cgExcV(ClassValueError, "bad", nil))}},
+		{name: "proxy", noDecode: []string{"pickle"}, noPyLoad: []string{"pickle"}, value: goldenProxy(objURI).Value()},
+		{name: "proxy_default", noDecode: []string{"pickle"}, noPyLoad: []string{"pickle"},
+			value: defaultProxy("PYRO:obj@localhost:9090").Value()},
 		{name: "handshake", value: dictOf("handshake", "hello", "object", "Pyro.NameServer")},
 		{name: "connectok", unordered: true, value: dictOf("handshake", "hello", "meta", dictOf(
 			"methods", Set{"count", "list", "lookup", "ping", "register", "remove", "set_metadata"},
@@ -202,6 +213,23 @@ func cgCheckDecodedCase(t *testing.T, codec string, tc cgCodecCase, data []byte)
 	}
 	if err := cgMatchDecoded(codec, tc.value, got, "value"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// cgCheckRefused checks that the codec refuses data, a case's bytes from
+// Pyro4, with a SerializeError.
+func cgCheckRefused(t *testing.T, codec string, tc cgCodecCase, data []byte) {
+	t.Helper()
+	c := cgCodecFor(t, codec)
+	var err error
+	if tc.call != nil {
+		_, err = c.UnmarshalCall(data)
+	} else {
+		_, err = c.Unmarshal(data)
+	}
+	var x *Exception
+	if !errors.As(err, &x) || x.Class != ClassSerializeError || errors.Is(err, ErrDecoderPanic) {
+		t.Fatalf("decoding Pyro4's bytes gave %v, want a SerializeError", err)
 	}
 }
 
@@ -346,16 +374,22 @@ func TestCodecGoldenDecode(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				cgCheckDecodedCase(t, codec, tc, data)
-				if codec != "pickle" || tc.call != nil {
-					return
-				}
-				for _, proto := range []string{"p0", "p2"} {
-					extra, err := os.ReadFile(filepath.Join(cgGoldenCodecsDir, codec, tc.name+"."+proto+".bin"))
-					if err != nil {
-						t.Fatal(err)
+				files := [][]byte{data}
+				if codec == "pickle" && tc.call == nil {
+					for _, proto := range []string{"p0", "p2"} {
+						extra, err := os.ReadFile(filepath.Join(cgGoldenCodecsDir, codec, tc.name+"."+proto+".bin"))
+						if err != nil {
+							t.Fatal(err)
+						}
+						files = append(files, extra)
 					}
-					cgCheckDecodedCase(t, codec, tc, extra)
+				}
+				for _, data := range files {
+					if slices.Contains(tc.noDecode, codec) {
+						cgCheckRefused(t, codec, tc, data)
+						continue
+					}
+					cgCheckDecodedCase(t, codec, tc, data)
 				}
 			})
 		}

@@ -5,47 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"os"
-	"path/filepath"
 	"testing"
 )
-
-// cgFuzzRoundTrip is the property every decoder fuzz target checks: no
-// panic, and whatever decodes re-encodes and decodes to the same value.
-func cgFuzzRoundTrip(t *testing.T, codec string, data []byte) {
-	c := cgCodecFor(t, codec)
-	_, _ = c.UnmarshalCall(data)
-	v, err := c.Unmarshal(data)
-	if err != nil {
-		return
-	}
-	enc, err := c.Marshal(v)
-	if err != nil {
-		t.Fatalf("decoded %s but cannot encode it: %v", Repr(v), err)
-	}
-	back, err := c.Unmarshal(enc)
-	if err != nil {
-		t.Fatalf("cannot decode our encoding %q of %s: %v", enc, Repr(v), err)
-	}
-	if !cgSameValue(v, back) {
-		t.Fatalf("round trip changed the value:\n got %s\nwant %s", Repr(back), Repr(v))
-	}
-}
-
-// cgFuzzSeeds adds the golden vectors of codec to f.
-func cgFuzzSeeds(f *testing.F, codec string) {
-	files, err := filepath.Glob(filepath.Join(cgGoldenCodecsDir, codec, "*.bin"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no golden files for %s: %v", codec, err)
-	}
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
-}
 
 // The benchmark payloads: the lookup call every client makes, and a list()
 // reply with 1000 registrations.

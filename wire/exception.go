@@ -65,6 +65,9 @@ func (e *Exception) Error() string {
 // repr() of the args tuple otherwise.
 func (e *Exception) Text() string {
 	args := e.args()
+	if s, ok := unicodeErrorText(e.Class, args); ok {
+		return s
+	}
 	switch len(args) {
 	case 0:
 		return ""
@@ -75,6 +78,51 @@ func (e *Exception) Text() string {
 		return Repr(args[0])
 	}
 	return Repr(args)
+}
+
+// unicodeErrorText is str() of a UnicodeDecodeError or UnicodeEncodeError
+// made from its five args (encoding, object, start, end, reason).
+func unicodeErrorText(class string, args Tuple) (string, bool) {
+	if class != classUnicodeDecodeError && class != classUnicodeEncodeError || len(args) != 5 {
+		return "", false
+	}
+	enc, ok1 := args[0].(string)
+	start, ok2 := args[2].(int64)
+	end, ok3 := args[3].(int64)
+	reason, ok4 := args[4].(string)
+	if !ok1 || !ok2 || !ok3 || !ok4 || start < 0 || end <= start {
+		return "", false
+	}
+	if end > start+1 {
+		verb := "decode bytes"
+		if class == classUnicodeEncodeError {
+			verb = "encode characters"
+		}
+		return fmt.Sprintf("'%s' codec can't %s in position %d-%d: %s", enc, verb, start, end-1, reason), true
+	}
+	switch obj := args[1].(type) {
+	case []byte:
+		if class == classUnicodeDecodeError && start < int64(len(obj)) {
+			return fmt.Sprintf("'%s' codec can't decode byte 0x%02x in position %d: %s", enc, obj[start], start, reason), true
+		}
+	case string:
+		if r := []rune(obj); class == classUnicodeEncodeError && start < int64(len(r)) {
+			return fmt.Sprintf("'%s' codec can't encode character '%s' in position %d: %s", enc,
+				pyCharEscape(r[start]), start, reason), true
+		}
+	}
+	return "", false
+}
+
+// pyCharEscape is how UnicodeEncodeError.__str__ writes the character.
+func pyCharEscape(r rune) string {
+	switch {
+	case r < 0x100:
+		return fmt.Sprintf("\\x%02x", r)
+	case r < 0x10000:
+		return fmt.Sprintf("\\u%04x", r)
+	}
+	return fmt.Sprintf("\\U%08x", r)
 }
 
 func (e *Exception) args() Tuple {

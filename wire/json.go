@@ -74,7 +74,7 @@ func (jsonCodec) UnmarshalCall(data []byte) (c Call, err error) {
 			return Call{}, codecErr("json", "call has no %q", k)
 		}
 	}
-	return callFromValues("json", parts[0], parts[1], parts[2], parts[3])
+	return classChecked(callFromValues("json", parts[0], parts[1], parts[2], parts[3]))
 }
 
 func appendJSON(buf []byte, v Value, depth int) ([]byte, error) {

@@ -96,7 +96,7 @@ func (marshalCodec) UnmarshalCall(data []byte) (c Call, err error) {
 	if err != nil {
 		return Call{}, err
 	}
-	return callFromSequence("marshal", v)
+	return classChecked(callFromSequence("marshal", v))
 }
 
 func appendInt32(buf []byte, n int) []byte {

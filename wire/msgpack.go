@@ -70,7 +70,13 @@ func (msgpackCodec) UnmarshalCall(data []byte) (c Call, err error) {
 	if err != nil {
 		return Call{}, err
 	}
-	return callFromSequence("msgpack", v)
+	if c, err = callFromSequence("msgpack", v); err != nil {
+		return Call{}, err
+	}
+	if err = checkCallClasses(c, true); err != nil {
+		return Call{}, err
+	}
+	return c, nil
 }
 
 func encodeMsgpack(e *msgpack.Encoder, v Value, depth int) error {

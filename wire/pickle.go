@@ -23,10 +23,13 @@ import (
 // complex. Any other global is refused: nothing is ever constructed or
 // executed from a name in the payload.
 //
-// github.com/kisielk/og-rek, the Go pickle library in go.mod, cannot be used
-// here: its v1.3.0 decoder (the latest release) rejects EMPTY_SET, ADDITEMS,
-// FROZENSET, NEWOBJ and BUILD, which Python 3.11 writes for every set, URI
-// and exception, and its encoder cannot write NEWOBJ or BUILD either.
+// The unpickler is our own, not github.com/kisielk/og-rek (the maintained Go
+// pickle library, and no dependency of this module): og-rek v1.3.0, its
+// latest release, has no case for EMPTY_SET, ADDITEMS, FROZENSET or NEWOBJ
+// and answers BUILD with "unimplemented opcode", yet Python 3.11 writes
+// those for every set, URI and exception; its encoder writes neither NEWOBJ
+// nor BUILD. And og-rek decodes any GLOBAL into a class value, where this
+// decoder must refuse all but the classes above before building anything.
 //
 // The encoder writes protocol 2, which both Python 3 and Python 2 Pyro4 peers
 // read (Python 2's pickle stops at protocol 2). It writes the forms Python 3's

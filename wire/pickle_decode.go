@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/big"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -334,20 +333,123 @@ func newPkDict() *pkDict { return &pkDict{strs: map[string]int{}} }
 
 func newPkSet(frozen bool) *pkSet { return &pkSet{seen: map[string]bool{}, frozen: frozen} }
 
-// parseIntText reads the argument of the text INT and LONG opcodes.
-func parseIntText(s string) (Value, bool) {
-	s = strings.TrimSpace(s)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+// pickleINT reads the text of an INT opcode as CPython's _pickle does: C's
+// strtol with base 0 first (so "010" is octal 8, "0x1f" hex, and a
+// two-character "00" or "01", " 1" or "-0" is a bool), and Python's
+// int(text, 0) where strtol overflows or stops early.
+func pickleINT(s string) (Value, bool) {
+	if n, ok := cStrtol0(s); ok {
+		if len(s) == 2 && (n == 0 || n == 1) {
+			return n == 1, true
+		}
 		return n, true
 	}
-	if len(s) > jsonMaxIntDigits+1 || strings.Contains(s, "_") {
-		return nil, false
+	v, _, ok := pyIntBase0(s)
+	return v, ok
+}
+
+// cSpace is what C's isspace and CPython's Py_ISSPACE call whitespace.
+const cSpace = " \t\n\v\f\r"
+
+// cStrtol0 is C's strtol(s, &end, 0) for a 64-bit long; ok is false when it
+// overflows or does not end at the end of s.
+func cStrtol0(s string) (int64, bool) {
+	i := len(s) - len(strings.TrimLeft(s, cSpace))
+	neg := i < len(s) && s[i] == '-'
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
 	}
-	x, ok := new(big.Int).SetString(strings.TrimPrefix(s, "+"), 10)
-	if !ok {
-		return nil, false
+	base := uint64(10)
+	if i < len(s) && s[i] == '0' {
+		base = 8
+		if i+2 < len(s) && s[i+1]|0x20 == 'x' && digitValue(s[i+2]) < 16 {
+			base, i = 16, i+2
+		}
 	}
-	return Int(x), true
+	start := i
+	var u uint64
+	for ; i < len(s); i++ {
+		d := uint64(digitValue(s[i]))
+		if d >= base {
+			break
+		}
+		if u > (math.MaxUint64-d)/base {
+			return 0, false
+		}
+		u = u*base + d
+	}
+	if i == start || i != len(s) || u > math.MaxInt64+1 || u == math.MaxInt64+1 && !neg {
+		return 0, false
+	}
+	if neg {
+		return -int64(u), true // 1<<63 wraps to MinInt64, which is its negation
+	}
+	return int64(u), true
+}
+
+// pyIntBase0 is Python's int(s, 0) on the bytes of s: whitespace around, a
+// sign, then a 0x, 0o or 0b prefix and digits of that base, or decimal
+// digits without a leading zero (unless all are zeros), with single
+// underscores between digits; at most 4300 decimal digits. base is the
+// base Python names when it refuses s.
+func pyIntBase0(s string) (v Value, base int, ok bool) {
+	s = strings.Trim(s, cSpace)
+	neg := strings.HasPrefix(s, "-")
+	if neg || strings.HasPrefix(s, "+") {
+		s = s[1:]
+	}
+	base = 10
+	if len(s) >= 2 && s[0] == '0' {
+		switch s[1] | 0x20 {
+		case 'x':
+			base = 16
+		case 'o':
+			base = 8
+		case 'b':
+			base = 2
+		}
+		if base != 10 {
+			s = strings.TrimPrefix(s[2:], "_")
+		}
+	}
+	digits, ok := pyDigits(s, base)
+	if !ok || base == 10 && len(digits) > jsonMaxIntDigits {
+		return nil, base, false
+	}
+	if base == 10 && digits[0] == '0' && strings.Trim(digits, "0") != "" {
+		return nil, 0, false // an old-style octal literal
+	}
+	x, _ := new(big.Int).SetString(digits, base)
+	if neg {
+		x.Neg(x)
+	}
+	return Int(x), base, true
+}
+
+// pyDigits checks the digits of an int literal in base, with single
+// underscores between them, and returns them without the underscores.
+func pyDigits(s string, base int) (string, bool) {
+	if s == "" || s[0] == '_' || s[len(s)-1] == '_' || strings.Contains(s, "__") {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != '_' && digitValue(s[i]) >= base {
+			return "", false
+		}
+	}
+	return strings.ReplaceAll(s, "_", ""), true
+}
+
+// digitValue is the value of an ASCII digit or letter in bases up to 36,
+// and 36 for any other byte.
+func digitValue(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c|0x20 >= 'a' && c|0x20 <= 'z':
+		return int(c|0x20-'a') + 10
+	}
+	return 36
 }
 
 // decodeLong reads LONG1/LONG4 data: little-endian two's complement.

@@ -166,21 +166,27 @@ func (u *unpickler) number(op byte) error {
 		u.push(f)
 		return nil
 	}
-	// INT and LONG: decimal text; INT's "00" and "01" are False and True.
+	// INT and LONG: text that CPython reads with base 0 (see pickleINT)
 	s, err := u.line()
 	if err != nil {
 		return err
 	}
-	if op == opInt && (s == "00" || s == "01") {
-		u.push(s == "01")
+	if op == opInt {
+		v, ok := pickleINT(s)
+		if !ok {
+			return u.errorf("could not convert string to int")
+		}
+		u.push(v)
 		return nil
 	}
-	if op == opLong {
-		s = strings.TrimSuffix(s, "L")
-	}
-	v, ok := parseIntText(s)
+	// CPython cuts the text at a trailing L, else keeps the newline
+	text, cut := strings.CutSuffix(s, "L")
+	v, base, ok := pyIntBase0(text)
 	if !ok {
-		return u.errorf("invalid literal for int(): %q", truncForErr(s, 40))
+		if !cut {
+			text += "\n"
+		}
+		return u.errorf("invalid literal for int() with base %d: %s", base, Repr(truncForErr(text, 200)))
 	}
 	u.push(v)
 	return nil

@@ -38,6 +38,14 @@ var pickleInputs = []string{
 	".", "", "K", "\x80\x06N.", "(.", "a.", "h\x05.", "]K\x01s.", "X\x05\x00\x00\x00ab.", "I12", "Sabc\n.",
 	"X\x03\x00\x00\x00\xed\xa0\x80.", // lone surrogate
 	"\x80\x02N", "K\x01K\x02.",
+	// INT and LONG text: C strtol with base 0, then Python's int(text, 0)
+	"I010\n.", "I-010\n.", "I08\n.", "I0x1f\n.", "I0X1F\n.", "I0o17\n.", "I0b101\n.", "I 12\n.", "I12 \n.", "I\t7\n.",
+	"I\x0b7\n.", "I\x1c7\n.", "I1_000\n.", "I0x_1f\n.", "I+5\n.", "I-0\n.", "I+1\n.", "I 1\n.", "I 0\n.", "I001\n.",
+	"I0\n.", "I-\n.", "I0x\n.", "I1e3\n.", "I\xff1\n.", "I0_0\n.", "I00_0\n.", "I07777777777777777777777\n.",
+	"I0x7fffffffffffffff\n.", "I0x8000000000000000\n.", "I-0x8000000000000000\n.", "I-0x8000000000000001\n.",
+	"I9223372036854775807\n.", "I9223372036854775808\n.", "I-9223372036854775808\n.", "I00000000000000000000001\n.",
+	"L010\n.", "L0x10L\n.", "L0x10\n.", "L1_0L\n.", "L 5L\n.", "L5 L\n.", "L00L\n.", "L0\n.", "L0x_1L\n.",
+	"L0x__1\n.", "L_1\n.", "L1_\n.", "L0b2\n.", "L-0o17\n.", "L\x1c7\n.", "L7\x0c\n.", "LL\n.", "L-L\n.",
 }
 
 func TestPickleDecodeAgreesWithPython(t *testing.T) {
@@ -256,4 +264,23 @@ func Example_pickle() {
 	// Output:
 	// Pyro.NameServer lookup ('my.object',)
 	// SerializeError: pickle: global 'os.system' is forbidden
+}
+
+// TestPickleTextIntErrors: INT and LONG refusals carry CPython's messages.
+func TestPickleTextIntErrors(t *testing.T) {
+	tests := []struct{ in, msg string }{
+		{"I08\n.", "pickle: could not convert string to int"},
+		{"I0x\n.", "pickle: could not convert string to int"},
+		{"L010\n.", `pickle: invalid literal for int() with base 0: '010\n'`},
+		{"L0x__1L\n.", "pickle: invalid literal for int() with base 16: '0x__1'"},
+		{"L_1\n.", `pickle: invalid literal for int() with base 10: '_1\n'`},
+		{"L0b2\n.", `pickle: invalid literal for int() with base 2: '0b2\n'`},
+	}
+	for _, tt := range tests {
+		_, err := pickleCodec{}.Unmarshal([]byte(tt.in))
+		var x *Exception
+		if !errors.As(err, &x) || x.Class != ClassSerializeError || !strings.HasPrefix(x.Message, tt.msg) {
+			t.Errorf("%q: error %v, want SerializeError %q", tt.in, err, tt.msg)
+		}
+	}
 }

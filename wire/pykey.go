@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -22,12 +23,23 @@ func codecErr(codec, format string, a ...any) error {
 	return &Exception{Class: ClassSerializeError, Message: codec + ": " + fmt.Sprintf(format, a...)}
 }
 
+// ErrDecoderPanic marks an error that is a decoder's recovered panic: a bug
+// in this package, never a verdict on the input. The error also wraps a
+// SerializeError, which is what the peer is told, so a server keeps serving;
+// tests and fuzz targets look for the mark with errors.Is.
+var ErrDecoderPanic = errors.New("decoder panic")
+
 // recoverCodec turns a decoder bug into an error instead of a crashed
 // server. Decoders check bounds themselves; this is the second line.
 func recoverCodec(codec string, err *error) {
 	if r := recover(); r != nil {
-		*err = codecErr(codec, "internal error: %v", r)
+		*err = decoderPanic(codec, r)
 	}
+}
+
+// decoderPanic is the error for a panic r recovered in codec's decoder.
+func decoderPanic(codec string, r any) error {
+	return fmt.Errorf("%w (%w)", codecErr(codec, "internal error: %v", r), ErrDecoderPanic)
 }
 
 // nanSerial makes every NaN key distinct: Python finds dict keys by identity

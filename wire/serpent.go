@@ -94,7 +94,13 @@ func serpentErr(format string, a ...any) error { return codecErr("serpent", form
 
 func (serpentCodec) Unmarshal(data []byte) (Value, error) { return parseSerpent(data) }
 
-func (serpentCodec) UnmarshalCall(data []byte) (Call, error) {
+func (serpentCodec) UnmarshalCall(data []byte) (c Call, err error) {
+	defer recoverCodec("serpent", &err)
+	return classChecked(serpentCall(data))
+}
+
+// serpentCall decodes a call without the class check.
+func serpentCall(data []byte) (Call, error) {
 	v, err := parseSerpent(data)
 	if err != nil {
 		return Call{}, err

@@ -21,7 +21,7 @@ import (
 func parseSerpent(data []byte) (v Value, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			v, err = nil, serpentErr("internal decoder error: %v", r)
+			v, err = nil, decoderPanic("serpent", r)
 		}
 	}()
 	if i := bytes.IndexByte(data, 0); i >= 0 {

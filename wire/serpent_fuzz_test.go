@@ -2,28 +2,27 @@ package wire
 
 import (
 	"bytes"
-	"errors"
 	"math"
 	"testing"
 )
 
 // FuzzSerpentDecode checks that the decoder never panics, fails only with a
-// SerializeError, and that whatever it reads we can write and read back to
-// the same value. Seeds: testdata/fuzz/FuzzSerpentDecode (the golden files)
-// and the syntax table of the Python comparison test.
+// SerializeError, that UnmarshalCall agrees with Unmarshal (fzCheckCall),
+// and that whatever it reads we can write and read back to the same value.
+// Seeds: testdata/fuzz/FuzzSerpentDecode (the golden files) and the syntax
+// table of the Python comparison test.
 func FuzzSerpentDecode(f *testing.F) {
 	for _, s := range serpentSyntaxInputs {
 		f.Add([]byte(s))
 	}
 	f.Add([]byte("-0j"))
+	fzClassSeeds(f, "serpent")
 	codec := serpentCodec{}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := codec.Unmarshal(data)
+		fzCheckCall(t, codec, data, v, err, spCompare)
 		if err != nil {
-			var exc *Exception
-			if !errors.As(err, &exc) || exc.Class != ClassSerializeError {
-				t.Fatalf("error is not a SerializeError: %T %v", err, err)
-			}
+			fzRefusal(t, "Unmarshal", err)
 			return
 		}
 		enc, err := codec.Marshal(v)
@@ -55,6 +54,10 @@ func FuzzSerpentDecode(f *testing.F) {
 		}
 	})
 }
+
+// spCompare is the serpent round trip's comparison: a normalized value
+// (spNormal) comes back the same, sets in any order.
+var spCompare = fzCompare{normal: spNormal, same: spSame}
 
 // spNormal maps a decoded value to what it becomes after one trip through
 // serpent: bytes to the base64 dict, an empty set to an empty tuple, and a

@@ -251,7 +251,7 @@ func (u URI) Value() Value {
 		host, port = u.Host, int64(u.Port)
 	}
 	d := NewDict(2)
-	d.Append("__class__", "Pyro4.core.URI")
+	d.Append("__class__", ClassURI)
 	d.Append("state", Tuple{u.Protocol, obj, sock, host, port})
 	return d
 }
@@ -265,7 +265,7 @@ func URIFromValue(v Value) (URI, error) {
 	case string:
 		return ParseURI(x)
 	case *Dict:
-		if c, _ := x.GetString("__class__"); c != "Pyro4.core.URI" {
+		if c, _ := x.GetString("__class__"); c != ClassURI {
 			break
 		}
 		st, _ := x.GetString("state")

@@ -44,6 +44,9 @@ import Pyro4.errors
 import Pyro4.futures
 import Pyro4.util
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_proxy import full_proxy  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FUZZ = os.path.join(os.path.dirname(HERE), "fuzz")
 CODECS = ["json", "marshal", "msgpack", "pickle"]
@@ -51,7 +54,10 @@ FUZZ_NAMES = {"json": "FuzzJSONDecode", "marshal": "FuzzMarshalDecode",
               "msgpack": "FuzzMsgpackDecode", "pickle": "FuzzPickleDecode"}
 
 URI = Pyro4.core.URI
+Proxy = Pyro4.core.Proxy
 Wrapper = Pyro4.futures._ExceptionWrapper  # an exception among batch results
+
+PROXY = full_proxy("PYRO:obj_123@localhost:51234")
 
 
 def exc(cls, *args, tb=None):
@@ -83,6 +89,7 @@ CALLS = {
     "call_list_meta": (NS, "list", (), {"metadata_all": {"blue", "green"}, "return_metadata": True}),
     "call_ping": (NS, "ping", (), {}),
     "call_nonascii": (NS, "lookup", ("naïve.日本.😀",), {}),
+    "call_register_proxy": (NS, "register", ("my.proxy", PROXY), {}),
 }
 
 VALUES = {
@@ -121,6 +128,8 @@ VALUES = {
     "value_error": exc(ValueError, "you can only filter on one thing at a time"),
     "exception_wrapper": Wrapper(exc(Pyro4.errors.NamingError, "unknown name: nope", tb=TB_NAMING)),
     "batch_results": [2, URI("PYRO:x@localhost:1"), Wrapper(exc(ValueError, "bad"))],
+    "proxy": PROXY,
+    "proxy_default": Proxy("PYRO:obj@localhost:9090"),
     "handshake": {"handshake": "hello", "object": NS},
     "connectok": {"handshake": "hello",
                   "meta": {"methods": {"count", "list", "lookup", "ping", "register", "remove", "set_metadata"},
@@ -264,6 +273,11 @@ def same(exp, got, codec):
         # args is a tuple on both sides whatever travelled: compare as lists
         return (type(got) is type(exp) and same(list(exp.args), list(got.args), codec)
                 and same(vars(exp), vars(got), codec))
+    if isinstance(exp, Proxy):
+        # a rebuilt proxy takes timeout and max_retries from its own config
+        keep = (0, 1, 2, 3, 5, 6, 8)
+        want, have = exp.__getstate_for_dict__(), got.__getstate_for_dict__() if isinstance(got, Proxy) else ()
+        return len(have) == len(want) and all(want[i] == have[i] for i in keep)
     if isinstance(exp, URI):
         return isinstance(got, URI) and same(list(exp.__getstate__()), list(got.__getstate__()), codec)
     if isinstance(exp, (set, frozenset)):

@@ -31,8 +31,13 @@ import Pyro4.errors
 import Pyro4.naming
 import Pyro4.util
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_proxy import full_proxy  # noqa: E402
+
 NS = "Pyro.NameServer"
 URI = Pyro4.core.URI
+
+PROXY = full_proxy("PYRO:obj_5b1e@127.0.0.1:51234")
 
 
 def exc(e, traceback=None):
@@ -84,6 +89,7 @@ CASES = [
     ("call_ping", "call", (NS, "ping", (), {})),
     ("call_lookup_nonascii", "call", (NS, "lookup", ("中文.é.😀",), {})),
     ("call_get_metadata", "call", ("Pyro.Daemon", "get_metadata", (NS,), {})),
+    ("call_register_proxy", "call", (NS, "register", ("example.proxy", PROXY), {})),
     # handshake
     ("handshake", "dumps", {"handshake": "hello", "object": NS}),
     ("connectok", "dumps", {"handshake": "hello", "meta": META_LISTS}),
@@ -98,6 +104,8 @@ CASES = [
     ("uri_pyrometa", "dumps", URI("PYROMETA:blue,class:Greeter@localhost")),
     ("uri_unixsock", "dumps", URI("PYRO:obj@./u:/tmp/pyro.sock")),
     ("uri_ipv6", "dumps", URI("PYRO:obj@[::1]:9090")),
+    ("proxy", "dumps", PROXY),
+    ("proxy_default", "dumps", Pyro4.core.Proxy("PYRO:obj@localhost:9090")),
     ("list_result", "dumps", {NS: "PYRO:Pyro.NameServer@127.0.0.1:9090",
                               "example.greeting": "PYRO:obj_5b1e@127.0.0.1:51234",
                               "é.中文.😀": "PYRO:obj_2@127.0.0.1:51235"}),
@@ -197,6 +205,8 @@ def same(a, b):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, BaseException):
         return same(a.args, b.args) and same(vars(a), vars(b))
+    if isinstance(a, Pyro4.core.Proxy):
+        return same(a.__getstate_for_dict__(), b.__getstate_for_dict__())
     return a == b
 
 
