@@ -97,7 +97,8 @@ func ParseAccepted(s string) (Accepted, error) {
 	for _, n := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
 		c, ok := CodecByName(n)
 		if !ok {
-			return nil, fmt.Errorf("unknown serializer %q (known: %s)", n, strings.Join(CodecNames(), ", "))
+			// Pyro4's words, plus the names that would work
+			return nil, fmt.Errorf("serializer %s is unknown or not available (known: %s)", Repr(n), strings.Join(CodecNames(), ", "))
 		}
 		acc[c.ID()] = true
 	}
