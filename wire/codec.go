@@ -97,8 +97,7 @@ func ParseAccepted(s string) (Accepted, error) {
 	for _, n := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
 		c, ok := CodecByName(n)
 		if !ok {
-			// Pyro4's words, plus the names that would work
-			return nil, fmt.Errorf("serializer %s is unknown or not available (known: %s)", Repr(n), strings.Join(CodecNames(), ", "))
+			return nil, fmt.Errorf("unknown serializer %q (known: %s)", n, strings.Join(CodecNames(), ", "))
 		}
 		acc[c.ID()] = true
 	}

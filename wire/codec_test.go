@@ -61,8 +61,8 @@ func TestParseAccepted(t *testing.T) {
 		{"serpent, json", []string{"json", "serpent"}, ""},
 		{"serpent json\tmarshal", []string{"json", "marshal", "serpent"}, ""},
 		{"serpent,,serpent", []string{"serpent"}, ""},
-		{"serpent,yaml", nil, `serializer 'yaml' is unknown or not available`},
-		{"dill", nil, `serializer 'dill' is unknown or not available`},
+		{"serpent,yaml", nil, `unknown serializer "yaml"`},
+		{"dill", nil, `unknown serializer "dill"`},
 		{"", nil, "no serializers accepted"},
 		{" , ", nil, "no serializers accepted"},
 	}

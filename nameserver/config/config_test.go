@@ -262,7 +262,7 @@ func TestParseErrors(t *testing.T) {
 		{"bcport range", "[broadcast]\nport = 65536\n", 2, "broadcast.port: port 65536"},
 		{"storage sql", "storage = \"sql:ns.sqlite\"\n", 1, "sqlite"},
 		{"storage bogus", "\n\nstorage = \"foo\"\n", 3, "invalid storage type 'foo'"},
-		{"serializer", "serializers_accepted = [\"serpent\", \"dill\"]\n", 1, `serializer 'dill' is unknown or not available`},
+		{"serializer", "serializers_accepted = [\"serpent\", \"dill\"]\n", 1, `unknown serializer "dill"`},
 		{"no serializers", "serializers_accepted = []\n", 1, "no serializers accepted"},
 		{"autoclean minimum", "autoclean = 1\n", 1, "below the minimum of 3s"},
 		{"negative timeout", "comm_timeout = -1\n", 1, "out of range"},
