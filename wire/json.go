@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"encoding/base64"
 	"math"
 	"math/big"
 	"strconv"
@@ -13,9 +14,10 @@ import (
 // raw UTF-8 for non-ASCII and \uXXXX for control characters.
 //
 // Tuples and sets become lists, as Pyro4's default() hook makes them.
-// Python's Pyro4 cannot send bytes or complex over json at all; we refuse
-// both with Pyro4's own SerializeError text, so a Go caller learns what a
-// Python one would.
+// Python's Pyro4 cannot send bytes or complex over json at all; we send bytes
+// the way serpent does, as {"data": <base64>, "encoding": "base64"}, which a
+// Python peer receives as that plain dict, and refuse complex with Pyro4's
+// own SerializeError text.
 //
 // Decoding gives *Dict for objects (order kept, a repeated key keeps its first
 // position and last value, as Python's dict does), List for arrays, int64 or
@@ -93,8 +95,9 @@ func appendJSON(buf []byte, v Value, depth int) ([]byte, error) {
 	case string:
 		return appendJSONString(buf, x)
 	case []byte:
-		// Pyro4's json serializer has no form for bytes and refuses them.
-		return nil, jsonUnserializable("bytes")
+		buf = append(buf, `{"data": "`...)
+		buf = base64.StdEncoding.AppendEncode(buf, x)
+		buf = append(buf, `", "encoding": "base64"}`...)
 	case Tuple:
 		return appendJSONArray(buf, x, depth)
 	case List:
