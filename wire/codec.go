@@ -90,19 +90,19 @@ var DefaultAccepted = []string{"serpent", "marshal", "json"}
 // Accepted is a set of serializer ids a server will deserialize.
 type Accepted map[uint16]bool
 
-// ParseAccepted reads a SERIALIZERS_ACCEPTED value: names separated by commas
-// (Pyro4's config format) or spaces. Unknown names are an error.
+// ParseAccepted reads a SERIALIZERS_ACCEPTED value as Pyro4 does: names
+// separated by commas and nothing else, each spelled exactly as the
+// serializer's name. A name that is not one, the empty name included ("",
+// "json,", " json"), is Pyro4's SerializeError("serializer 'x' is unknown or
+// not available"); the first such name in s is reported.
 func ParseAccepted(s string) (Accepted, error) {
 	acc := Accepted{}
-	for _, n := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
-		c, ok := CodecByName(n)
+	for _, n := range strings.Split(s, ",") {
+		c, ok := byName[n]
 		if !ok {
-			return nil, fmt.Errorf("unknown serializer %q (known: %s)", n, strings.Join(CodecNames(), ", "))
+			return nil, &Exception{Class: ClassSerializeError, Message: fmt.Sprintf("serializer '%s' is unknown or not available", n)}
 		}
 		acc[c.ID()] = true
-	}
-	if len(acc) == 0 {
-		return nil, fmt.Errorf("no serializers accepted")
 	}
 	return acc, nil
 }

@@ -58,19 +58,23 @@ func TestParseAccepted(t *testing.T) {
 		{strings.Join(DefaultAccepted, ","), []string{"json", "marshal", "serpent"}, ""},
 		{"serpent,marshal,json", []string{"json", "marshal", "serpent"}, ""},
 		{"json", []string{"json"}, ""},
-		{"serpent, json", []string{"json", "serpent"}, ""},
-		{"serpent json\tmarshal", []string{"json", "marshal", "serpent"}, ""},
-		{"serpent,,serpent", []string{"serpent"}, ""},
-		{"serpent,yaml", nil, `unknown serializer "yaml"`},
-		{"dill", nil, `unknown serializer "dill"`},
-		{"", nil, "no serializers accepted"},
-		{" , ", nil, "no serializers accepted"},
+		{"serpent,serpent,msgpack,pickle", []string{"msgpack", "pickle", "serpent"}, ""},
+		// Pyro4 splits on commas only and looks each name up as it is
+		{"serpent, json", nil, "serializer ' json' is unknown or not available"},
+		{"serpent json", nil, "serializer 'serpent json' is unknown or not available"},
+		{"JSON", nil, "serializer 'JSON' is unknown or not available"},
+		{"serpent,,serpent", nil, "serializer '' is unknown or not available"},
+		{"json,", nil, "serializer '' is unknown or not available"},
+		{"serpent,yaml,nope", nil, "serializer 'yaml' is unknown or not available"},
+		{"dill", nil, "serializer 'dill' is unknown or not available"},
+		{"", nil, "serializer '' is unknown or not available"},
 	}
 	for _, tt := range tests {
 		acc, err := ParseAccepted(tt.in)
 		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("ParseAccepted(%q) error %v, want %q", tt.in, err, tt.err)
+			var x *Exception
+			if !errors.As(err, &x) || x.Class != ClassSerializeError || x.Message != tt.err {
+				t.Errorf("ParseAccepted(%q) error %v, want SerializeError %q", tt.in, err, tt.err)
 			}
 			continue
 		}

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"encoding/base64"
 	"math"
 	"math/big"
 	"strconv"
@@ -14,10 +13,8 @@ import (
 // raw UTF-8 for non-ASCII and \uXXXX for control characters.
 //
 // Tuples and sets become lists, as Pyro4's default() hook makes them.
-// Python's Pyro4 cannot send bytes or complex over json at all; we send bytes
-// the way serpent does, as {"data": <base64>, "encoding": "base64"}, which a
-// Python peer receives as that plain dict, and refuse complex with Pyro4's
-// own SerializeError text.
+// Pyro4's json serializer cannot send bytes or complex at all, and neither
+// do we: both are refused with Pyro4's own SerializeError text.
 //
 // Decoding gives *Dict for objects (order kept, a repeated key keeps its first
 // position and last value, as Python's dict does), List for arrays, int64 or
@@ -95,9 +92,7 @@ func appendJSON(buf []byte, v Value, depth int) ([]byte, error) {
 	case string:
 		return appendJSONString(buf, x)
 	case []byte:
-		buf = append(buf, `{"data": "`...)
-		buf = base64.StdEncoding.AppendEncode(buf, x)
-		buf = append(buf, `", "encoding": "base64"}`...)
+		return nil, jsonUnserializable("bytes")
 	case Tuple:
 		return appendJSONArray(buf, x, depth)
 	case List:

@@ -386,17 +386,17 @@ func noEOF(err error) error {
 
 // parseAnnotations fills m.Annotations as Pyro4 fills its annotations dict
 // (a repeated key keeps its first position and takes the last value) and
-// returns the HMAC chunk separately. Pyro4 would accept a chunk whose length
-// runs past the annotations (keeping a short value); we refuse it.
+// returns the HMAC chunk separately. A chunk whose length runs past the
+// annotations section keeps the bytes that are there and ends the section,
+// as Pyro4's slicing does; a chunk header cut short is refused (Pyro4's
+// struct.unpack fails there).
 func (m *Message) parseAnnotations(b []byte) (mac []byte, err error) {
 	for len(b) > 0 {
 		if len(b) < 6 {
 			return nil, protocolError("truncated annotation chunk")
 		}
 		key, n := annotationKey(b[:4]), int(binary.BigEndian.Uint16(b[4:]))
-		if len(b) < 6+n {
-			return nil, protocolError("truncated annotation chunk")
-		}
+		n = min(n, len(b)-6)
 		if err := checkKey(key); err != nil {
 			return nil, err
 		}

@@ -91,7 +91,7 @@ func canonical(raw []byte) bool {
 	seen := map[string]bool{}
 	for len(ann) > 0 {
 		k, n := string(ann[:4]), int(binary.BigEndian.Uint16(ann[4:]))
-		if seen[k] || seen["HMAC"] {
+		if seen[k] || seen["HMAC"] || 6+n > len(ann) {
 			return false
 		}
 		seen[k] = true

@@ -148,3 +148,14 @@ func TestPythonReadsOurMessages(t *testing.T) {
 		t.Errorf("unsigned with key: python read %+v", res)
 	}
 }
+
+// TestPythonReadsAnnotationOverrun: Pyro4 reads the overrunning chunk as
+// ReadMessage does.
+func TestPythonReadsAnnotationOverrun(t *testing.T) {
+	pypeer.Require(t)
+	got := pythonRecv(t, overrunChunk(), "")
+	want := [][2]string{{"CORR", hex.EncodeToString([]byte("ab"))}}
+	if len(got) != 1 || got[0].Error != "" || fmt.Sprint(got[0].Ann) != fmt.Sprint(want) || got[0].Data != hex.EncodeToString([]byte("xy")) {
+		t.Fatalf("python read %+v", got)
+	}
+}

@@ -21,9 +21,12 @@ import (
 // decimal digits, complex is ExtType 0x30 holding two little-endian doubles.
 //
 // Decoding gives List for arrays (Python's use_list=True), *Dict for maps,
-// []byte for bin and string for str (which must be UTF-8). Map keys may be
-// any hashable value; a repeated key keeps its first position and last
-// value, as Python's dict does. Ext 0x30 and 0x31 decode to complex128 and
+// []byte for bin and string for str (which must be UTF-8). Map keys must be
+// str or bin, as unpackb's default strict_map_key=True has it (Debian's
+// python3-msgpack 1.0.3, which Pyro4 leaves at the default); a repeated key
+// keeps its first position and last value, as Python's dict does. (Python
+// names an ext key inside a call "ExtType", as Pyro4's loadsCall has no
+// ext_hook; here it is named by its value's type.) Ext 0x30 and 0x31 decode to complex128 and
 // int; Pyro4's 0x32 (datetime) and 0x33 (date) and msgpack's timestamp have
 // no place in the value model and are refused with a SerializeError, as is
 // any other ext code. Bytes after the value are an error, as in unpackb.
@@ -328,9 +331,12 @@ func (r *msgpackReader) dict(depth int) (Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !b.set(k, v) {
-			return nil, unhashableErr("msgpack", k)
+		switch k.(type) {
+		case string, []byte:
+		default: // unpackb checks each key once its value is read
+			return nil, codecErr("msgpack", "%s is not allowed for map key when strict_map_key=True", TypeName(k))
 		}
+		b.set(k, v) // str and bytes are hashable
 	}
 	return b.d, nil
 }

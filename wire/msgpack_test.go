@@ -42,7 +42,7 @@ func TestMsgpackEncodeForms(t *testing.T) {
 }
 
 // msgpackInputs are hand-made payloads for decoding; Python's Pyro4
-// (unpackb with its ext_hook, strict_map_key off) decides each.
+// (unpackb with its ext_hook and the default strict_map_key) decides each.
 var msgpackInputs = [][]byte{
 	[]byte("\xca\x3f\xc0\x00\x00"),                 // float32
 	[]byte("\xcf\xff\xff\xff\xff\xff\xff\xff\xff"), // uint64 beyond int64
@@ -54,10 +54,14 @@ var msgpackInputs = [][]byte{
 	[]byte("\xd8\x30\x00\x00\x00\x00\x00\x00\xf0\x3f\x00\x00\x00\x00\x00\x00\x00\x40"),
 	[]byte("\xd7\x30\x00\x00\x00\x00\x00\x00\xf0\x3f"), // complex with 8 bytes
 	[]byte("\xd4\x07\x00"), // unknown ext
-	[]byte("\x83\x01\xa1a\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00\xa1b\xc3\xa1c"), // 1 and 1.0 and True: one key
-	[]byte("\x81\xc4\x01k\x01"),                                                // bytes key
-	[]byte("\x81\x91\x01\x02"),                                                 // list key: unhashable
-	[]byte("\x81\x80\x01"),                                                     // dict key: unhashable
+	[]byte("\x83\x01\xa1a\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00\xa1b\xc3\xa1c"), // int, float, bool keys: not str
+	[]byte("\x81\xc4\x01k\x01"),                            // bytes key
+	[]byte("\x82\xa1k\x01\xc4\x01k\x02"),                   // str and bytes k: two keys
+	[]byte("\x82\xa1k\x01\xa1k\x02"),                       // repeated key: last value
+	[]byte("\x81\x91\x01\x02"),                             // list key
+	[]byte("\x81\x80\x01"),                                 // dict key
+	[]byte("\x81\xc0\x01"), []byte("\x81\xd4\x31\x35\x01"), // None key, ext int key
+	[]byte("\x81\x01\xc1"),                                                     // bad value before bad key
 	[]byte("\xa2\xc3\xa9"), []byte("\xa2\xc3\x28"), []byte("\xa3\xed\xa0\x80"), // str: é, invalid, surrogate
 	[]byte("\x91\x01\x02"),         // trailing byte
 	[]byte("\x92\x01"),             // truncated
@@ -70,7 +74,7 @@ var msgpackInputs = [][]byte{
 }
 
 func TestMsgpackDecodeAgreesWithPython(t *testing.T) {
-	loads := `lambda b: msgpack.unpackb(b, raw=False, strict_map_key=False, ext_hook=Pyro4.util.MsgpackSerializer().ext_hook)`
+	loads := `lambda b: msgpack.unpackb(b, raw=False, ext_hook=Pyro4.util.MsgpackSerializer().ext_hook)`
 	cgAgreeWithPython(t, "msgpack", loads, msgpackInputs, nil)
 }
 
@@ -88,7 +92,9 @@ func TestMsgpackDecodeErrors(t *testing.T) {
 		{"\xc5\xff\xff", "exceeds the data"},
 		{"\x91\x01\x02", "extra data"},
 		{"\xa1\xff", "UTF-8"},
-		{"\x81\x91\x01\x02", "unhashable type: 'list'"},
+		{"\x81\x91\x01\x02", "msgpack: list is not allowed for map key when strict_map_key=True"},
+		{"\x81\x01\x02", "msgpack: int is not allowed for map key when strict_map_key=True"},
+		{"\x81\xc0\x02", "msgpack: NoneType is not allowed for map key when strict_map_key=True"},
 		{strings.Repeat("\x91", MaxDepth+2) + "\x01", "nested deeper"},
 	}
 	for _, tt := range tests {

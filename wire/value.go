@@ -21,8 +21,10 @@ import (
 //	Set          set and frozenset
 //	*Dict        dict, keys in the order they were read or built
 //
-// Class instances travel as dicts with a "__class__" key (see URI.Value and
-// Exception.Value); codecs leave those as plain *Dict values.
+// Class instances travel as dicts with a "__class__" key (see URI.Value,
+// Proxy.Value and Exception.Value); codecs leave those as plain *Dict values,
+// and UnmarshalCall refuses a call whose arguments hold one Pyro4 would
+// refuse (classes.go).
 type Value = any
 
 // Tuple is a Python tuple.
