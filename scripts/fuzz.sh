@@ -3,17 +3,20 @@
 # default), one after the other, and prints a summary line per target:
 # executions, corpus size and whether it stayed clean. New crashers land in
 # the package's testdata/fuzz/<Target>/ as go test writes them.
-# Settings: FUZZTIME (60s), PARALLEL (go test -parallel, 1), GO (go).
+# Settings: FUZZTIME (60s), PARALLEL (go test -parallel, 1), GO (go),
+# MINIMIZE (-fuzzminimizetime, 2000x: go's default of 60s can spend a whole
+# short run shrinking one new input).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 FUZZTIME=${FUZZTIME:-60s}
 PARALLEL=${PARALLEL:-1}
+MINIMIZE=${MINIMIZE:-2000x}
 status=0
 while read -r file target; do
 	pkg=./$(dirname "$file")
 	log=$(mktemp)
-	if $GO test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -parallel "$PARALLEL" >"$log" 2>&1; then
+	if $GO test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -parallel "$PARALLEL" -fuzzminimizetime "$MINIMIZE" >"$log" 2>&1; then
 		result=clean
 	else
 		result=FAILED
