@@ -255,11 +255,7 @@ func (c *NscCmd) lookup(out io.Writer, ns *locator.NameServer, name string) erro
 // server's list as it came, so that both tools print the same lines for the
 // same server (Pyro4's server sends its set in hash order, ours sorted).
 func metaListRepr(meta []string) string {
-	l := make(wire.List, len(meta))
-	for i, m := range meta {
-		l[i] = m
-	}
-	return wire.Repr(l)
+	return wire.Repr(wire.StrList(meta))
 }
 
 // uniqueSorted returns the tags sorted without duplicates, as a set of them

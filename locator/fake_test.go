@@ -118,8 +118,8 @@ func (fd *fakeDaemon) record(m *wire.Message) {
 
 func connectOK(t testing.TB, codec wire.Codec, seq uint16, methods, oneway []string) *wire.Message {
 	meta := wire.NewDict(3)
-	meta.Append("methods", strList(methods))
-	meta.Append("oneway", strList(oneway))
+	meta.Append("methods", wire.StrList(methods))
+	meta.Append("oneway", wire.StrList(oneway))
 	meta.Append("attrs", wire.List{})
 	d := wire.NewDict(2)
 	d.Append("handshake", "hello")

@@ -101,7 +101,7 @@ func (ns *NameServer) LookupMeta(name string) (wire.URI, []string, error) {
 func (ns *NameServer) Register(name, uri string, safe bool, metadata []string) error {
 	kw := kwargs("safe", safe)
 	if metadata != nil {
-		kw.Append("metadata", strList(metadata))
+		kw.Append("metadata", wire.StrList(metadata))
 	}
 	_, err := ns.conn.Invoke("register", []wire.Value{name, uri}, kw)
 	return err
@@ -110,7 +110,7 @@ func (ns *NameServer) Register(name, uri string, safe bool, metadata []string) e
 // SetMetadata replaces the metadata of an existing registration; nil or
 // empty clears it.
 func (ns *NameServer) SetMetadata(name string, metadata []string) error {
-	_, err := ns.conn.Invoke("set_metadata", []wire.Value{name, strList(metadata)}, nil)
+	_, err := ns.conn.Invoke("set_metadata", []wire.Value{name, wire.StrList(metadata)}, nil)
 	return err
 }
 
@@ -168,10 +168,10 @@ func (ns *NameServer) List(opts ListOptions) ([]Entry, error) {
 		kw.Append("regex", opts.Regex)
 	}
 	if len(opts.MetadataAll) > 0 {
-		kw.Append("metadata_all", strList(opts.MetadataAll))
+		kw.Append("metadata_all", wire.StrList(opts.MetadataAll))
 	}
 	if len(opts.MetadataAny) > 0 {
-		kw.Append("metadata_any", strList(opts.MetadataAny))
+		kw.Append("metadata_any", wire.StrList(opts.MetadataAny))
 	}
 	if opts.ReturnMetadata {
 		kw.Append("return_metadata", true)
@@ -267,12 +267,4 @@ func kwargs(k string, v wire.Value) *wire.Dict {
 	d := wire.NewDict(2)
 	d.Append(k, v)
 	return d
-}
-
-func strList(ss []string) wire.List {
-	l := make(wire.List, len(ss))
-	for i, s := range ss {
-		l[i] = s
-	}
-	return l
 }

@@ -72,9 +72,5 @@ func (ns *NameServer) Resolve(uri wire.URI) (wire.URI, error) {
 // metaRepr is the Python set repr Pyro4 puts in its error message, with the
 // tags sorted where Python shows them in hash order.
 func metaRepr(meta []string) string {
-	s := make(wire.Set, len(meta))
-	for i, m := range meta {
-		s[i] = m
-	}
-	return wire.Repr(s)
+	return wire.Repr(wire.Set(wire.StrList(meta)))
 }

@@ -51,7 +51,7 @@ func nsLookup(s *Server, a []wire.Value) (wire.Value, error) {
 		return nil, err
 	}
 	if wire.Truthy(a[1]) {
-		return wire.Tuple{u, stringsValue(e.Metadata)}, nil
+		return wire.Tuple{u, wire.StrList(e.Metadata)}, nil
 	}
 	return u, nil
 }
@@ -304,7 +304,7 @@ func nsList(s *Server, a []wire.Value) (wire.Value, error) {
 			}
 		}
 		if withMeta {
-			out.Append(e.Name, wire.Tuple{e.URI, stringsValue(e.Metadata)})
+			out.Append(e.Name, wire.Tuple{e.URI, wire.StrList(e.Metadata)})
 		} else {
 			out.Append(e.Name, e.URI)
 		}
@@ -407,7 +407,7 @@ func init() {
 func objectByID(id string) *object { return objects[id] }
 
 func daemonRegistered(*Server, []wire.Value) (wire.Value, error) {
-	return stringsValue(objectIDs), nil
+	return wire.StrList(objectIDs), nil
 }
 
 func daemonInfo(s *Server, _ []wire.Value) (wire.Value, error) {

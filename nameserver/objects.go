@@ -77,11 +77,11 @@ func (o *object) metadata(asLists bool) *wire.Dict {
 	names := o.methodNames()
 	d := wire.NewDict(3)
 	if asLists {
-		d.Append("methods", stringsValue(names))
+		d.Append("methods", wire.StrList(names))
 		d.Append("oneway", wire.List{})
 		d.Append("attrs", wire.List{})
 	} else {
-		d.Append("methods", wire.Set(stringsValue(names)))
+		d.Append("methods", wire.Set(wire.StrList(names)))
 		d.Append("oneway", wire.Set{})
 		d.Append("attrs", wire.Set{})
 	}

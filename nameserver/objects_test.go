@@ -91,7 +91,7 @@ func TestTraceback(t *testing.T) {
 	tb := traceback("lookup", namingError("unknown name: x"))
 	want := []string{"Traceback (most recent call last):\n", "  File \"<pyro4 name server>\", in lookup\n",
 		"Pyro4.errors.NamingError: unknown name: x\n"}
-	if !wire.Equal(stringsValue(tb), stringsValue(want)) {
+	if !wire.Equal(wire.StrList(tb), wire.StrList(want)) {
 		t.Errorf("traceback %q", tb)
 	}
 	if got := exceptionLine(typeError("bad")); got != "TypeError: bad\n" {

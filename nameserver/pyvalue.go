@@ -180,11 +180,3 @@ func (p prefixArg) match(name string) (bool, *wire.Exception) {
 	}
 	return false, nil
 }
-
-func stringsValue(ss []string) wire.List {
-	l := make(wire.List, len(ss))
-	for i, s := range ss {
-		l[i] = s
-	}
-	return l
-}

@@ -147,11 +147,7 @@ func (e *Exception) WithTraceback(lines []string) *Exception {
 	if e.Attributes != nil {
 		c.Attributes.Items = append(c.Attributes.Items, e.Attributes.Items...)
 	}
-	tb := make(List, len(lines))
-	for i, l := range lines {
-		tb[i] = l
-	}
-	c.Attributes.Set("_pyroTraceback", tb)
+	c.Attributes.Set("_pyroTraceback", StrList(lines))
 	return &c
 }
 

@@ -44,20 +44,12 @@ func (p Proxy) Value() Value {
 	if p.Serializer != "" {
 		ser = p.Serializer
 	}
-	state := Tuple{p.URI.String(), strTuple(p.Oneway), strTuple(p.Methods), strTuple(p.Attrs),
+	state := Tuple{p.URI.String(), Tuple(StrList(p.Oneway)), Tuple(StrList(p.Methods)), Tuple(StrList(p.Attrs)),
 		p.Timeout, hmacKey, p.Handshake, p.MaxRetries, ser}
 	d := NewDict(2)
 	d.Append("__class__", ClassProxy)
 	d.Append("state", state)
 	return d
-}
-
-func strTuple(s []string) Tuple {
-	t := make(Tuple, len(s))
-	for i, x := range s {
-		t[i] = x
-	}
-	return t
 }
 
 // ProxyFromValue reads a Proxy class dict. A state Pyro4's

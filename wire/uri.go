@@ -237,11 +237,7 @@ func (u URI) Equal(o URI) bool {
 func (u URI) Value() Value {
 	var obj Value = u.Object
 	if u.Protocol == "PYROMETA" {
-		s := make(Set, len(u.Meta))
-		for i, m := range u.Meta {
-			s[i] = m
-		}
-		obj = s
+		obj = Set(StrList(u.Meta))
 	}
 	var sock, host, port Value
 	if u.Sockname != "" {

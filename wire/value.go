@@ -343,6 +343,16 @@ func TypeName(v Value) string {
 	return fmt.Sprintf("%T", v)
 }
 
+// StrList is ss as a Python list of str; Tuple(StrList(ss)) and
+// Set(StrList(ss)) give the other collections.
+func StrList(ss []string) List {
+	l := make(List, len(ss))
+	for i, s := range ss {
+		l[i] = s
+	}
+	return l
+}
+
 // sequence returns the items of a tuple or a list, which Pyro4 reads alike
 // wherever it unpacks a sequence.
 func sequence(v Value) ([]Value, bool) {
