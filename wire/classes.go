@@ -32,9 +32,6 @@ const (
 // marshal (recreate_classes, which does not look inside a dict it
 // rebuilds), bottom up for msgpack (its object_hook runs as each map ends).
 func checkCallClasses(c Call, bottomUp bool) error {
-	if len(c.Args) == 0 && c.Kwargs == nil {
-		return nil
-	}
 	for _, a := range c.Args {
 		if err := checkClasses(a, bottomUp); err != nil {
 			return err

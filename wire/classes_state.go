@@ -69,15 +69,12 @@ func checkProxyURI(v Value) error {
 
 // checkSetArg is set(v): v must be iterable and its members hashable.
 func checkSetArg(v Value) error {
-	var members []Value
-	switch x := v.(type) {
-	case Tuple:
-		members = x
-	case List:
-		members = x
+	members, ok := sequence(v)
+	switch v.(type) {
 	case Set, string, []byte, *Dict: // members or keys: hashable already
 		return nil
-	default:
+	}
+	if !ok {
 		return pyTypeError("'%s' object is not iterable", TypeName(v))
 	}
 	for _, m := range members {
@@ -86,23 +83,6 @@ func checkSetArg(v Value) error {
 		}
 	}
 	return nil
-}
-
-// unhashable names the type that makes v unhashable in Python, "" when v is
-// hashable: the first such member of a tuple, depth first, as hash() finds
-// it. A Set counts as a set: a frozenset is rare on the wire.
-func unhashable(v Value) string {
-	switch x := v.(type) {
-	case List, Set, *Dict:
-		return TypeName(v)
-	case Tuple:
-		for _, it := range x {
-			if t := unhashable(it); t != "" {
-				return t
-			}
-		}
-	}
-	return ""
 }
 
 // checkProxyHMAC decodes a true state[5] as Pyro4 does: "b64:" and base64.

@@ -304,3 +304,20 @@ func utf8ToLatin1(s string) (out []byte, ok bool) {
 	}
 	return out, true
 }
+
+// unhashable names the type that makes v unhashable in Python, "" when v is
+// hashable: the first such member of a tuple, depth first, as hash() finds
+// it. A Set counts as a set: a frozenset is rare on the wire.
+func unhashable(v Value) string {
+	switch x := v.(type) {
+	case List, Set, *Dict:
+		return TypeName(v)
+	case Tuple:
+		for _, it := range x {
+			if t := unhashable(it); t != "" {
+				return t
+			}
+		}
+	}
+	return ""
+}

@@ -145,15 +145,8 @@ func serpentFloatDigits(s string) (string, bool) {
 
 // serpentHashable refuses dict keys and set elements Python cannot hash.
 func serpentHashable(v Value) error {
-	switch x := v.(type) {
-	case List, Set, *Dict:
-		return fmt.Errorf("unhashable type: '%s'", TypeName(v))
-	case Tuple:
-		for _, it := range x {
-			if err := serpentHashable(it); err != nil {
-				return err
-			}
-		}
+	if t := unhashable(v); t != "" {
+		return fmt.Errorf("unhashable type: '%s'", t)
 	}
 	return nil
 }
