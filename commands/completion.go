@@ -148,7 +148,7 @@ func defaultShell() (string, error) {
 	return shell, nil
 }
 
-// shQuote quotes s for bash and zsh: single quotes, and each ' as '\”.
+// shQuote quotes s for bash and zsh: single quotes, each ' inside closed, escaped and reopened.
 func shQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
