@@ -53,7 +53,7 @@ func TestFeaturesMatchPyro4(t *testing.T) {
 	startNS := func(env []string, args ...string) started {
 		port := pypeer.FreePort(t)
 		args = append([]string{"-n", "127.0.0.1", "-p", fmt.Sprint(port), "-x"}, args...)
-		return started{pypeer.Start(t, env, "/usr/bin/pyro4-ns", args...), port}
+		return started{pypeer.Start(t, env, pypeer.NS(t), args...), port}
 	}
 	// To start fewer processes, one server plays two roles where they do
 	// not interfere: default+NAT, and pickle+compression.
@@ -62,7 +62,7 @@ func TestFeaturesMatchPyro4(t *testing.T) {
 	pickle := startNS(pypeer.Env(accepted+",pickle", "PYRO_COMPRESSION=true"))
 	unix := startNS(pypeer.Env(accepted), "-u", ref.Unix)
 	bcNSPort, bcPort := pypeer.FreePort(t), pypeer.FreeUDPPort(t)
-	bc := pypeer.Start(t, pypeer.Env(accepted), "/usr/bin/pyro4-ns", "-n", "0.0.0.0", "-p", fmt.Sprint(bcNSPort),
+	bc := pypeer.Start(t, pypeer.Env(accepted), pypeer.NS(t), "-n", "0.0.0.0", "-p", fmt.Sprint(bcNSPort),
 		"--bchost", "127.0.0.1", "--bcport", fmt.Sprint(bcPort))
 	for _, p := range []*pypeer.Process{plain.p, hmac.p, pickle.p, unix.p, bc} {
 		p.WaitLine(t, "URI =", 30*time.Second)

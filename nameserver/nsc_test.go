@@ -56,7 +56,7 @@ var nscSession = []string{
 
 // TestNSCMatchesPyro4 runs the pyro4-nsc session against the reference
 // pyro4-ns and against this server; the outputs must be identical. It also
-// runs the /usr/bin/pyro4-nsc executable itself once against each.
+// runs the reference pyro4-nsc script itself once against each.
 func TestNSCMatchesPyro4(t *testing.T) {
 	pypeer.Require(t)
 	requireCodecs(t, "serpent")
@@ -84,7 +84,7 @@ func TestNSCMatchesPyro4(t *testing.T) {
 	exe := func(port int) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "/usr/bin/pyro4-nsc", "-n", "127.0.0.1", "-p", fmt.Sprint(port), "list", "a.")
+		cmd := exec.CommandContext(ctx, pypeer.Nsc(t), "-n", "127.0.0.1", "-p", fmt.Sprint(port), "list", "a.")
 		cmd.Env = env
 		out, err := cmd.CombinedOutput()
 		if err != nil {
