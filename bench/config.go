@@ -84,7 +84,7 @@ func (s *srcList) Set(v string) error {
 func (c *loadConfig) targetFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "", "name server `host:port` to drive (loopback unless -allow-remote)")
 	fs.BoolVar(&c.Spawn, "spawn", false, "start our name server as a child process (bench serve) and drive it")
-	fs.BoolVar(&c.InProc, "inproc", false, "run our name server inside this process (for -cpuprofile)")
+	fs.BoolVar(&c.InProc, "inproc", false, "run our name server inside this process (for -cpuprofile; with -s bolt:FILE it reports writes per commit)")
 	fs.StringVar(&c.Store, "s", "memory", "storage of a -spawn or -inproc server: memory or bolt:FILE")
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address")
 	fs.Var((*srcList)(&c.Src), "src", "comma-separated loopback source `addresses` to spread connections over (default: any)")

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/pyro4/pyro4/persist"
 )
 
 // logger prints progress on stderr unless quiet.
@@ -70,7 +72,7 @@ func runLoad(cfg *loadConfig) (r *Result, err error) {
 		return nil, err
 	}
 	logf("%s: %d clients for %v (+%v warm-up) against %s", cfg.Mode, cfg.Clients, cfg.Duration, cfg.Warmup, t.addr)
-	m := &cpuMeter{pid: t.pid}
+	m := &cpuMeter{pid: t.pid, commits: t.commits}
 	if r, err = runClients(cfg, w, d, m.sample); err != nil {
 		return nil, err
 	}
@@ -91,12 +93,23 @@ func runLoad(cfg *loadConfig) (r *Result, err error) {
 type cpuMeter struct {
 	pid            int // the server's
 	srv, self, all cpuWindow
+	// commits, when set, reads the store's write grouping, sampled with
+	// the CPU times.
+	commits          func() persist.CommitStats
+	commit0, commit1 persist.CommitStats
 }
 
 func (m *cpuMeter) sample(start bool) {
 	m.srv.sample(m.pid, start)
 	m.self.sample(os.Getpid(), start)
 	m.all.sampleMachine(start)
+	if m.commits != nil {
+		if start {
+			m.commit0 = m.commits()
+		} else {
+			m.commit1 = m.commits()
+		}
+	}
 }
 
 // fill sets the CPU figures of a result measured over the window.
@@ -105,6 +118,10 @@ func (m *cpuMeter) fill(r *Result) {
 	r.OtherCPU = otherCPU(m.all, m.srv, m.self, m.pid)
 	if m.pid > 0 {
 		r.Server = serverStats(m.pid, m.srv, r.Ops)
+	}
+	if m.commits != nil {
+		d := persist.CommitStats{Writes: m.commit1.Writes - m.commit0.Writes, Commits: m.commit1.Commits - m.commit0.Commits}
+		r.Store = &StoreStats{Writes: d.Writes, Commits: d.Commits, PerCommit: math.Round(d.PerCommit()*100) / 100}
 	}
 }
 
@@ -240,6 +257,9 @@ func printResult(w io.Writer, r *Result) {
 	if s := r.Server; s != nil {
 		fmt.Fprintf(w, "  server      pid %d  rss %.1f MB (peak %.1f MB)  cpu %.2fs (%.1fµs/op)\n",
 			s.PID, float64(s.RSSKB)/1024, float64(s.HWMKB)/1024, s.CPUSeconds, s.CPUPerOpUS)
+	}
+	if s := r.Store; s != nil {
+		fmt.Fprintf(w, "  store       %d writes in %d commits (%.2f per commit)\n", s.Writes, s.Commits, s.PerCommit)
 	}
 	fmt.Fprintf(w, "  client cpu  %.2fs  other processes %.2fs", r.ClientCPU, r.OtherCPU)
 	if r.SetupSkipped {

@@ -25,9 +25,18 @@ type Result struct {
 	Setup        float64          `json:"setup_s"`
 	SetupSkipped bool             `json:"setup_skipped,omitempty"`
 	Server       *ServerStats     `json:"server,omitempty"`
+	Store        *StoreStats      `json:"store,omitempty"`
 	ClientCPU    float64          `json:"client_cpu_s"`
 	OtherCPU     float64          `json:"other_cpu_s"`
 	Time         string           `json:"time"`
+}
+
+// StoreStats describe how a bolt store grouped the run's writes into
+// commits over the measured window (only known for -inproc runs).
+type StoreStats struct {
+	Writes    int64   `json:"writes"`
+	Commits   int64   `json:"commits"`
+	PerCommit float64 `json:"writes_per_commit"`
 }
 
 // ServerStats describe the server process over the measured window.

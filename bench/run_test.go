@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -172,5 +175,38 @@ func TestAgainstOurServer(t *testing.T) {
 				t.Fatalf("removed %d registrations of at least %d: %v", n, r.Ops, err)
 			}
 		})
+	}
+}
+
+// An in-process bolt store reports how the run's writes were grouped into
+// commits; a memory store has nothing to report.
+func TestInProcessStoreStats(t *testing.T) {
+	for _, store := range []string{"bolt:" + filepath.Join(t.TempDir(), "ns.db"), "memory"} {
+		cfg := testConfig(t, "register", "-inproc", "-s", store, "-c", "4", "-d", "300ms", "-warmup", "0s")
+		r, err := runLoad(cfg)
+		if err != nil {
+			t.Fatalf("%s: %v", store, err)
+		}
+		if r.Ops == 0 || r.errorCount() != 0 {
+			t.Fatalf("%s: ops %d, errors %v (%s)", store, r.Ops, r.Errors, r.ErrorSample)
+		}
+		var out strings.Builder
+		printResult(&out, r)
+		if store == "memory" {
+			if r.Store != nil || strings.Contains(out.String(), "commits") {
+				t.Errorf("memory store reported commits: %+v\n%s", r.Store, out.String())
+			}
+			continue
+		}
+		s := r.Store
+		if s == nil || s.Writes == 0 || s.Commits == 0 || s.Commits > s.Writes {
+			t.Fatalf("bolt store stats %+v for %d registrations", s, r.Ops)
+		}
+		if want := math.Round(float64(s.Writes)/float64(s.Commits)*100) / 100; s.PerCommit != want {
+			t.Errorf("writes per commit %v, want %v", s.PerCommit, want)
+		}
+		if line := fmt.Sprintf("store       %d writes in %d commits", s.Writes, s.Commits); !strings.Contains(out.String(), line) {
+			t.Errorf("text report lacks %q:\n%s", line, out.String())
+		}
 	}
 }

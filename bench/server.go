@@ -38,6 +38,9 @@ type target struct {
 	addr string
 	pid  int // the server's process, 0 when unknown
 	stop func() error
+	// commits reads a bolt store's write grouping, when the store is in
+	// this process (-inproc -s bolt:FILE); nil otherwise.
+	commits func() persist.CommitStats
 }
 
 // startTarget connects cfg to its server: the given address, a child
@@ -74,7 +77,11 @@ func startTarget(cfg *loadConfig) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &target{addr: srv.addr, pid: os.Getpid(), stop: srv.close}, nil
+	t := &target{addr: srv.addr, pid: os.Getpid(), stop: srv.close}
+	if b, ok := srv.store.(*persist.Bolt); ok {
+		t.commits = b.CommitStats
+	}
+	return t, nil
 }
 
 // inProcess is our name server running in this process.

@@ -152,7 +152,9 @@ func (o *object) property(args []wire.Value) error {
 // unknown keyword, or one already given positionally), then too many
 // positional arguments, then missing required ones. Defaults fill the rest.
 func (o *object) bind(m *method, args []wire.Value, kwargs *wire.Dict) ([]wire.Value, error) {
-	qual := o.class + "." + m.name + "()"
+	// qual names the method in error messages only: built on the error
+	// paths, it costs the lookups nothing.
+	qual := func() string { return o.class + "." + m.name + "()" }
 	bound := make([]wire.Value, len(m.params))
 	var setBuf [8]bool // no allocation for the signatures here
 	set := setBuf[:0]
@@ -171,15 +173,15 @@ func (o *object) bind(m *method, args []wire.Value, kwargs *wire.Dict) ([]wire.V
 		}
 		idx := slices.IndexFunc(m.params, func(p param) bool { return p.name == k })
 		if idx < 0 {
-			return nil, typeError("%s got an unexpected keyword argument '%s'", qual, k)
+			return nil, typeError("%s got an unexpected keyword argument '%s'", qual(), k)
 		}
 		if set[idx] {
-			return nil, typeError("%s got multiple values for argument '%s'", qual, k)
+			return nil, typeError("%s got multiple values for argument '%s'", qual(), k)
 		}
 		bound[idx], set[idx] = it.Value, true
 	}
 	if len(args) > len(m.params) {
-		return nil, tooManyPositional(qual, m.params, len(args))
+		return nil, tooManyPositional(qual(), m.params, len(args))
 	}
 	var missing []string
 	for i, p := range m.params {
@@ -193,7 +195,7 @@ func (o *object) bind(m *method, args []wire.Value, kwargs *wire.Dict) ([]wire.V
 	}
 	if len(missing) > 0 {
 		return nil, typeError("%s missing %d required positional argument%s: %s",
-			qual, len(missing), plural(len(missing)), joinNames(missing))
+			qual(), len(missing), plural(len(missing)), joinNames(missing))
 	}
 	return bound, nil
 }

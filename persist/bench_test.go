@@ -90,7 +90,7 @@ func BenchmarkBoltPut(b *testing.B) {
 	}, func(b *testing.B, s Store) {
 		// Sync latency varies with the disk and its other users; how
 		// many puts share a commit shows the grouping on its own.
-		b.ReportMetric(float64(b.N)/float64(s.(*Bolt).w.commits.Load()), "puts/commit")
+		b.ReportMetric(s.(*Bolt).CommitStats().PerCommit(), "puts/commit")
 	})
 }
 

@@ -49,7 +49,31 @@ type committer struct {
 	// transaction (a damaged file): its state is then unknown, possibly with
 	// the writer lock held, so every later write fails without touching it.
 	failure atomic.Pointer[error]
-	commits atomic.Int64 // transactions attempted, for benchmarks
+	commits atomic.Int64 // transactions attempted
+	writes  atomic.Int64 // writes answered from a committed transaction
+}
+
+// CommitStats counts a Bolt store's committed writes and the bbolt
+// transactions they took since it was opened. Each transaction costs the
+// disk's sync latency twice (bbolt syncs its pages, then its meta page), so
+// Writes/Commits is how well concurrent writers are sharing those syncs.
+type CommitStats struct {
+	Writes  int64 // writes carried by transactions that committed (refusals such as ErrExists among them)
+	Commits int64 // write transactions attempted, retries included
+}
+
+// PerCommit is the mean number of writes per transaction.
+func (s CommitStats) PerCommit() float64 {
+	if s.Commits == 0 {
+		return 0
+	}
+	return float64(s.Writes) / float64(s.Commits)
+}
+
+// CommitStats reports the store's write grouping; it is safe to call at
+// any time.
+func (b *Bolt) CommitStats() CommitStats {
+	return CommitStats{Writes: b.w.writes.Load(), Commits: b.w.commits.Load()}
 }
 
 func (c *committer) broken() error {
@@ -167,6 +191,9 @@ func (c *committer) commit(batch []*writeOp, results []error) {
 			batch = slices.Delete(slices.Clone(batch), failed, failed+1)
 			continue
 		}
+		if err == nil {
+			c.writes.Add(int64(len(batch)))
+		}
 		for i, op := range batch {
 			if err != nil {
 				op.done <- err
@@ -182,6 +209,7 @@ func (c *committer) solo(op *writeOp) error {
 	if err := c.broken(); err != nil {
 		return err
 	}
+	c.commits.Add(1)
 	err, crashed := guarded(func() error {
 		return c.db.Update(func(tx *bolt.Tx) error {
 			return guard(func() error { return op.fn(tx) })
@@ -189,6 +217,9 @@ func (c *committer) solo(op *writeOp) error {
 	})
 	if crashed {
 		c.failure.Store(&err)
+	}
+	if err == nil {
+		c.writes.Add(1)
 	}
 	var r refusal
 	if errors.As(err, &r) {
