@@ -6,8 +6,13 @@ import (
 	"strings"
 )
 
-// labelDurable is the label of the register runs on a bolt store.
-const labelDurable = "ours-bolt"
+// labelDurable is the label of the register runs on a bolt store, and
+// labelDurableInProc of the same runs with the server inside the load tool,
+// where the store can say how it grouped the writes into commits.
+const (
+	labelDurable       = "ours-bolt"
+	labelDurableInProc = "ours-bolt-inproc"
+)
 
 func scaleSection(rs *results) string {
 	var b strings.Builder
@@ -99,6 +104,13 @@ func scaleDetails(rs *results) string {
 		if r := rs.find(labelDurable, "register", c, 0); r != nil {
 			fmt.Fprintf(&b, "- Durable registrations (bolt, each committed and fsynced before the reply), %s: %s/s, p50 %s, p99 %s; errors %s.\n",
 				nClients(c), fmtRate(r.OpsPerSec), fmtUS(r.Latency.P50), fmtUS(r.Latency.P99), fmtErrors(r.Errors))
+		}
+	}
+	for _, c := range []int{1, 16} {
+		if r := rs.find(labelDurableInProc, "register", c, 0); r != nil && r.Store != nil && r.Store.Commits > 0 {
+			fmt.Fprintf(&b, "- The same durable run with the server inside the load tool's process, %s: %s/s, %s writes in %s commits (%.2f writes per commit, a commit every %s).\n",
+				nClients(c), fmtRate(r.OpsPerSec), fmtRate(float64(r.Store.Writes)), fmtRate(float64(r.Store.Commits)), r.Store.PerCommit,
+				fmtUS(r.Duration*1e6/float64(r.Store.Commits)))
 		}
 	}
 	return b.String()

@@ -2,7 +2,8 @@
 # Scale runs of our name server, each against a server the bench tool starts
 # as a child process and stops by its pid: 10,000 idle connections beside 64
 # active clients, a million registrations, start-up from a million-name bolt
-# store, and durable (bolt) registrations at 1 and 16 clients. Rewrites the
+# store, and durable (bolt) registrations at 1 and 16 clients (and at 16
+# with the server in the tool's process, for writes per commit). Rewrites the
 # "scale" section of docs/bench.md.
 #
 # Settings (environment): DUR (5s), IDLE (10000), NAMES (1000000),
@@ -57,6 +58,10 @@ for c in 1 16; do
 	quiet
 	"$bench" register -spawn "${ours[@]}" -s "bolt:$work/durable-$c.bolt" -c "$c" -d "$DUR" -label ours-bolt -o "$RESULTS" -q
 done
+# The same, with the server in the load tool's process: the store reports
+# how many writes shared each commit.
+quiet
+"$bench" register -inproc -s "bolt:$work/durable-inproc.bolt" -c 16 -d "$DUR" -label ours-bolt-inproc -o "$RESULTS" -q
 
 "$bench" report -section scale -in "$RESULTS" -out "$OUT"
 echo "scale: results in $RESULTS, table in $OUT"
