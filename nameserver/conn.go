@@ -384,7 +384,7 @@ func (cn *conn) invoke(m *wire.Message) (result wire.Value, flags uint16, where 
 	case "__getattr__", "__setattr__":
 		return nil, 0, call.Method, obj.property(call.Args)
 	}
-	mt, err := obj.lookup(call.Method)
+	mt, err := obj.methodNamed(call.Method)
 	if err != nil {
 		return nil, 0, "", err
 	}

@@ -118,6 +118,12 @@ func (o *object) lookup(name wire.Value) (*method, error) {
 	if !ok {
 		return nil, attributeError("'%s' object has no attribute 'startswith'", wire.TypeName(name))
 	}
+	return o.methodNamed(s)
+}
+
+// methodNamed is lookup for a name already known to be a str: boxing it into a
+// Value would cost an allocation per request.
+func (o *object) methodNamed(s string) (*method, error) {
 	if isPrivate(s) {
 		return nil, attributeError("attempt to access private attribute '%s'", s)
 	}

@@ -302,14 +302,22 @@ func ReadMessageInto(r io.Reader, lim Limits, m *Message, buf []byte) (next []by
 }
 
 func readMessage(r io.Reader, lim Limits, m *Message, buf []byte) ([]byte, bool, error) {
-	var hb [HeaderSize]byte
-	if n, err := io.ReadFull(r, hb[:]); err != nil {
+	// The header is read into the front of buf, whose bytes the body
+	// overwrites once the header is parsed: a header array of its own
+	// would escape to the heap (io.ReadFull takes an interface) and cost
+	// an allocation per message.
+	hb := buf[:0]
+	if cap(buf) < HeaderSize {
+		hb = make([]byte, 0, HeaderSize)
+	}
+	hb = hb[:HeaderSize]
+	if n, err := io.ReadFull(r, hb); err != nil {
 		if n == 0 && err == io.EOF {
 			return buf, false, io.EOF
 		}
 		return buf, false, fmt.Errorf("read message header: %w", err)
 	}
-	h, err := parseHeader(hb[:])
+	h, err := parseHeader(hb)
 	if err != nil {
 		return buf, false, err
 	}

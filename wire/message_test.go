@@ -342,3 +342,27 @@ func TestReadMessageIntoErrors(t *testing.T) {
 		t.Fatalf("truncated: valid %v err %v", valid, err)
 	}
 }
+
+// A connection that reads request after request into one Message and one
+// buffer allocates nothing per message: the server's read path.
+func TestReadMessageIntoAllocatesNothing(t *testing.T) {
+	req, err := (&Message{Type: MsgInvoke, Seq: 1, SerializerID: SerpentID, Data: []byte("call data"),
+		Annotations: []Annotation{{"CORR", bytes.Repeat([]byte{7}, 16)}}}).Pack(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bytes.NewReader(req)
+	var m Message
+	buf := make([]byte, 0, 256)
+	read := func() {
+		r.Reset(req)
+		var err error
+		if buf, _, err = ReadMessageInto(r, Limits{}, &m, buf); err != nil || string(m.Data) != "call data" {
+			t.Fatalf("read: %q, %v", m.Data, err)
+		}
+	}
+	read() // the first message sizes the annotation slice
+	if n := testing.AllocsPerRun(100, read); n != 0 {
+		t.Errorf("%v allocations per message, want 0", n)
+	}
+}
