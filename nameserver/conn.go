@@ -267,7 +267,7 @@ func (cn *conn) handshakeResponse(m *wire.Message, codec wire.Codec) (handshakeR
 	}
 	d, ok := v.(*wire.Dict)
 	if !ok {
-		return none, 0, typeError("'%s' object is not subscriptable", wire.TypeName(v))
+		return none, 0, typeError("'%s' object is not subscriptable", typeName(v))
 	}
 	if _, ok := d.GetString("handshake"); !ok {
 		return none, 0, &wire.Exception{Class: "builtins.KeyError", Message: "'handshake'"}

@@ -46,11 +46,11 @@ func (s *Server) batchCall(obj *object, m *method, args, kwargs wire.Value) (wir
 	}
 	vargs, xerr := items(args)
 	if xerr != nil {
-		return nil, typeError("%s argument after * must be an iterable, not %s", qual, wire.TypeName(args))
+		return nil, typeError("%s argument after * must be an iterable, not %s", qual, typeName(args))
 	}
 	kw, ok := kwargs.(*wire.Dict)
 	if !ok {
-		return nil, typeError("%s argument after ** must be a mapping, not %s", qual, wire.TypeName(kwargs))
+		return nil, typeError("%s argument after ** must be a mapping, not %s", qual, typeName(kwargs))
 	}
 	return s.call(obj, m, vargs, kw)
 }
@@ -59,7 +59,7 @@ func (s *Server) batchCall(obj *object, m *method, args, kwargs wire.Value) (wir
 func unpack3(v wire.Value) ([]wire.Value, error) {
 	parts, err := items(v)
 	if err != nil {
-		return nil, typeError("cannot unpack non-iterable %s object", wire.TypeName(v))
+		return nil, typeError("cannot unpack non-iterable %s object", typeName(v))
 	}
 	switch {
 	case len(parts) < 3:

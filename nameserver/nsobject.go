@@ -247,7 +247,7 @@ func strictPrefixArg(v wire.Value) (prefixArg, error) {
 	}
 	for _, m := range p.prefixes {
 		if _, ok := m.(string); !ok {
-			return p, typeError("tuple for startswith must only contain str, not %s", wire.TypeName(m))
+			return p, typeError("tuple for startswith must only contain str, not %s", typeName(m))
 		}
 	}
 	return p, nil

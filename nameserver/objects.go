@@ -116,7 +116,7 @@ func isPrivate(name string) bool {
 func (o *object) lookup(name wire.Value) (*method, error) {
 	s, ok := name.(string)
 	if !ok {
-		return nil, attributeError("'%s' object has no attribute 'startswith'", wire.TypeName(name))
+		return nil, attributeError("'%s' object has no attribute 'startswith'", typeName(name))
 	}
 	return o.methodNamed(s)
 }
@@ -145,7 +145,7 @@ func (o *object) property(args []wire.Value) error {
 	}
 	s, ok := args[0].(string)
 	if !ok {
-		return typeError("attribute name must be string, not '%s'", wire.TypeName(args[0]))
+		return typeError("attribute name must be string, not '%s'", typeName(args[0]))
 	}
 	if slices.Contains(o.classAttrs, s) {
 		return attributeError("attempt to access unexposed or unknown remote attribute '%s'", s)

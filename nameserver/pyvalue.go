@@ -1,6 +1,10 @@
 package nameserver
 
-import "github.com/pyro4/pyro4/wire"
+import (
+	"strings"
+
+	"github.com/pyro4/pyro4/wire"
+)
 
 // This file holds the few pieces of Python semantics the NameServer methods
 // depend on: hashability, iteration, and the exceptions Python raises when
@@ -26,9 +30,12 @@ func attributeError(format string, a ...any) *wire.Exception {
 // unhashable returns the TypeError Python raises when v is used as a dict
 // key or set member, or nil when v is hashable.
 func unhashable(v wire.Value) *wire.Exception {
+	if _, ok := objectClass(v); ok {
+		return nil // URIs, proxies, exceptions: objects, hashable
+	}
 	switch x := v.(type) {
 	case wire.List, wire.Set, *wire.Dict:
-		return typeError("unhashable type: '%s'", wire.TypeName(v))
+		return typeError("unhashable type: '%s'", typeName(v))
 	case wire.Tuple:
 		for _, it := range x {
 			if err := unhashable(it); err != nil {
@@ -37,6 +44,34 @@ func unhashable(v wire.Value) *wire.Exception {
 		}
 	}
 	return nil
+}
+
+// objectClass reports the Python class name of a class dict. The call's
+// class check has already refused every class dict Pyro4's dict_to_class
+// would refuse, so one that reaches a method is the object Pyro4 would have
+// built (a URI, a Proxy, an exception), not a dict.
+func objectClass(v wire.Value) (string, bool) {
+	d, ok := v.(*wire.Dict)
+	if !ok {
+		return "", false
+	}
+	switch c, _ := d.Get("__class__"); x := c.(type) {
+	case string:
+		return x, true
+	case []byte:
+		return string(x), true
+	}
+	return "", false
+}
+
+// typeName is Python's type(v).__name__: wire.TypeName, or for an object
+// built from a class dict the last part of its class name
+// ("Pyro4.core.URI" is a URI).
+func typeName(v wire.Value) string {
+	if class, ok := objectClass(v); ok {
+		return class[strings.LastIndexByte(class, '.')+1:]
+	}
+	return wire.TypeName(v)
 }
 
 // items returns what iterating v yields, or Python's TypeError when v is
@@ -51,6 +86,9 @@ func items(v wire.Value) ([]wire.Value, *wire.Exception) {
 	case wire.Set:
 		return x, nil
 	case *wire.Dict:
+		if _, isObject := objectClass(x); isObject {
+			break // URIs, proxies and exceptions are not iterable
+		}
 		keys := make([]wire.Value, len(x.Items))
 		for i, it := range x.Items {
 			keys[i] = it.Key
@@ -69,7 +107,7 @@ func items(v wire.Value) ([]wire.Value, *wire.Exception) {
 		}
 		return chars, nil
 	}
-	return nil, typeError("'%s' object is not iterable", wire.TypeName(v))
+	return nil, typeError("'%s' object is not iterable", typeName(v))
 }
 
 // metadataItems checks a metadata argument the way NameServer.register and
@@ -100,7 +138,7 @@ func metadataStrings(param string, its []wire.Value) ([]string, *wire.Exception)
 		}
 		s, ok := it.(string)
 		if !ok {
-			return nil, typeError("%s items must be str, not %s", param, wire.TypeName(it))
+			return nil, typeError("%s items must be str, not %s", param, typeName(it))
 		}
 		out = append(out, s)
 	}
@@ -136,7 +174,7 @@ func searchArg(param string, v wire.Value) (tags []string, hasOther bool, err *w
 func concatName(text string, name wire.Value) *wire.Exception {
 	s, ok := name.(string)
 	if !ok {
-		return typeError("can only concatenate str (not \"%s\") to str", wire.TypeName(name))
+		return typeError("can only concatenate str (not \"%s\") to str", typeName(name))
 	}
 	return namingError("%s", text+s)
 }
@@ -155,7 +193,7 @@ func newPrefixArg(v wire.Value) (prefixArg, *wire.Exception) {
 	case wire.Tuple:
 		return prefixArg{prefixes: x}, nil
 	}
-	return prefixArg{}, typeError("startswith first arg must be str or a tuple of str, not %s", wire.TypeName(v))
+	return prefixArg{}, typeError("startswith first arg must be str or a tuple of str, not %s", typeName(v))
 }
 
 // single returns the one str prefix when there is exactly one, so that the
@@ -172,7 +210,7 @@ func (p prefixArg) match(name string) (bool, *wire.Exception) {
 	for _, v := range p.prefixes {
 		s, ok := v.(string)
 		if !ok {
-			return false, typeError("tuple for startswith must only contain str, not %s", wire.TypeName(v))
+			return false, typeError("tuple for startswith must only contain str, not %s", typeName(v))
 		}
 		if len(name) >= len(s) && name[:len(s)] == s {
 			return true, nil
