@@ -49,7 +49,7 @@ func (s *Server) batchCall(obj *object, m *method, args, kwargs wire.Value) (wir
 		return nil, typeError("%s argument after * must be an iterable, not %s", qual, typeName(args))
 	}
 	kw, ok := kwargs.(*wire.Dict)
-	if !ok {
+	if _, isObject := objectClass(kwargs); !ok || isObject {
 		return nil, typeError("%s argument after ** must be a mapping, not %s", qual, typeName(kwargs))
 	}
 	return s.call(obj, m, vargs, kw)

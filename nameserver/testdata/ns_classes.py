@@ -138,6 +138,19 @@ check("register-meta-uri", lambda ns: ns.register("c.meta", D, metadata=Pyro4.UR
 check("setmeta-meta-exception", lambda ns: ns.set_metadata("Pyro.NameServer", ValueError("boom")))
 check("list-meta-any-proxy", lambda ns: ns.list(metadata_any=Pyro4.Proxy("PYRO:obj@localhost:1")))
 check("list-meta-any-in-list", lambda ns: ns.list(metadata_any=[Pyro4.Proxy("PYRO:obj@localhost:1"), "m"]))
+
+
+def batch_kwargs(kwargs):
+    def call(ns):
+        calls = [("lookup", ("Pyro.NameServer",), kwargs)]
+        results = ns._pyroInvoke("<batch>", calls, None, Pyro4.message.FLAGS_BATCH)
+        # results are URIs (this server's port differs) or wrapped exceptions
+        return [[type(r).__name__, str(getattr(r, "exception", ""))] for r in results]
+    return call
+
+
+check("batch-kwargs-uri", batch_kwargs(Pyro4.URI("PYRO:x@localhost:3")))
+check("batch-kwargs-dict", batch_kwargs({"return_metadata": False}))
 # the server goes on serving well-formed calls after the refusals
 check("register-uri", lambda ns: ns.register("c.uri", Pyro4.URI("PYRO:x@localhost:3")))
 check("lookup-uri", lambda ns: ns.lookup("c.uri"))
