@@ -262,11 +262,15 @@ func (cn *conn) handshakeResponse(m *wire.Message, codec wire.Codec) (handshakeR
 		return none, 0, err
 	}
 	v, err := codec.Unmarshal(m.Data)
+	if err == nil {
+		// Pyro4 recreates classes in the handshake data too.
+		err = wire.CheckClasses(v)
+	}
 	if err != nil {
 		return none, 0, err
 	}
 	d, ok := v.(*wire.Dict)
-	if !ok {
+	if _, isObject := objectClass(v); !ok || isObject {
 		return none, 0, typeError("'%s' object is not subscriptable", typeName(v))
 	}
 	if _, ok := d.GetString("handshake"); !ok {

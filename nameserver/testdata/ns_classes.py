@@ -10,6 +10,7 @@
 #
 # usage: ns_classes.py NS_URI
 import json
+import re
 import sys
 
 import Pyro4
@@ -156,6 +157,26 @@ def batch_kwargs(kwargs):
 
 check("batch-kwargs-uri", batch_kwargs(Pyro4.URI("PYRO:x@localhost:3")))
 check("batch-kwargs-dict", batch_kwargs({"return_metadata": False}))
+def handshake_with(obj):
+    # the handshake data goes through the same class recreation as a call
+    def call(ns):
+        p = Pyro4.Proxy(ns_uri)
+        p._pyroHandshake = obj
+        try:
+            p._pyroBind()
+            return "connected"
+        except Pyro4.errors.CommunicationError as x:
+            # the text names the server's address; keep the reason
+            return re.sub(r"^(cannot connect to \(.*?\): |connection to .*? rejected: )", "", str(x))
+        finally:
+            p._pyroRelease()
+    return call
+
+
+check("handshake-custom", handshake_with(Thing()))
+check("handshake-main-class", handshake_with(MainThing()))
+check("handshake-uri", handshake_with(Pyro4.URI("PYRO:x@localhost:3")))
+check("handshake-exception", handshake_with(ValueError("boom")))
 # the server goes on serving well-formed calls after the refusals
 check("register-uri", lambda ns: ns.register("c.uri", Pyro4.URI("PYRO:x@localhost:3")))
 check("lookup-uri", lambda ns: ns.lookup("c.uri"))
