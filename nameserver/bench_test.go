@@ -24,6 +24,10 @@ type clientConn struct {
 	buf   []byte
 }
 
+func newClientConn(c net.Conn) *clientConn {
+	return &clientConn{Conn: c, br: bufio.NewReader(c), buf: make([]byte, 0, 4096)}
+}
+
 // runClients runs b.N round trips spread over benchClients connections made
 // by dial, each round trip done by do.
 func runClients(b *testing.B, dial func() (net.Conn, error), do func(c *clientConn) error) {
@@ -45,7 +49,7 @@ func runClients(b *testing.B, dial func() (net.Conn, error), do func(c *clientCo
 		next.Add(1)
 		go func() {
 			defer next.Done()
-			cc := &clientConn{Conn: c, br: bufio.NewReader(c), buf: make([]byte, 0, 4096)}
+			cc := newClientConn(c)
 			for range work {
 				if err := do(cc); err != nil {
 					errs <- err
@@ -68,61 +72,75 @@ func runClients(b *testing.B, dial func() (net.Conn, error), do func(c *clientCo
 }
 
 // lookupRequest is a packed serpent lookup call, as a Pyro4 proxy sends it.
-func lookupRequest(b *testing.B, name string) []byte {
+func lookupRequest(tb testing.TB, name string) []byte {
 	serpent, ok := wire.CodecByName("serpent")
 	if !ok {
-		b.Skip("no serpent codec")
+		tb.Skip("no serpent codec")
 	}
 	data, err := serpent.MarshalCall(wire.Call{Object: NameServerName, Method: "lookup", Args: []wire.Value{name}})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	req, err := (&wire.Message{Type: wire.MsgInvoke, Seq: 1, SerializerID: wire.SerpentID, Data: data}).Pack(nil)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return req
+}
+
+// lookupServer starts a server with 1,000 names (each with one metadata
+// tag) and returns it with a packed lookup request for one of them.
+func lookupServer(tb testing.TB) (*Server, []byte) {
+	s := startServer(tb, Options{NoBroadcast: true})
+	for i := range 1000 {
+		s.Registry().Register(persist.Entry{Name: "bench.name." + string(rune('a'+i%26)) + itoaBench(i),
+			URI: "PYRO:obj@localhost:4711", Metadata: []string{"m"}}, false)
+	}
+	return s, lookupRequest(tb, "bench.name.a0")
+}
+
+// dialHandshake connects to s and completes a serpent handshake.
+func dialHandshake(s *Server) (net.Conn, error) {
+	c, err := net.Dial("tcp", s.InternalURI().Location())
+	if err != nil {
+		return nil, err
+	}
+	serpent, _ := wire.CodecByName("serpent")
+	d := wire.NewDict(2)
+	d.Append("handshake", "hello")
+	d.Append("object", NameServerName)
+	data, _ := serpent.Marshal(d)
+	hs, _ := (&wire.Message{Type: wire.MsgConnect, SerializerID: wire.SerpentID, Data: data}).Pack(nil)
+	if _, err := c.Write(hs); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if _, err := wire.ReadMessage(c, wire.Limits{}); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// roundTrip sends req and reads its result into c's reused message.
+func (c *clientConn) roundTrip(req []byte) error {
+	if _, err := c.Write(req); err != nil {
+		return err
+	}
+	var err error
+	c.buf, _, err = wire.ReadMessageInto(c.br, wire.Limits{}, &c.reply, c.buf)
+	if err == nil && (c.reply.Type != wire.MsgResult || c.reply.Flags&wire.FlagException != 0) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // BenchmarkLookup64 measures lookups over 64 connections: the name server's
 // hot path (read, decode, registry, encode, write).
 func BenchmarkLookup64(b *testing.B) {
-	s := startServer(b, Options{NoBroadcast: true})
-	for i := range 1000 {
-		s.Registry().Register(persist.Entry{Name: "bench.name." + string(rune('a'+i%26)) + itoaBench(i),
-			URI: "PYRO:obj@localhost:4711", Metadata: []string{"m"}}, false)
-	}
-	req := lookupRequest(b, "bench.name.a0")
-	serpent, _ := wire.CodecByName("serpent")
-	dial := func() (net.Conn, error) {
-		c, err := net.Dial("tcp", s.InternalURI().Location())
-		if err != nil {
-			return nil, err
-		}
-		d := wire.NewDict(2)
-		d.Append("handshake", "hello")
-		d.Append("object", NameServerName)
-		data, _ := serpent.Marshal(d)
-		hs, _ := (&wire.Message{Type: wire.MsgConnect, SerializerID: wire.SerpentID, Data: data}).Pack(nil)
-		if _, err := c.Write(hs); err != nil {
-			return nil, err
-		}
-		if _, err := wire.ReadMessage(c, wire.Limits{}); err != nil {
-			return nil, err
-		}
-		return c, nil
-	}
-	runClients(b, dial, func(c *clientConn) error {
-		if _, err := c.Write(req); err != nil {
-			return err
-		}
-		var err error
-		c.buf, _, err = wire.ReadMessageInto(c.br, wire.Limits{}, &c.reply, c.buf)
-		if err == nil && (c.reply.Type != wire.MsgResult || c.reply.Flags&wire.FlagException != 0) {
-			return io.ErrUnexpectedEOF
-		}
-		return err
-	})
+	s, req := lookupServer(b)
+	runClients(b, func() (net.Conn, error) { return dialHandshake(s) },
+		func(c *clientConn) error { return c.roundTrip(req) })
 }
 
 // BenchmarkEcho64 is the baseline: a loopback server that reads a message of
