@@ -44,9 +44,6 @@ release-snapshot: $(GORELEASER)
 release-test: $(GORELEASER)
 	PYRO4_RELEASE_TEST=1 GORELEASER=$(GORELEASER) $(GO) test -count=1 -timeout 20m -v ./release/
 
-# Load tool (bench/): our server's lookups at 64 clients beside the echo floor,
-# the physical limit of this machine. BENCH_ARGS runs any other mode instead,
-# e.g. make bench BENCH_ARGS="churn -addr 127.0.0.1:9090 -c 8".
 # Every fuzz target for FUZZTIME (60s) each, one after the other (about
 # 13 minutes); a summary line per target. Not part of make test.
 .PHONY: fuzz
@@ -54,6 +51,9 @@ FUZZTIME ?= 60s
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
+# Load tool (bench/): our server's lookups at 64 clients beside the echo floor,
+# the physical limit of this machine. BENCH_ARGS runs any other mode instead,
+# e.g. make bench BENCH_ARGS="churn -addr 127.0.0.1:9090 -c 8".
 .PHONY: bench bench-compare bench-scale
 BENCH_ARGS ?=
 bench:

@@ -77,26 +77,27 @@ The snippet completes the command pyro4. For the pyro4-ns and pyro4-nsc links, a
 Exit status: 0 when a snippet was printed; 1 when no shell was named and $SHELL (or the login shell) is none of bash, zsh, fish; 2 for an unknown shell argument.`
 }
 
-// completionShells are the snippets by shell, given the quoted binary path.
-var completionShells = map[string]func(bin string) string{
-	"bash": func(bin string) string {
-		return "complete -C " + bin + " pyro4\n"
+// completionShells are the snippets by shell, given the binary's path;
+// each quotes it as its shell reads quotes.
+var completionShells = map[string]func(exe string) string{
+	"bash": func(exe string) string {
+		return "complete -C " + shQuote(exe) + " pyro4\n"
 	},
 	// bashcompinit's complete needs compdef, which only compinit defines;
 	// a ~/.zshrc without a framework has not run it.
-	"zsh": func(bin string) string {
+	"zsh": func(exe string) string {
 		return "(( ${+functions[compdef]} )) || { autoload -U +X compinit && compinit }\n" +
 			"autoload -U +X bashcompinit && bashcompinit\n" +
-			"complete -C " + bin + " pyro4\n"
+			"complete -C " + shQuote(exe) + " pyro4\n"
 	},
 	// fish has no complete -C protocol: this function sets COMP_LINE from
 	// the command line (with the space after a finished word) and runs us.
-	"fish": func(bin string) string {
+	"fish": func(exe string) string {
 		return "function __complete_pyro4\n" +
 			"    set -lx COMP_LINE (commandline -cp)\n" +
 			"    test -z (commandline -ct)\n" +
 			"    and set COMP_LINE \"$COMP_LINE \"\n" +
-			"    " + bin + "\n" +
+			"    " + fishQuote(exe) + "\n" +
 			"end\n" +
 			"complete -f -c pyro4 -a \"(__complete_pyro4)\"\n"
 	},
@@ -122,11 +123,7 @@ func (c *InstallCompletionsCmd) Run(stdio *IO) error {
 	if exe, err = filepath.Abs(exe); err != nil {
 		return fmt.Errorf("install-completions: %w", err)
 	}
-	quote := shQuote
-	if shell == "fish" {
-		quote = fishQuote
-	}
-	_, err = io.WriteString(stdio.Stdout, snippet(quote(exe)))
+	_, err = io.WriteString(stdio.Stdout, snippet(exe))
 	return err
 }
 

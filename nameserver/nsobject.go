@@ -122,7 +122,7 @@ var uriCacheSeed = maphash.MakeSeed()
 func uriArg(v wire.Value) (string, error) {
 	switch x := v.(type) {
 	case *wire.Dict:
-		if c, _ := x.GetString("__class__"); c == "Pyro4.core.URI" {
+		if c, _ := x.GetString("__class__"); c == wire.ClassURI {
 			u, err := wire.URIFromValue(x)
 			if err != nil {
 				return "", err
