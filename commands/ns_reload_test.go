@@ -2,12 +2,15 @@ package commands
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pyro4/pyro4/internal/pypeer"
 )
@@ -128,15 +131,28 @@ func testNsSignals(t *testing.T, bin string) {
 			}
 		})
 	}
+	// Through a link named pyro4-ns: pinged with the Python client, then
+	// stopped with SIGTERM to its PID, after which the port is closed.
 	t.Run("as pyro4-ns", func(t *testing.T) {
+		pypeer.Require(t)
 		link := filepath.Join(t.TempDir(), "pyro4-ns")
 		if err := os.Symlink(bin, link); err != nil {
 			t.Fatal(err)
 		}
-		p := startNsProc(t, pypeer.Env(), link, "-n", "127.0.0.1", "-p", "0", "-x")
-		p.waitOut(t, "URI =")
-		if code := p.signal(t, syscall.SIGTERM); code != 0 || !strings.HasSuffix(p.out.String(), "\nNS shut down.\n") {
-			t.Fatalf("exit %d\n%s", code, p.out.String())
+		port := pypeer.FreePort(t)
+		p := startNsProc(t, pypeer.Env(), link, "-n", "127.0.0.1", "-p", strconv.Itoa(port), "-x")
+		p.waitOut(t, "URI = "+nsURI(port))
+		ping := "import sys, Pyro4\nwith Pyro4.Proxy(sys.argv[1]) as ns:\n    ns.ping()\n    print('pong', ns.count(), ns.lookup('Pyro.NameServer'))\n"
+		out, err := pypeer.Run(t, nsWait, pypeer.Env(), ping, nsURI(port))
+		if err != nil || out != "pong 1 "+nsURI(port)+"\n" {
+			t.Fatalf("ping through the pyro4-ns link: %v\n%s", err, out)
+		}
+		if code := p.signal(t, syscall.SIGTERM); code != 0 || !strings.HasSuffix(p.out.String(), "\nNS shut down.\n") || p.err.String() != "" {
+			t.Fatalf("after SIGTERM: exit %d\nstdout:\n%s\nstderr:\n%s", code, p.out.String(), p.err.String())
+		}
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
+			c.Close()
+			t.Fatal("the port still accepts connections after SIGTERM")
 		}
 	})
 	t.Run("SIGHUP", func(t *testing.T) {

@@ -7,11 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -261,39 +259,5 @@ func TestNsSerializersMatchPyro4(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestNsAsPyro4NsLink builds the binary, runs it through a link named
-// pyro4-ns, pings it with the Python client, and stops it with SIGTERM to
-// its PID.
-func TestNsAsPyro4NsLink(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	pypeer.Require(t)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "pyro4")
-	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	link := filepath.Join(dir, "pyro4-ns")
-	if err := os.Symlink(bin, link); err != nil {
-		t.Fatal(err)
-	}
-	port := pypeer.FreePort(t)
-	p := startNsProc(t, pypeer.Env(), link, "-n", "127.0.0.1", "-p", strconv.Itoa(port), "-x")
-	p.waitOut(t, "URI = "+nsURI(port))
-	ping := "import sys, Pyro4\nwith Pyro4.Proxy(sys.argv[1]) as ns:\n    ns.ping()\n    print('pong', ns.count(), ns.lookup('Pyro.NameServer'))\n"
-	out, err := pypeer.Run(t, nsWait, pypeer.Env(), ping, nsURI(port))
-	if err != nil || out != "pong 1 "+nsURI(port)+"\n" {
-		t.Fatalf("ping through the pyro4-ns link: %v\n%s", err, out)
-	}
-	if code := p.signal(t, syscall.SIGTERM); code != 0 || !strings.HasSuffix(p.out.String(), "\nNS shut down.\n") || p.err.String() != "" {
-		t.Fatalf("after SIGTERM: exit %d\nstdout:\n%s\nstderr:\n%s", code, p.out.String(), p.err.String())
-	}
-	if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
-		c.Close()
-		t.Fatal("the port still accepts connections after SIGTERM")
 	}
 }
