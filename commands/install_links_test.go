@@ -2,11 +2,13 @@ package commands
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 )
@@ -284,26 +286,57 @@ func TestInstallLinksErrorMessages(t *testing.T) {
 	}
 }
 
-// buildPyro4 builds the real binary, for tests of what only a separate
-// process shows (argv[0] dispatch, the shell completion protocol).
+// pyro4Build is the real binary, built once for the package's tests into a
+// directory of its own that TestMain removes.
+var pyro4Build struct {
+	once     sync.Once
+	dir, bin string
+	err      error
+}
+
+// buildPyro4 returns the real binary, for tests of what only a separate
+// process shows (argv[0] dispatch, exit codes, signals). Its directory is
+// readable by every user: one test runs it as another uid.
 func buildPyro4(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the pyro4 binary")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("go tool not found: %v", err)
+	pyro4Build.once.Do(func() {
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			pyro4Build.err = fmt.Errorf("go tool not found: %w", err)
+			return
+		}
+		if pyro4Build.dir, err = os.MkdirTemp("", "pyro4-test-bin-"); err == nil {
+			err = os.Chmod(pyro4Build.dir, 0o755)
+		}
+		if err != nil {
+			pyro4Build.err = err
+			return
+		}
+		bin := filepath.Join(pyro4Build.dir, "pyro4")
+		if runtime.GOOS == "windows" {
+			bin += ".exe"
+		}
+		if out, err := exec.Command(goTool, "build", "-o", bin, "github.com/pyro4/pyro4").CombinedOutput(); err != nil {
+			pyro4Build.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		pyro4Build.bin = bin
+	})
+	if pyro4Build.err != nil {
+		t.Fatal(pyro4Build.err)
 	}
-	bin := filepath.Join(t.TempDir(), "pyro4")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
+	return pyro4Build.bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if pyro4Build.dir != "" {
+		os.RemoveAll(pyro4Build.dir)
 	}
-	cmd := exec.Command(goTool, "build", "-o", bin, "github.com/pyro4/pyro4")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	os.Exit(code)
 }
 
 func TestInstalledLinksDispatch(t *testing.T) {

@@ -20,13 +20,7 @@ import (
 // it: signals, kill -9, network namespaces, and comparisons with Pyro4's
 // name server run as a process alike.
 func TestNsBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "pyro4")
-	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildPyro4(t)
 	for _, tc := range []struct {
 		name string
 		test func(t *testing.T, bin string)

@@ -376,18 +376,10 @@ func TestNscJSON(t *testing.T) {
 // TestBinaryMulticall builds the binary and runs it as pyro4-nsc through a
 // symlink, next to the reference pyro4-nsc.
 func TestBinaryMulticall(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	bin := buildPyro4(t)
 	_, port := pypeer.StartPythonNS(t, pypeer.Env())
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "pyro4")
-	build := exec.Command("go", "build", "-o", bin, "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	link := filepath.Join(dir, "pyro4-nsc")
-	if err := os.Symlink("pyro4", link); err != nil {
+	link := filepath.Join(t.TempDir(), "pyro4-nsc")
+	if err := os.Symlink(bin, link); err != nil {
 		t.Fatal(err)
 	}
 	run := func(name string, args ...string) cmdResult {
