@@ -269,8 +269,8 @@ func (cn *conn) handshakeResponse(m *wire.Message, codec wire.Codec) (handshakeR
 	if err != nil {
 		return none, 0, err
 	}
-	d, ok := v.(*wire.Dict)
-	if _, isObject := objectClass(v); !ok || isObject {
+	d, ok := plainDict(v)
+	if !ok {
 		return none, 0, typeError("'%s' object is not subscriptable", typeName(v))
 	}
 	if _, ok := d.GetString("handshake"); !ok {

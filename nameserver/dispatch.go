@@ -39,18 +39,19 @@ func (s *Server) batch(obj *object, calls []wire.Value) (wire.Value, error) {
 }
 
 func (s *Server) batchCall(obj *object, m *method, args, kwargs wire.Value) (wire.Value, error) {
-	qual := obj.module + "." + obj.class + "." + m.name + "()"
+	// qual names the method in error messages only.
+	qual := func() string { return obj.module + "." + obj.class + "." + m.name + "()" }
 	if _, isStr := args.(string); isStr {
 		// iterable in Python (it would spread into characters), never sent by a client
-		return nil, typeError("%s argument after * must be an iterable, not str", qual)
+		return nil, typeError("%s argument after * must be an iterable, not str", qual())
 	}
 	vargs, xerr := items(args)
 	if xerr != nil {
-		return nil, typeError("%s argument after * must be an iterable, not %s", qual, typeName(args))
+		return nil, typeError("%s argument after * must be an iterable, not %s", qual(), typeName(args))
 	}
-	kw, ok := kwargs.(*wire.Dict)
-	if _, isObject := objectClass(kwargs); !ok || isObject {
-		return nil, typeError("%s argument after ** must be a mapping, not %s", qual, typeName(kwargs))
+	kw, ok := plainDict(kwargs)
+	if !ok {
+		return nil, typeError("%s argument after ** must be a mapping, not %s", qual(), typeName(kwargs))
 	}
 	return s.call(obj, m, vargs, kw)
 }

@@ -30,12 +30,14 @@ func attributeError(format string, a ...any) *wire.Exception {
 // unhashable returns the TypeError Python raises when v is used as a dict
 // key or set member, or nil when v is hashable.
 func unhashable(v wire.Value) *wire.Exception {
-	if _, ok := objectClass(v); ok {
-		return nil // URIs, proxies, exceptions: objects, hashable
-	}
 	switch x := v.(type) {
-	case wire.List, wire.Set, *wire.Dict:
-		return typeError("unhashable type: '%s'", typeName(v))
+	case *wire.Dict:
+		if _, isDict := plainDict(x); isDict {
+			return typeError("unhashable type: 'dict'")
+		}
+		// URIs, proxies, exceptions: objects, hashable
+	case wire.List, wire.Set:
+		return typeError("unhashable type: '%s'", wire.TypeName(v))
 	case wire.Tuple:
 		for _, it := range x {
 			if err := unhashable(it); err != nil {
@@ -64,6 +66,19 @@ func objectClass(v wire.Value) (string, bool) {
 	return "", false
 }
 
+// plainDict returns v as a dict when it is one in Python: a *wire.Dict that
+// is not an object's class dict.
+func plainDict(v wire.Value) (*wire.Dict, bool) {
+	d, ok := v.(*wire.Dict)
+	if !ok {
+		return nil, false
+	}
+	if _, isObject := objectClass(d); isObject {
+		return nil, false
+	}
+	return d, true
+}
+
 // typeName is Python's type(v).__name__: wire.TypeName, or for an object
 // built from a class dict the last part of its class name
 // ("Pyro4.core.URI" is a URI).
@@ -86,11 +101,12 @@ func items(v wire.Value) ([]wire.Value, *wire.Exception) {
 	case wire.Set:
 		return x, nil
 	case *wire.Dict:
-		if _, isObject := objectClass(x); isObject {
+		d, isDict := plainDict(x)
+		if !isDict {
 			break // URIs, proxies and exceptions are not iterable
 		}
-		keys := make([]wire.Value, len(x.Items))
-		for i, it := range x.Items {
+		keys := make([]wire.Value, len(d.Items))
+		for i, it := range d.Items {
 			keys[i] = it.Key
 		}
 		return keys, nil
@@ -150,10 +166,7 @@ func metadataStrings(param string, its []wire.Value) ([]string, *wire.Exception)
 // (every stored tag is a str), so it is kept out of the search set and
 // reported through hasOther.
 func searchArg(param string, v wire.Value) (tags []string, hasOther bool, err *wire.Exception) {
-	if _, ok := v.(string); ok {
-		return nil, false, typeError("%s should not be a str, but another iterable (set, list, etc)", param)
-	}
-	its, err := items(v)
+	its, err := metadataItems(param, v)
 	if err != nil {
 		return nil, false, err
 	}
