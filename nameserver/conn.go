@@ -261,11 +261,8 @@ func (cn *conn) handshakeResponse(m *wire.Message, codec wire.Codec) (handshakeR
 	if err := m.Decompress(cn.s.inflateLimit()); err != nil {
 		return none, 0, err
 	}
-	v, err := codec.Unmarshal(m.Data)
-	if err == nil {
-		// Pyro4 recreates classes in the handshake data too.
-		err = wire.CheckClasses(v)
-	}
+	// Pyro4 recreates classes in the handshake data too.
+	v, err := wire.UnmarshalData(codec, m.Data)
 	if err != nil {
 		return none, 0, err
 	}

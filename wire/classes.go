@@ -55,11 +55,29 @@ func classChecked(c Call, err error) (Call, error) {
 	return c, nil
 }
 
-// CheckClasses applies Pyro4's class check to one value as the serpent,
-// json and marshal serializers' loads does (top down). Codecs apply it to a
-// call's arguments themselves; it is exported for the other data Pyro4
-// recreates classes in, such as a handshake.
-func CheckClasses(v Value) error { return checkClasses(v, false) }
+// UnmarshalData is codec's Unmarshal followed by the class check its Pyro4
+// serializer's loads applies, for the data other than calls that Pyro4
+// recreates classes in, such as a handshake: top down for serpent, json and
+// marshal, bottom up for msgpack (as UnmarshalCall), none for pickle, whose
+// loads is pickle's own (our unpickler builds only known classes anyway).
+func UnmarshalData(codec Codec, data []byte) (Value, error) {
+	v, err := codec.Unmarshal(data)
+	if err != nil {
+		return nil, err
+	}
+	switch codec.ID() {
+	case PickleID:
+		return v, nil
+	case MsgpackID:
+		err = checkClasses(v, true)
+	default:
+		err = checkClasses(v, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
 func checkClasses(v Value, bottomUp bool) error {
 	if d, ok := v.(*Dict); ok {

@@ -286,3 +286,33 @@ func TestClassCheckAgreesWithPython(t *testing.T) {
 		t.Fatalf("python judged %d calls, want %d", seen, len(want))
 	}
 }
+
+// UnmarshalData checks classes as each serializer's Pyro4 loads does: a
+// dict naming an unknown class is refused, but not by pickle, whose loads
+// is pickle's own.
+func TestUnmarshalDataChecksClasses(t *testing.T) {
+	d := NewDict(2)
+	d.Append("__class__", "example.Thing")
+	d.Append("x", int64(1))
+	for _, name := range []string{"serpent", "json", "marshal", "msgpack", "pickle"} {
+		codec, ok := CodecByName(name)
+		if !ok {
+			t.Fatalf("no codec %s", name)
+		}
+		data, err := codec.Marshal(d)
+		if err != nil {
+			t.Fatalf("%s: marshal: %v", name, err)
+		}
+		v, err := UnmarshalData(codec, data)
+		if name == "pickle" {
+			if err != nil || !Equal(v, d) {
+				t.Errorf("pickle: %v, %v; want the dict back", Repr(v), err)
+			}
+			continue
+		}
+		var x *Exception
+		if !errors.As(err, &x) || x.Class != ClassSerializeError || x.Message != "unsupported serialized class: example.Thing" {
+			t.Errorf("%s: %v, %v; want SerializeError unsupported serialized class", name, v, err)
+		}
+	}
+}
