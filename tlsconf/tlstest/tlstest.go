@@ -23,7 +23,7 @@ import (
 
 // ServerNames are the server certificate's SANs: what a loopback name
 // server is reached by, 127.0.1.1 being Debian's address for the host name.
-var ServerNames = []string{"localhost", "127.0.0.1", "127.0.1.1"}
+func ServerNames() []string { return []string{"localhost", "127.0.0.1", "127.0.1.1"} }
 
 // CA is a certificate authority that signs certificates.
 type CA struct {
@@ -144,7 +144,7 @@ func (ca *CA) Issue(t testing.TB, l Leaf) *Pair {
 // Server issues a server certificate for ServerNames.
 func (ca *CA) Server(t testing.TB) *Pair {
 	t.Helper()
-	return ca.Issue(t, Leaf{CommonName: "localhost", Names: ServerNames})
+	return ca.Issue(t, Leaf{CommonName: "localhost", Names: ServerNames()})
 }
 
 // Client issues a client certificate.
