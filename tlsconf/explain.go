@@ -112,6 +112,10 @@ func classifyClient(err error, sentCert bool) (Reason, string) {
 	}
 	if a, ok := remoteAlert(err); ok {
 		switch {
+		case a == alertCertificateRequired && sentCert:
+			// crypto/tls sends a certificate only when its issuer is among
+			// the CAs the server names, so ours was not even offered.
+			return ReasonClientCertRejected, "the server requires a client certificate signed by a CA in its SSL_CACERTS, and ours (SSL_CLIENTCERT) is not"
 		case a == alertCertificateRequired, !sentCert && (a == alertHandshakeFailure || a == alertBadCertificate):
 			return ReasonClientCertRequired, "the server requires a client certificate; set SSL_CLIENTCERT and SSL_CLIENTKEY"
 		case a == alertHandshakeFailure:
