@@ -42,6 +42,7 @@ func (e *HandshakeError) Unwrap() error { return e.Err }
 
 // TLS alert descriptions (RFC 8446 6.2) that identify a failure.
 const (
+	alertBadRecordMAC        = 20
 	alertHandshakeFailure    = 40
 	alertBadCertificate      = 42
 	alertUnsupportedCert     = 43
@@ -52,14 +53,18 @@ const (
 	alertCertificateRequired = 116
 )
 
-// remoteAlert is the alert the peer sent, if err is one. crypto/tls keeps
-// its alert type private; its text is that of the exported AlertError.
-func remoteAlert(err error) (uint8, bool) {
+// remoteAlert is the alert the peer sent, if err is one.
+func remoteAlert(err error) (uint8, bool) { return alertOf(err, "remote error") }
+
+// alertOf finds the alert of a crypto/tls error: op is "remote error" for
+// one the peer sent, "local error" for one we sent. crypto/tls keeps its
+// alert type private; its text is that of the exported AlertError.
+func alertOf(err error, opName string) (uint8, bool) {
 	var op *net.OpError
-	if !errors.As(err, &op) || op.Op != "remote error" || op.Err == nil {
+	if !errors.As(err, &op) || op.Op != opName || op.Err == nil {
 		return 0, false
 	}
-	for _, a := range []uint8{alertHandshakeFailure, alertBadCertificate, alertUnsupportedCert,
+	for _, a := range []uint8{alertBadRecordMAC, alertHandshakeFailure, alertBadCertificate, alertUnsupportedCert,
 		alertCertificateRevoked, alertCertificateExpired, alertCertificateUnknown, alertUnknownCA,
 		alertCertificateRequired} {
 		if op.Err.Error() == tls.AlertError(a).Error() {
@@ -161,6 +166,12 @@ func classifyServer(err error) (Reason, string) {
 	}
 	if a, ok := remoteAlert(err); ok && a != alertHandshakeFailure && a != alertCertificateRequired {
 		return ReasonServerCertRejected, "the client refused the server certificate (" + tls.AlertError(a).Error() + "); does it trust the CA, and is the host it connects to named in the certificate?"
+	}
+	if a, ok := alertOf(err, "local error"); ok && a == alertBadRecordMAC {
+		// Under TLS 1.3 OpenSSL sends the alert for a server certificate
+		// it refuses before it switches to the handshake keys; we can only
+		// see a record that does not decrypt.
+		return ReasonServerCertRejected, "the client broke off the handshake with a record we cannot decrypt; OpenSSL clients (Python) do this when they refuse the server certificate: does the client trust the CA, and is the host it connects to named in the certificate?"
 	}
 	return classifyTransport(err, "the client")
 }

@@ -24,6 +24,11 @@ func startEcho(t *testing.T, cfg *tls.Config) *echoServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startEchoOn(t, ln, cfg)
+}
+
+func startEchoOn(t *testing.T, ln net.Listener, cfg *tls.Config) *echoServer {
+	t.Helper()
 	s := &echoServer{ln: ln, errs: make(chan error, 16)}
 	s.wg.Add(1)
 	go func() {
