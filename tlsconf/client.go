@@ -30,6 +30,11 @@ func ClientConfig(s Settings) (*tls.Config, error) {
 			return nil, err
 		}
 		cfg.Certificates = []tls.Certificate{pair}
+		// OpenSSL sends the configured certificate whatever CAs the server
+		// names; crypto/tls would silently send none when the issuer is not
+		// among them, and the server would then say "no certificate"
+		// instead of naming the real fault.
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &pair, nil }
 	}
 	return cfg, nil
 }

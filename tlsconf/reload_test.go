@@ -120,6 +120,22 @@ func TestRotationCA(t *testing.T) {
 	if _, err := dialEcho(t, srv.addr(), "localhost", client); err != nil {
 		t.Errorf("client of the new CA after the reload: %v", err)
 	}
+
+	// Removing a CA locks its clients out at once, even one that could
+	// resume an earlier session (crypto/tls re-verifies a resumed chain
+	// against the ClientCAs of the handshake's config).
+	oldClient := mustClient(t, clientSettings(f, true))
+	oldClient.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+	if _, err := dialEcho(t, srv.addr(), "localhost", oldClient); err != nil {
+		t.Fatalf("client of the old CA: %v", err)
+	}
+	replaceFile(t, f.CACert, newCA.CertPEM)
+	if err := r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := dialEcho(t, srv.addr(), "localhost", oldClient); err == nil {
+		t.Errorf("client of the removed CA accepted after the reload (resumed: %v)", c.ConnectionState().DidResume)
+	}
 }
 
 // TestWatch: Watch notices a replaced certificate by itself and reports
