@@ -1,6 +1,7 @@
 package tlsconf
 
 import (
+	"crypto"
 	"crypto/tls"
 	"net"
 	"os"
@@ -257,7 +258,10 @@ func TestLooksLikeTLS(t *testing.T) {
 
 func TestServerSettingsErrors(t *testing.T) {
 	f := tlstest.WriteFiles(t)
-	emptyDir := t.TempDir()
+	emptyDir, certDir := t.TempDir(), t.TempDir()
+	encKey := filepath.Join("testdata", "rsa-legacy-aes128.pem")
+	rsaKey := readFixtureKey(t, "rsa-pkcs8.pem").(crypto.Signer)
+	encCert, _ := f.CA.Issue(t, tlstest.Leaf{CommonName: "localhost", Names: []string{"localhost"}, Key: rsaKey}).Write(t, certDir, "enc")
 	os.WriteFile(filepath.Join(emptyDir, "ca.pem"), f.CA.CertPEM, 0o600) // not a hashed name
 	tests := []struct {
 		name string
@@ -274,6 +278,12 @@ func TestServerSettingsErrors(t *testing.T) {
 			"SSL_CACERTS: no CERTIFICATE block in " + f.ServerKey},
 		{"CA dir not hashed", Settings{SSL: true, ServerCert: f.ServerCert, ServerKey: f.ServerKey, CACerts: emptyDir},
 			"has no hashed certificate files"},
+		{"wrong password", Settings{SSL: true, ServerCert: encCert, ServerKey: encKey, ServerKeyPassword: "wrong"},
+			"decrypt key " + encKey + ": wrong password or damaged key"},
+		{"no password", Settings{SSL: true, ServerCert: encCert, ServerKey: encKey},
+			"key " + encKey + " is encrypted and SSL_SERVERKEYPASSWD is not set"},
+		{"key not in cert file", Settings{SSL: true, ServerCert: f.ServerCert},
+			"SSL_SERVERKEY is not set and " + f.ServerCert + " holds no private key"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -305,5 +315,19 @@ func TestCADirectory(t *testing.T) {
 	srv := startEcho(t, cfg)
 	if _, err := dialEcho(t, srv.addr(), "127.0.0.1", mustClient(t, Settings{SSL: true, CACerts: dir, ClientCert: f.ClientCert, ClientKey: f.ClientKey})); err != nil {
 		t.Fatalf("2-way with hashed CA directory on both sides: %v", err)
+	}
+}
+
+func TestExpired(t *testing.T) {
+	f := tlstest.WriteFiles(t)
+	cert, key := f.CA.Issue(t, tlstest.Leaf{CommonName: "old", Names: []string{"localhost"}, NotAfter: time.Now().Add(-time.Minute)}).Write(t, t.TempDir(), "old")
+	cfg, err := ServerConfig(Settings{SSL: true, ServerCert: cert, ServerKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startEcho(t, cfg)
+	_, err = dialEcho(t, srv.addr(), "localhost", mustClient(t, clientSettings(f, false)))
+	if reasonOf(err) != ReasonCertExpired || !strings.Contains(err.Error(), "expired") {
+		t.Errorf("err = %v, want an expired certificate", err)
 	}
 }

@@ -78,7 +78,8 @@ const debounce = 100 * time.Millisecond
 
 // Watch checks the files for changes until ctx is done: on every file
 // system event in their directories (fsnotify) and every interval (also
-// the fallback when fsnotify is unavailable). Each attempted reload is
+// the fallback when fsnotify is unavailable; no interval check when
+// interval is not positive). Each attempted reload is
 // reported to report, which may be nil; the old material stays in use
 // after a failure. Watch returns ctx's error.
 func (r *Reloader) Watch(ctx context.Context, interval time.Duration, report func(ReloadEvent)) error {
@@ -103,8 +104,12 @@ func (r *Reloader) Watch(ctx context.Context, interval time.Duration, report fun
 		}
 		events, errs = w.Events, w.Errors
 	}
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+	var ticks <-chan time.Time
+	if interval > 0 {
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		ticks = tick.C
+	}
 	settle := time.NewTimer(debounce)
 	settle.Stop()
 	defer settle.Stop()
@@ -118,7 +123,7 @@ func (r *Reloader) Watch(ctx context.Context, interval time.Duration, report fun
 			report(ReloadEvent{Err: fmt.Errorf("watch certificate files: %w", err), Leaf: r.Leaf()})
 		case <-settle.C:
 			check()
-		case <-tick.C:
+		case <-ticks:
 			check()
 		}
 	}
