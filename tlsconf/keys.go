@@ -108,11 +108,14 @@ func parseKeyBlock(b *pem.Block, password []byte, iterLimit int) (crypto.Private
 			return nil, true, errWrongPassword
 		}
 		return key, true, nil
-	case x509.IsEncryptedPEMBlock(b): //nolint:staticcheck // legacy PEM encryption is weak by design, but existing key files use it and Python reads them; we only decrypt
+	// Legacy PEM encryption (deprecated in crypto/x509: weak by design) is
+	// still how many existing key files are written, and Python reads
+	// them; we only ever decrypt it.
+	case x509.IsEncryptedPEMBlock(b):
 		if len(password) == 0 {
 			return nil, true, errNeedPassword
 		}
-		plain, err := x509.DecryptPEMBlock(b, password) //nolint:staticcheck
+		plain, err := x509.DecryptPEMBlock(b, password)
 		if errors.Is(err, x509.IncorrectPasswordError) {
 			return nil, true, errWrongPassword
 		} else if err != nil {

@@ -72,9 +72,11 @@ func (s Settings) checkServer() error {
 	return nil
 }
 
-// Config returns the server's tls.Config. It is the same value on every
-// call; each handshake picks the current material through
-// GetConfigForClient, so a listener built once follows every reload.
+// Config returns a server tls.Config whose every handshake picks the
+// current material through GetConfigForClient, so a listener built once
+// follows every reload. Each call returns a new value; the material's
+// config replaces it in the handshake, so fields a caller sets on it have
+// no effect.
 func (r *Reloader) Config() *tls.Config {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
