@@ -308,13 +308,28 @@ func TestCADirectory(t *testing.T) {
 
 	s := serverSettings(f)
 	s.CACerts, s.RequireClientCert = dir, true
-	cfg, err := ServerConfig(s)
+	r, err := NewReloader(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := startEcho(t, cfg)
+	srv := startEcho(t, r.Config())
 	if _, err := dialEcho(t, srv.addr(), "127.0.0.1", mustClient(t, Settings{SSL: true, CACerts: dir, ClientCert: f.ClientCert, ClientKey: f.ClientKey})); err != nil {
 		t.Fatalf("2-way with hashed CA directory on both sides: %v", err)
+	}
+
+	// A CA added to the directory counts from the next change check.
+	third := tlstest.NewCA(t, "third")
+	cert, key := third.Client(t, "third client").Write(t, t.TempDir(), "c")
+	client := mustClient(t, Settings{SSL: true, CACerts: f.CACert, ClientCert: cert, ClientKey: key})
+	if _, err := dialEcho(t, srv.addr(), "127.0.0.1", client); err == nil {
+		t.Fatal("client of a CA not in the directory accepted")
+	}
+	os.WriteFile(filepath.Join(dir, "99887766.0"), third.CertPEM, 0o600)
+	if tried, err := r.ReloadIfChanged(); !tried || err != nil {
+		t.Fatalf("ReloadIfChanged after a new hashed file: tried=%v err=%v", tried, err)
+	}
+	if _, err := dialEcho(t, srv.addr(), "127.0.0.1", client); err != nil {
+		t.Errorf("client of the added CA: %v", err)
 	}
 }
 
