@@ -38,7 +38,7 @@ type workload struct {
 }
 
 func marshalCall(codec wire.Codec, method string, args []wire.Value, kwargs *wire.Dict) ([]byte, error) {
-	data, err := codec.MarshalCall(wire.Call{Object: nsObject, Method: method, Args: args, Kwargs: kwargs})
+	data, err := wire.MarshalCall(codec, wire.Call{Object: nsObject, Method: method, Args: args, Kwargs: kwargs})
 	if err != nil {
 		return nil, fmt.Errorf("serialize %s call: %w", method, err)
 	}

@@ -96,7 +96,7 @@ func (fd *fakeDaemon) serve(nc net.Conn) {
 			return
 		}
 		fd.record(m)
-		call, err := codec.UnmarshalCall(m.Data)
+		call, err := wire.UnmarshalCall(codec, m.Data)
 		if err != nil {
 			fd.t.Errorf("fake daemon: bad call: %v", err)
 			return

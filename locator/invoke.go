@@ -83,7 +83,7 @@ func batchException(v wire.Value) (*wire.Exception, bool) {
 }
 
 func (c *Conn) call(call wire.Call, flags uint16) (wire.Value, error) {
-	data, err := c.codec.MarshalCall(call)
+	data, err := wire.MarshalCall(c.codec, call)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", call.Method, err)
 	}

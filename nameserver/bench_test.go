@@ -77,7 +77,7 @@ func lookupRequest(tb testing.TB, name string) []byte {
 	if !ok {
 		tb.Skip("no serpent codec")
 	}
-	data, err := serpent.MarshalCall(wire.Call{Object: NameServerName, Method: "lookup", Args: []wire.Value{name}})
+	data, err := wire.MarshalCall(serpent, wire.Call{Object: NameServerName, Method: "lookup", Args: []wire.Value{name}})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func (tc *testClient) connect(object string) {
 // invoke sends one call and returns the reply message.
 func (tc *testClient) invoke(object, method string, flags uint16, args ...wire.Value) *wire.Message {
 	tc.t.Helper()
-	data, err := tc.codec.MarshalCall(wire.Call{Object: object, Method: method, Args: args})
+	data, err := wire.MarshalCall(tc.codec, wire.Call{Object: object, Method: method, Args: args})
 	if err != nil {
 		tc.t.Fatal(err)
 	}

@@ -369,7 +369,7 @@ func (cn *conn) invoke(m *wire.Message) (result wire.Value, flags uint16, where 
 	if err := m.Decompress(cn.s.inflateLimit()); err != nil {
 		return nil, 0, "", err
 	}
-	call, err := codec.UnmarshalCall(m.Data)
+	call, err := wire.UnmarshalCall(codec, m.Data)
 	if err != nil {
 		return nil, 0, "", decodeError{asSerializeError(err)}
 	}

@@ -150,7 +150,7 @@ func TestRefusedSerializerClosesConnection(t *testing.T) {
 	requireCodecs(t, "serpent", "json")
 	s := startServer(t, Options{NoBroadcast: true, Accepted: wire.Accepted{wire.SerpentID: true}})
 	json, _ := wire.CodecByName("json")
-	data, _ := json.MarshalCall(wire.Call{Object: NameServerName, Method: "ping"})
+	data, _ := wire.MarshalCall(json, wire.Call{Object: NameServerName, Method: "ping"})
 
 	tc := dialTest(t, s, "serpent")
 	tc.connect(NameServerName)
@@ -217,7 +217,7 @@ func TestCompressedReply(t *testing.T) {
 		t.Error("small reply compressed")
 	}
 	tc.seq++
-	data, _ := tc.codec.MarshalCall(wire.Call{Object: NameServerName, Method: "list"})
+	data, _ := wire.MarshalCall(tc.codec, wire.Call{Object: NameServerName, Method: "list"})
 	tc.send(&wire.Message{Type: wire.MsgInvoke, Seq: tc.seq, SerializerID: wire.SerpentID, Data: data})
 	raw, err := wire.ReadMessage(tc.br, wire.Limits{})
 	if err != nil {
@@ -458,7 +458,7 @@ func TestMaxMessageSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	// a request over the limit: the connection is dropped, as Pyro4 does
-	data, _ := tc.codec.MarshalCall(wire.Call{Object: NameServerName, Method: "register", Args: []wire.Value{strings.Repeat("n", 500), "PYRO:x@h:1"}})
+	data, _ := wire.MarshalCall(tc.codec, wire.Call{Object: NameServerName, Method: "register", Args: []wire.Value{strings.Repeat("n", 500), "PYRO:x@h:1"}})
 	tc.send(&wire.Message{Type: wire.MsgInvoke, Seq: 9, SerializerID: wire.SerpentID, Data: data})
 	if _, err := tc.recv(); err == nil {
 		t.Error("oversized request answered")
@@ -469,7 +469,7 @@ func TestMaxMessageSize(t *testing.T) {
 	}
 	tc = dialTest(t, s, "serpent")
 	tc.connect(NameServerName)
-	data, _ = tc.codec.MarshalCall(wire.Call{Object: NameServerName, Method: "list"})
+	data, _ = wire.MarshalCall(tc.codec, wire.Call{Object: NameServerName, Method: "list"})
 	tc.send(&wire.Message{Type: wire.MsgInvoke, Seq: 10, SerializerID: wire.SerpentID, Data: data})
 	if _, err := tc.recv(); err == nil {
 		t.Error("oversized reply sent")

@@ -56,7 +56,7 @@ func fuzzSeeds(t testing.TB) [][]byte {
 	hsData, _ := serpent.Marshal(hs)
 	connect := pack(wire.Message{Type: wire.MsgConnect, Flags: wire.FlagMetaOnConnect, SerializerID: wire.SerpentID, Data: hsData})
 	call := func(flags uint16, method string, args ...wire.Value) []byte {
-		data, err := serpent.MarshalCall(wire.Call{Object: NameServerName, Method: method, Args: args})
+		data, err := wire.MarshalCall(serpent, wire.Call{Object: NameServerName, Method: method, Args: args})
 		if err != nil {
 			t.Fatal(err)
 		}

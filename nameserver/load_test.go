@@ -68,7 +68,7 @@ func (gc *goClient) roundTrip(m *wire.Message) (*wire.Message, error) {
 }
 
 func (gc *goClient) call(method string, args ...wire.Value) (wire.Value, error) {
-	data, err := gc.codec.MarshalCall(wire.Call{Object: NameServerName, Method: method, Args: args})
+	data, err := wire.MarshalCall(gc.codec, wire.Call{Object: NameServerName, Method: method, Args: args})
 	if err != nil {
 		return nil, err
 	}

@@ -27,32 +27,42 @@ const (
 	classBinasciiError      = "binascii.Error"
 )
 
+// classOrder is the order in which a serializer's Pyro4 loads meets the
+// class dicts of a value.
+type classOrder uint8
+
+const (
+	classesTopDown   classOrder = iota // recreate_classes (serpent, json, marshal): no look inside a dict it rebuilds
+	classesBottomUp                    // msgpack's object_hook, which runs as each map ends
+	classesUnchecked                   // pickle's own loads (our unpickler builds only known classes anyway)
+)
+
+// classOrderOf returns the order of codec's Pyro4 serializer.
+func classOrderOf(codec Codec) classOrder {
+	switch codec.ID() {
+	case PickleID:
+		return classesUnchecked
+	case MsgpackID:
+		return classesBottomUp
+	}
+	return classesTopDown
+}
+
 // checkCallClasses applies the check to a call's arguments the way the
-// codec's Pyro4 serializer meets the dicts: top down for serpent, json and
-// marshal (recreate_classes, which does not look inside a dict it
-// rebuilds), bottom up for msgpack (its object_hook runs as each map ends).
-func checkCallClasses(c Call, bottomUp bool) error {
+// codec's Pyro4 serializer meets the dicts.
+func checkCallClasses(c Call, order classOrder) error {
+	if order == classesUnchecked {
+		return nil
+	}
 	for _, a := range c.Args {
-		if err := checkClasses(a, bottomUp); err != nil {
+		if err := checkClasses(a, order == classesBottomUp); err != nil {
 			return err
 		}
 	}
 	if c.Kwargs == nil {
 		return nil
 	}
-	return checkClasses(c.Kwargs, bottomUp)
-}
-
-// classChecked returns a decoded call once its arguments pass the check,
-// top down.
-func classChecked(c Call, err error) (Call, error) {
-	if err == nil {
-		err = checkCallClasses(c, false)
-	}
-	if err != nil {
-		return Call{}, err
-	}
-	return c, nil
+	return checkClasses(c.Kwargs, order == classesBottomUp)
 }
 
 // UnmarshalData is codec's Unmarshal followed by the class check its Pyro4
@@ -65,10 +75,10 @@ func UnmarshalData(codec Codec, data []byte) (Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch codec.ID() {
-	case PickleID:
+	switch classOrderOf(codec) {
+	case classesUnchecked:
 		return v, nil
-	case MsgpackID:
+	case classesBottomUp:
 		err = checkClasses(v, true)
 	default:
 		err = checkClasses(v, false)
@@ -83,7 +93,7 @@ func checkClasses(v Value, bottomUp bool) error {
 	if d, ok := v.(*Dict); ok {
 		return checkDictClasses(d, bottomUp)
 	}
-	items, _ := sequence(v)
+	items, _ := Sequence(v)
 	if s, ok := v.(Set); ok {
 		items = s
 	}
@@ -142,7 +152,7 @@ func dictToClass(d *Dict) error {
 		}
 	case strings.HasPrefix(name, "Pyro4.errors."):
 		short := strings.TrimPrefix(name, "Pyro4.errors.")
-		if !pyroErrorClasses[short] {
+		if !IsPyroErrorClass(short) {
 			return noAttribute("Pyro4.errors", short)
 		}
 		return checkException(name, d)
@@ -170,7 +180,7 @@ func unsupportedClass(name string) error {
 }
 
 // pyro4Serializers are the Pyro4.util classes dict_to_class builds.
-var pyro4Serializers = setOf("SerpentSerializer", "PickleSerializer", "MarshalSerializer", "JsonSerializer",
+var pyro4Serializers = nameSet("SerpentSerializer", "PickleSerializer", "MarshalSerializer", "JsonSerializer",
 	"MsgpackSerializer", "CloudpickleSerializer", "DillSerializer")
 
 // className reads "__class__" as dict_to_class uses it: a str, or bytes
@@ -186,7 +196,7 @@ func className(v Value) (string, error) {
 	case List, Set, *Dict:
 		return "", pyTypeError("unhashable type: '%s'", TypeName(v))
 	case Tuple:
-		if t := unhashable(x); t != "" {
+		if t := UnhashableDecoded(x); t != "" {
 			return "", pyTypeError("unhashable type: '%s'", t)
 		}
 		for _, it := range x {
@@ -203,10 +213,10 @@ func className(v Value) (string, error) {
 // knows (ValueError, NamingError), else module.name for builtins (Python
 // 2's "exceptions" too) and sqlite3's errors.
 func checkNamedException(name string, d *Dict) error {
-	if pyroErrorClasses[name] { // Pyro4's TimeoutError shadows the builtin
+	if IsPyroErrorClass(name) { // Pyro4's TimeoutError shadows the builtin
 		return checkException("Pyro4.errors."+name, d)
 	}
-	if builtinExceptions[name] || exceptionGroups[name] {
+	if IsBuiltinException(name) || exceptionGroups[name] {
 		return checkException("builtins."+name, d)
 	}
 	namespace, short, ok := strings.Cut(name, ".")
@@ -216,7 +226,7 @@ func checkNamedException(name string, d *Dict) error {
 	switch namespace {
 	case "builtins", "exceptions":
 		switch {
-		case builtinExceptions[short] || exceptionGroups[short]:
+		case IsBuiltinException(short) || exceptionGroups[short]:
 			return checkException("builtins."+short, d)
 		case builtinTypes[short]:
 			return unsupportedClass(name)
@@ -278,22 +288,22 @@ func classField(d *Dict, key string) (Value, error) {
 
 // exceptionGroups are the builtin exceptions Pyro4's all_exceptions has
 // but the pickle codec does not build (their constructor is not args-only).
-var exceptionGroups = setOf("BaseExceptionGroup", "ExceptionGroup")
+var exceptionGroups = nameSet("BaseExceptionGroup", "ExceptionGroup")
 
 // sqliteErrors are the exception classes of Python 3.11's sqlite3 module.
-var sqliteErrors = setOf("DataError", "DatabaseError", "Error", "IntegrityError", "InterfaceError",
+var sqliteErrors = nameSet("DataError", "DatabaseError", "Error", "IntegrityError", "InterfaceError",
 	"InternalError", "NotSupportedError", "OperationalError", "ProgrammingError")
 
 // builtinTypes are Python 3.11's builtin classes that are not exceptions:
 // dict_to_class finds them, sees they are no exception and refuses them.
-var builtinTypes = setOf("bool", "bytearray", "bytes", "classmethod", "complex", "dict", "enumerate", "filter",
+var builtinTypes = nameSet("bool", "bytearray", "bytes", "classmethod", "complex", "dict", "enumerate", "filter",
 	"float", "frozenset", "int", "list", "map", "memoryview", "object", "property", "range", "reversed", "set",
 	"slice", "staticmethod", "str", "super", "tuple", "type", "zip")
 
 // builtinObjects are the other builtins of a pyro4-ns process (functions,
 // constants and the site module's helpers): issubclass refuses them. Names
 // with double underscores never get this far.
-var builtinObjects = setOf("Ellipsis", "False", "None", "NotImplemented", "True", "abs", "aiter", "all", "anext",
+var builtinObjects = nameSet("Ellipsis", "False", "None", "NotImplemented", "True", "abs", "aiter", "all", "anext",
 	"any", "ascii", "bin", "breakpoint", "callable", "chr", "compile", "copyright", "credits", "delattr", "dir",
 	"divmod", "eval", "exec", "exit", "format", "getattr", "globals", "hasattr", "hash", "help", "hex", "id",
 	"input", "isinstance", "issubclass", "iter", "len", "license", "locals", "max", "min", "next", "oct", "open",

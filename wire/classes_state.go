@@ -69,7 +69,7 @@ func checkProxyURI(v Value) error {
 
 // checkSetArg is set(v): v must be iterable and its members hashable.
 func checkSetArg(v Value) error {
-	members, ok := sequence(v)
+	members, ok := Sequence(v)
 	switch v.(type) {
 	case Set, string, []byte, *Dict: // members or keys: hashable already
 		return nil
@@ -78,7 +78,7 @@ func checkSetArg(v Value) error {
 		return pyTypeError("'%s' object is not iterable", TypeName(v))
 	}
 	for _, m := range members {
-		if t := unhashable(m); t != "" {
+		if t := UnhashableDecoded(m); t != "" {
 			return pyTypeError("unhashable type: '%s'", t)
 		}
 	}
@@ -164,7 +164,7 @@ func isBase64Char(c byte) bool {
 
 // pySubscript is v[i] for a small int index.
 func pySubscript(v Value, i int) (Value, error) {
-	if items, ok := sequence(v); ok {
+	if items, ok := Sequence(v); ok {
 		if i >= len(items) {
 			return nil, &Exception{Class: classIndexError, Message: TypeName(v) + " index out of range"}
 		}

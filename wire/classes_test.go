@@ -184,7 +184,7 @@ func (cc classCase) codecList() []string {
 // ourVerdict is what UnmarshalCall makes of data, written as the cases are.
 func ourVerdict(t *testing.T, c Codec, data []byte) string {
 	t.Helper()
-	_, err := c.UnmarshalCall(data)
+	_, err := UnmarshalCall(c, data)
 	if err == nil {
 		return ""
 	}
@@ -200,7 +200,7 @@ func TestClassCheck(t *testing.T) {
 		for _, codec := range cc.codecList() {
 			t.Run(codec+"/"+cc.name, func(t *testing.T) {
 				c := cgCodecFor(t, codec)
-				data, err := c.MarshalCall(cc.call())
+				data, err := MarshalCall(c, cc.call())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -219,11 +219,11 @@ func TestClassCheck(t *testing.T) {
 // TestClassCheckPickle: pickle builds real objects, never from class dicts.
 func TestClassCheckPickle(t *testing.T) {
 	c := cgCodecFor(t, "pickle")
-	data, err := c.MarshalCall(Call{Object: "o", Method: "m", Args: []Value{clsDict("custom.Thing")}})
+	data, err := MarshalCall(c, Call{Object: "o", Method: "m", Args: []Value{clsDict("custom.Thing")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.UnmarshalCall(data); err != nil {
+	if _, err := UnmarshalCall(c, data); err != nil {
 		t.Fatalf("pickle refused a plain dict with a __class__ key: %v", err)
 	}
 }
@@ -253,7 +253,7 @@ func TestClassCheckAgreesWithPython(t *testing.T) {
 	want := map[string]string{}
 	for i, cc := range classCases {
 		for _, codec := range cc.codecList() {
-			data, err := cgCodecFor(t, codec).MarshalCall(cc.call())
+			data, err := MarshalCall(cgCodecFor(t, codec), cc.call())
 			if err != nil {
 				t.Fatal(err)
 			}

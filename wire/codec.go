@@ -17,24 +17,18 @@ const (
 	CloudpickleID = 7
 )
 
-// Call is one remote method invocation: what Pyro4's serializeCall packs.
-type Call struct {
-	Object string
-	Method string
-	Args   []Value
-	Kwargs *Dict // str keys; nil when there are none
-}
-
-// Codec turns Values into one serializer's bytes and back. Implementations
-// are safe for concurrent use. Decoders never panic on hostile input and bound
-// nesting depth; they return values of the Value model only.
+// Codec turns Values into one serializer's bytes and back, as grpc-go's
+// encoding.Codec does for messages. Implementations are safe for concurrent
+// use. Decoders never panic on hostile input and bound nesting depth; they
+// return values of the Value model only. How a call is laid out in a
+// serializer, and which classes it may carry, is not a codec's business:
+// MarshalCall, UnmarshalCall and UnmarshalData in this package decide it
+// once for every codec.
 type Codec interface {
 	ID() uint16
 	Name() string
 	Marshal(v Value) ([]byte, error)
 	Unmarshal(data []byte) (Value, error)
-	MarshalCall(c Call) ([]byte, error)
-	UnmarshalCall(data []byte) (Call, error)
 }
 
 // AppendMarshaler is implemented by codecs that can encode a value straight
@@ -57,7 +51,7 @@ var (
 )
 
 // register is called from each codec file's init.
-func register(c Codec) {
+func Register(c Codec) {
 	byID[c.ID()] = c
 	byName[c.Name()] = c
 }

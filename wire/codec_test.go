@@ -96,7 +96,7 @@ func TestDecoderPanicIsMarked(t *testing.T) {
 		err := func() (err error) {
 			defer func() {
 				if r := recover(); r != nil {
-					err = decoderPanic(codec, r)
+					err = PanicError(codec, r)
 				}
 			}()
 			var m map[string]int
@@ -112,11 +112,11 @@ func TestDecoderPanicIsMarked(t *testing.T) {
 		}
 	}
 	err := func() (err error) {
-		defer recoverCodec("marshal", &err)
+		defer RecoverPanic("marshal", &err)
 		panic("boom")
 	}()
 	if !errors.Is(err, ErrDecoderPanic) || !strings.Contains(err.Error(), "boom") {
-		t.Fatalf("recoverCodec: %v", err)
+		t.Fatalf("RecoverPanic: %v", err)
 	}
 	for _, name := range CodecNames() {
 		_, err := cgCodecFor(t, name).Unmarshal([]byte("\xff\xfe not a value"))

@@ -182,7 +182,7 @@ func cgCodecFor(t testing.TB, name string) Codec {
 // cgEncodeCase encodes a case with c, a call or a value.
 func cgEncodeCase(c Codec, tc cgCodecCase) ([]byte, error) {
 	if tc.call != nil {
-		return c.MarshalCall(*tc.call)
+		return MarshalCall(c, *tc.call)
 	}
 	return c.Marshal(tc.value)
 }
@@ -193,7 +193,7 @@ func cgCheckDecodedCase(t *testing.T, codec string, tc cgCodecCase, data []byte)
 	t.Helper()
 	c := cgCodecFor(t, codec)
 	if tc.call != nil {
-		got, err := c.UnmarshalCall(data)
+		got, err := UnmarshalCall(c, data)
 		if err != nil {
 			t.Fatalf("UnmarshalCall: %v", err)
 		}
@@ -203,7 +203,7 @@ func cgCheckDecodedCase(t *testing.T, codec string, tc cgCodecCase, data []byte)
 		if err := cgMatchDecoded(codec, List(tc.call.Args), List(got.Args), "args"); err != nil {
 			t.Fatal(err)
 		}
-		if err := cgMatchDecoded(codec, callKwargs(*tc.call), callKwargs(got), "kwargs"); err != nil {
+		if err := cgMatchDecoded(codec, CallKwargs(*tc.call), CallKwargs(got), "kwargs"); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -224,7 +224,7 @@ func cgCheckRefused(t *testing.T, codec string, tc cgCodecCase, data []byte) {
 	c := cgCodecFor(t, codec)
 	var err error
 	if tc.call != nil {
-		_, err = c.UnmarshalCall(data)
+		_, err = UnmarshalCall(c, data)
 	} else {
 		_, err = c.Unmarshal(data)
 	}

@@ -24,7 +24,7 @@ func cgBenchEncodeLookupCall(b *testing.B, codec string) {
 	c := cgCodecFor(b, codec)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, err := c.MarshalCall(cgBenchLookup); err != nil {
+		if _, err := MarshalCall(c, cgBenchLookup); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -32,14 +32,14 @@ func cgBenchEncodeLookupCall(b *testing.B, codec string) {
 
 func cgBenchDecodeLookupCall(b *testing.B, codec string) {
 	c := cgCodecFor(b, codec)
-	data, err := c.MarshalCall(cgBenchLookup)
+	data, err := MarshalCall(c, cgBenchLookup)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, err := c.UnmarshalCall(data); err != nil {
+		if _, err := UnmarshalCall(c, data); err != nil {
 			b.Fatal(err)
 		}
 	}

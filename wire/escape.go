@@ -4,25 +4,28 @@ package wire
 // (serpent's literals, the STRING argument of pickle protocol 0) and the hex
 // digits of Python's and JSON's \x, \u and \U escapes.
 
-// pyEscapes maps the one-character escapes of a Python literal to the byte
-// each stands for; 0 marks every other character.
+// PyEscape returns the byte that the one-character escape of c in a Python
+// literal stands for, 0 for every other character.
+func PyEscape(c byte) byte { return pyEscapes[c] }
+
+// pyEscapes is PyEscape's table, read-only.
 var pyEscapes = [256]byte{
 	'\\': '\\', '\'': '\'', '"': '"',
 	'a': '\a', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v',
 }
 
-// octalEscape reads the one to three octal digits of a Python escape that
+// OctalEscape reads the one to three octal digits of a Python escape that
 // start at s[i], a digit; it returns their value and the index after them.
-func octalEscape[S ~string | ~[]byte](s S, i int) (v, end int) {
+func OctalEscape[S ~string | ~[]byte](s S, i int) (v, end int) {
 	for end = i; end < len(s) && end < i+3 && s[end] >= '0' && s[end] <= '7'; end++ {
 		v = v*8 + int(s[end]-'0')
 	}
 	return v, end
 }
 
-// parseHex reads the n hex digits at b[i:]; ok is false when there are
+// ParseHex reads the n hex digits at b[i:]; ok is false when there are
 // fewer.
-func parseHex(b []byte, i, n int) (v uint32, ok bool) {
+func ParseHex(b []byte, i, n int) (v uint32, ok bool) {
 	if i+n > len(b) {
 		return 0, false
 	}

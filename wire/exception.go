@@ -212,7 +212,7 @@ func ExceptionFromValue(v Value) (*Exception, bool) {
 	}
 	e := &Exception{Class: name}
 	args, _ := d.GetString("args")
-	if items, ok := sequence(args); ok {
+	if items, ok := Sequence(args); ok {
 		e.Args = items
 	}
 	if len(e.Args) == 1 {

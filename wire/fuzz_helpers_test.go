@@ -69,7 +69,7 @@ var fzExact = fzCompare{normal: func(v Value) Value { return v }, same: cgSameVa
 // encodes (MarshalCall) to bytes it reads back as the same call.
 func fzCheckCall(t *testing.T, c Codec, data []byte, v Value, verr error, cmp fzCompare) {
 	t.Helper()
-	call, err := c.UnmarshalCall(data)
+	call, err := UnmarshalCall(c, data)
 	if verr != nil {
 		if err == nil {
 			t.Fatalf("UnmarshalCall accepted what Unmarshal refused (%v): %+v", verr, call)
@@ -92,14 +92,14 @@ func fzCheckCall(t *testing.T, c Codec, data []byte, v Value, verr error, cmp fz
 		(call.Kwargs != nil && !cmp.equal(call.Kwargs, kwargs)) {
 		t.Fatalf("UnmarshalCall returned %+v, Unmarshal gave %s", call, Repr(v))
 	}
-	enc, err := c.MarshalCall(call)
+	enc, err := MarshalCall(c, call)
 	if err != nil {
 		return // a value our encoder refuses (Unmarshal's round trip judges that)
 	}
-	back, err := c.UnmarshalCall(enc)
+	back, err := UnmarshalCall(c, enc)
 	if err != nil {
 		// serpent sends bytes as a dict: a bytes class name becomes one
-		norm := Call{Args: cmp.normal(List(call.Args)).(List), Kwargs: callKwargs(call)}
+		norm := Call{Args: cmp.normal(List(call.Args)).(List), Kwargs: CallKwargs(call)}
 		if nk, ok := cmp.normal(norm.Kwargs).(*Dict); ok {
 			norm.Kwargs = nk
 		}
@@ -109,7 +109,7 @@ func fzCheckCall(t *testing.T, c Codec, data []byte, v Value, verr error, cmp fz
 		return
 	}
 	if back.Object != call.Object || back.Method != call.Method || !cmp.equal(List(back.Args), List(call.Args)) ||
-		!cmp.equal(callKwargs(back), callKwargs(call)) {
+		!cmp.equal(CallKwargs(back), CallKwargs(call)) {
 		t.Fatalf("call round trip changed it:\n got %+v\nwant %+v", back, call)
 	}
 }
@@ -141,7 +141,7 @@ func fzClassVerdict(c Codec, call Call) error {
 	if c.ID() == PickleID {
 		return nil
 	}
-	return checkCallClasses(call, c.ID() == MsgpackID)
+	return checkCallClasses(call, classOrderOf(c))
 }
 
 // fzCallParts reads v as a well-formed call the way the codec's Pyro4
@@ -160,14 +160,14 @@ func fzCallParts(codec string, v Value) (args []Value, kwargs *Dict, shaped bool
 			}
 			parts = append(parts, p)
 		}
-	} else if seq, ok := sequence(v); ok && len(seq) == 4 {
+	} else if seq, ok := Sequence(v); ok && len(seq) == 4 {
 		parts = seq
 	} else {
 		return nil, nil, false
 	}
 	_, objOK := parts[0].(string)
 	_, methodOK := parts[1].(string)
-	args, argsOK := sequence(parts[2])
+	args, argsOK := Sequence(parts[2])
 	kwargs, kwOK := parts[3].(*Dict)
 	if !objOK || !methodOK || !argsOK || !kwOK && parts[3] != nil {
 		return nil, nil, false
@@ -187,7 +187,7 @@ func fzCallParts(codec string, v Value) (args []Value, kwargs *Dict, shaped bool
 func fzClassSeeds(f *testing.F, codec string) {
 	c := cgCodecFor(f, codec)
 	for _, cc := range classCases {
-		if data, err := c.MarshalCall(cc.call()); err == nil {
+		if data, err := MarshalCall(c, cc.call()); err == nil {
 			f.Add(data)
 		}
 	}

@@ -23,7 +23,7 @@ import (
 // hold one, and Python could not send it on as UTF-8 either.
 type jsonCodec struct{}
 
-func init() { register(jsonCodec{}) }
+func init() { Register(jsonCodec{}) }
 
 func (jsonCodec) ID() uint16   { return JSONID }
 func (jsonCodec) Name() string { return "json" }
@@ -41,42 +41,14 @@ func (jsonCodec) AppendMarshal(dst []byte, v Value) ([]byte, error) {
 	return b, nil
 }
 
-func (jsonCodec) MarshalCall(c Call) ([]byte, error) {
-	d := NewDict(4)
-	d.Append("object", c.Object)
-	d.Append("method", c.Method)
-	d.Append("params", callArgs(c))
-	d.Append("kwargs", callKwargs(c))
-	return appendJSON(make([]byte, 0, 128), d, 0)
-}
-
 func (jsonCodec) Unmarshal(data []byte) (v Value, err error) {
-	defer recoverCodec("json", &err)
+	defer RecoverPanic("json", &err)
 	return decodeJSON(data)
-}
-
-func (jsonCodec) UnmarshalCall(data []byte) (c Call, err error) {
-	defer recoverCodec("json", &err)
-	v, err := decodeJSON(data)
-	if err != nil {
-		return Call{}, err
-	}
-	d, ok := v.(*Dict)
-	if !ok {
-		return Call{}, codecErr("json", "call must be an object, not %s", TypeName(v))
-	}
-	var parts [4]Value
-	for i, k := range [4]string{"object", "method", "params", "kwargs"} {
-		if parts[i], ok = d.GetString(k); !ok {
-			return Call{}, codecErr("json", "call has no %q", k)
-		}
-	}
-	return classChecked(callFromValues("json", parts[0], parts[1], parts[2], parts[3]))
 }
 
 func appendJSON(buf []byte, v Value, depth int) ([]byte, error) {
 	if depth > MaxDepth {
-		return nil, codecErr("json", "value nested deeper than %d", MaxDepth)
+		return nil, CodecError("json", "value nested deeper than %d", MaxDepth)
 	}
 	switch x := v.(type) {
 	case nil:
@@ -104,7 +76,7 @@ func appendJSON(buf []byte, v Value, depth int) ([]byte, error) {
 	case complex128:
 		return nil, jsonUnserializable("complex")
 	default:
-		return nil, codecErr("json", "cannot encode Go type %T", v)
+		return nil, CodecError("json", "cannot encode Go type %T", v)
 	}
 	return buf, nil
 }
@@ -176,7 +148,7 @@ const hexDigits = "0123456789abcdef"
 
 func appendJSONString(buf []byte, s string) ([]byte, error) {
 	if !utf8.ValidString(s) {
-		return nil, codecErr("json", "str is not valid UTF-8")
+		return nil, CodecError("json", "str is not valid UTF-8")
 	}
 	buf = append(buf, '"')
 	start := 0

@@ -7,10 +7,6 @@ import (
 	"unicode/utf8"
 )
 
-// jsonMaxIntDigits is Python 3.11's default limit on int() of a decimal string,
-// which json.loads applies too.
-const jsonMaxIntDigits = 4300
-
 type jsonDecoder struct {
 	data []byte
 	pos  int
@@ -18,7 +14,7 @@ type jsonDecoder struct {
 
 func decodeJSON(data []byte) (Value, error) {
 	if !utf8.Valid(data) {
-		return nil, codecErr("json", "payload is not valid UTF-8")
+		return nil, CodecError("json", "payload is not valid UTF-8")
 	}
 	d := jsonDecoder{data: data}
 	d.skipSpace()
@@ -34,7 +30,7 @@ func decodeJSON(data []byte) (Value, error) {
 }
 
 func (d *jsonDecoder) errorf(format string, a ...any) error {
-	return codecErr("json", format+" at offset %d", append(a, d.pos)...)
+	return CodecError("json", format+" at offset %d", append(a, d.pos)...)
 }
 
 func (d *jsonDecoder) skipSpace() {
@@ -129,10 +125,10 @@ func (d *jsonDecoder) object(depth int) (Value, error) {
 		return nil, err
 	}
 	d.pos++ // {
-	b := newDictBuilder(4)
+	b := NewDictBuilder(4)
 	d.skipSpace()
 	if d.eat('}') {
-		return b.d, nil
+		return b.Dict(), nil
 	}
 	for {
 		d.skipSpace()
@@ -152,13 +148,13 @@ func (d *jsonDecoder) object(depth int) (Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		b.set(k, v)
+		b.Put(k, v)
 		more, err := d.more('}')
 		if err != nil {
 			return nil, err
 		}
 		if !more {
-			return b.d, nil
+			return b.Dict(), nil
 		}
 	}
 }
@@ -227,7 +223,7 @@ func (d *jsonDecoder) number() (Value, error) {
 	d.pos = p
 	if isFloat {
 		f, err := strconv.ParseFloat(text, 64)
-		if err != nil && !isRangeErr(err) {
+		if err != nil && !IsRangeError(err) {
 			return nil, d.errorf("invalid number %q", text)
 		}
 		return f, nil
@@ -235,19 +231,14 @@ func (d *jsonDecoder) number() (Value, error) {
 	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
 		return n, nil
 	}
-	if len(text) > jsonMaxIntDigits {
-		return nil, d.errorf("integer exceeds the limit (%d digits)", jsonMaxIntDigits)
+	if len(text) > MaxIntDigits {
+		return nil, d.errorf("integer exceeds the limit (%d digits)", MaxIntDigits)
 	}
 	n, ok := new(big.Int).SetString(text, 10)
 	if !ok {
 		return nil, d.errorf("invalid number %q", text)
 	}
 	return Int(n), nil
-}
-
-func isRangeErr(err error) bool {
-	ne, ok := err.(*strconv.NumError)
-	return ok && ne.Err == strconv.ErrRange
 }
 
 func (d *jsonDecoder) str() (string, error) {
@@ -336,6 +327,6 @@ func (d *jsonDecoder) unicodeEscape() (rune, error) {
 }
 
 func (d *jsonDecoder) hex4(p int) (rune, bool) {
-	v, ok := parseHex(d.data, p, 4)
+	v, ok := ParseHex(d.data, p, 4)
 	return rune(v), ok
 }

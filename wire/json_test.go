@@ -146,7 +146,7 @@ func TestJSONDecodeErrors(t *testing.T) {
 
 func TestJSONUnmarshalCall(t *testing.T) {
 	good := `{"object": "Pyro.NameServer", "method": "list", "params": [], "kwargs": {"prefix": "a."}}`
-	c, err := jsonCodec{}.UnmarshalCall([]byte(good))
+	c, err := UnmarshalCall(jsonCodec{}, []byte(good))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,11 +158,11 @@ func TestJSONUnmarshalCall(t *testing.T) {
 		{`{"object": "x", "method": "m", "params": []}`, `no "kwargs"`},
 		{`{"object": 1, "method": "m", "params": [], "kwargs": {}}`, "object id must be a str"},
 		{`{"object": "x", "method": null, "params": [], "kwargs": {}}`, "method name must be a str"},
-		{`{"object": "x", "method": "m", "params": {}, "kwargs": {}}`, "arguments must be a list"},
-		{`{"object": "x", "method": "m", "params": [], "kwargs": []}`, "keyword arguments must be a dict"},
+		{`{"object": "x", "method": "m", "params": {}, "kwargs": {}}`, "call m: args must be a tuple or list, not dict"},
+		{`{"object": "x", "method": "m", "params": [], "kwargs": []}`, "call m: kwargs must be a dict, not list"},
 	}
 	for _, tt := range bad {
-		if _, err := (jsonCodec{}).UnmarshalCall([]byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.msg) {
+		if _, err := UnmarshalCall(jsonCodec{}, []byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.msg) {
 			t.Errorf("%s: got %v, want %q", tt.in, err, tt.msg)
 		}
 	}
@@ -171,7 +171,7 @@ func TestJSONUnmarshalCall(t *testing.T) {
 // TestJSONMarshalCallShape checks Pyro4's call layout, including the empty
 // kwargs dict a Python proxy always sends.
 func TestJSONMarshalCallShape(t *testing.T) {
-	got, err := jsonCodec{}.MarshalCall(Call{Object: "obj", Method: "m", Args: []Value{int64(1), "two"}})
+	got, err := MarshalCall(jsonCodec{}, Call{Object: "obj", Method: "m", Args: []Value{int64(1), "two"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func BenchmarkJSONDecodeList1000(b *testing.B)   { cgBenchDecodeList1000(b, "jso
 
 func Example_json() {
 	c, _ := CodecByName("json")
-	data, _ := c.MarshalCall(Call{Object: "Pyro.NameServer", Method: "lookup", Args: []Value{"my.object"}})
+	data, _ := MarshalCall(c, Call{Object: "Pyro.NameServer", Method: "lookup", Args: []Value{"my.object"}})
 	fmt.Println(string(data))
 	v, _ := c.Unmarshal([]byte(`{"handshake": "hello", "meta": {"methods": ["ping"]}}`))
 	fmt.Println(Repr(v))

@@ -26,7 +26,7 @@ import (
 // Exception.Value).
 type marshalCodec struct{}
 
-func init() { register(marshalCodec{}) }
+func init() { Register(marshalCodec{}) }
 
 func (marshalCodec) ID() uint16   { return MarshalID }
 func (marshalCodec) Name() string { return "marshal" }
@@ -78,25 +78,9 @@ func (marshalCodec) AppendMarshal(dst []byte, v Value) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalCall writes (object, method, [args], {kwargs}): Pyro4 turns the
-// argument tuple into a list before marshalling it.
-func (marshalCodec) MarshalCall(c Call) ([]byte, error) {
-	args := List(callArgs(c))
-	return appendMarshal(make([]byte, 0, 128), Tuple{c.Object, c.Method, args, callKwargs(c)}, false, 0)
-}
-
 func (marshalCodec) Unmarshal(data []byte) (v Value, err error) {
-	defer recoverCodec("marshal", &err)
+	defer RecoverPanic("marshal", &err)
 	return decodeMarshal(data)
-}
-
-func (marshalCodec) UnmarshalCall(data []byte) (c Call, err error) {
-	defer recoverCodec("marshal", &err)
-	v, err := decodeMarshal(data)
-	if err != nil {
-		return Call{}, err
-	}
-	return classChecked(callFromSequence("marshal", v))
 }
 
 func appendInt32(buf []byte, n int) []byte {
@@ -109,7 +93,7 @@ func marshalLen(n int) bool { return n <= math.MaxInt32 }
 // set must be written as a frozenset.
 func appendMarshal(buf []byte, v Value, hashed bool, depth int) ([]byte, error) {
 	if depth > MaxDepth {
-		return nil, codecErr("marshal", "value nested deeper than %d", MaxDepth)
+		return nil, CodecError("marshal", "value nested deeper than %d", MaxDepth)
 	}
 	switch x := v.(type) {
 	case nil:
@@ -141,7 +125,7 @@ func appendMarshal(buf []byte, v Value, hashed bool, depth int) ([]byte, error) 
 		return appendMarshalStr(buf, x)
 	case []byte:
 		if !marshalLen(len(x)) {
-			return nil, codecErr("marshal", "bytes too long")
+			return nil, CodecError("marshal", "bytes too long")
 		}
 		buf = append(appendInt32(append(buf, mString), len(x)), x...)
 	case Tuple:
@@ -174,14 +158,14 @@ func appendMarshal(buf []byte, v Value, hashed bool, depth int) ([]byte, error) 
 		}
 		buf = append(buf, mNull)
 	default:
-		return nil, codecErr("marshal", "cannot encode Go type %T", v)
+		return nil, CodecError("marshal", "cannot encode Go type %T", v)
 	}
 	return buf, nil
 }
 
 func appendMarshalItems(buf []byte, items []Value, hashed bool, depth int) ([]byte, error) {
 	if !marshalLen(len(items)) {
-		return nil, codecErr("marshal", "container too long")
+		return nil, CodecError("marshal", "container too long")
 	}
 	var err error
 	for _, it := range items {
@@ -194,7 +178,7 @@ func appendMarshalItems(buf []byte, items []Value, hashed bool, depth int) ([]by
 
 func appendMarshalStr(buf []byte, s string) ([]byte, error) {
 	if !marshalLen(len(s)) {
-		return nil, codecErr("marshal", "str too long")
+		return nil, CodecError("marshal", "str too long")
 	}
 	ascii := true
 	for i := 0; i < len(s); i++ {
@@ -210,7 +194,7 @@ func appendMarshalStr(buf []byte, s string) ([]byte, error) {
 		buf = appendInt32(append(buf, mASCII), len(s))
 	default:
 		if !utf8.ValidString(s) {
-			return nil, codecErr("marshal", "str is not valid UTF-8")
+			return nil, CodecError("marshal", "str is not valid UTF-8")
 		}
 		buf = appendInt32(append(buf, mUnicode), len(s))
 	}

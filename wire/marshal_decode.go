@@ -30,19 +30,19 @@ type marshalReader struct {
 // decodeMarshal reads one value the way marshal.loads does; like marshal.loads
 // it ignores bytes after the value.
 func decodeMarshal(data []byte) (Value, error) {
-	r := &marshalReader{data: data, budget: nodeBudget(len(data))}
+	r := &marshalReader{data: data, budget: NodeBudget(len(data))}
 	v, null, err := r.object(0)
 	if err != nil {
 		return nil, err
 	}
 	if null {
-		return nil, codecErr("marshal", "NULL object in marshal data for object")
+		return nil, CodecError("marshal", "NULL object in marshal data for object")
 	}
 	return v, nil
 }
 
 func (r *marshalReader) errorf(format string, a ...any) error {
-	return codecErr("marshal", format, a...)
+	return CodecError("marshal", format, a...)
 }
 
 func (r *marshalReader) eof() error { return r.errorf("EOF read where object expected") }
@@ -138,7 +138,7 @@ func (r *marshalReader) object(depth int) (v Value, null bool, err error) {
 	if v, err = r.body(typ, depth); err != nil {
 		return nil, false, err
 	}
-	if err := r.count(payloadCost(v)); err != nil {
+	if err := r.count(PayloadCost(v)); err != nil {
 		return nil, false, err
 	}
 	if flag {
@@ -263,7 +263,7 @@ func (r *marshalReader) textFloat() (float64, error) {
 		return 0, r.errorf("bad marshal data (invalid float %q)", s)
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil && !isRangeErr(err) {
+	if err != nil && !IsRangeError(err) {
 		return 0, r.errorf("bad marshal data (invalid float %q)", s)
 	}
 	return f, nil
@@ -304,7 +304,7 @@ func (r *marshalReader) ascii(short bool) (Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return latin1ToUTF8(b), nil
+	return Latin1ToUTF8(b), nil
 }
 
 func (r *marshalReader) sequence(typ byte, depth int) (Value, error) {
@@ -320,17 +320,17 @@ func (r *marshalReader) sequence(typ byte, depth int) (Value, error) {
 		return nil, err
 	}
 	if typ == mSet || typ == mFrozenSet {
-		sb := newSetBuilder(r.capFor(n))
+		sb := NewSetBuilder(r.capFor(n))
 		for i := 0; i < n; i++ {
 			v, err := r.item(depth, "set")
 			if err != nil {
 				return nil, err
 			}
-			if !sb.add(v) {
+			if !sb.Add(v) {
 				return nil, unhashableErr("marshal", v)
 			}
 		}
-		return sb.s, nil
+		return sb.Set(), nil
 	}
 	items := make([]Value, 0, r.capFor(n))
 	for i := 0; i < n; i++ {
@@ -360,24 +360,29 @@ func (r *marshalReader) item(depth int, what string) (Value, error) {
 // dict reads key/value pairs up to a NULL key. A NULL value ends the dict too
 // and drops its key: that is what CPython does.
 func (r *marshalReader) dict(depth int) (Value, error) {
-	b := newDictBuilder(4)
+	b := NewDictBuilder(4)
 	for {
 		k, null, err := r.object(depth + 1)
 		if err != nil {
 			return nil, err
 		}
 		if null {
-			return b.d, nil
+			return b.Dict(), nil
 		}
 		v, null, err := r.object(depth + 1)
 		if err != nil {
 			return nil, err
 		}
 		if null {
-			return b.d, nil
+			return b.Dict(), nil
 		}
-		if !b.set(k, v) {
+		if !b.Put(k, v) {
 			return nil, unhashableErr("marshal", k)
 		}
 	}
+}
+
+// unhashableErr is Python's message for a list or dict used as a key.
+func unhashableErr(codec string, v Value) error {
+	return CodecError(codec, "unhashable type: '%s'", TypeName(v))
 }

@@ -116,7 +116,7 @@ func TestMarshalRefBlowupBounded(t *testing.T) {
 	// The work is bounded by the budget named in the error, linear in the
 	// payload's size: without it this decode would not end.
 	_, err := marshalCodec{}.Unmarshal(data)
-	want := fmt.Sprintf("expands beyond %d nodes", nodeBudget(len(data)))
+	want := fmt.Sprintf("expands beyond %d nodes", NodeBudget(len(data)))
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("got %v, want %q", err, want)
 	}
@@ -177,7 +177,7 @@ func TestMarshalEncodeForms(t *testing.T) {
 
 func TestMarshalCallShape(t *testing.T) {
 	c := Call{Object: "o", Method: "m", Args: []Value{int64(1)}, Kwargs: dictOf("k", true)}
-	got, err := marshalCodec{}.MarshalCall(c)
+	got, err := MarshalCall(marshalCodec{}, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,11 +186,11 @@ func TestMarshalCallShape(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("got  %q\nwant %q", got, want)
 	}
-	back, err := marshalCodec{}.UnmarshalCall(got)
+	back, err := UnmarshalCall(marshalCodec{}, got)
 	if err != nil || back.Object != "o" || back.Method != "m" || !cgSameValue(List(back.Args), List{int64(1)}) {
 		t.Fatalf("got %+v, %v", back, err)
 	}
-	if _, err := (marshalCodec{}).UnmarshalCall(mb(")\x03NNN")); err == nil {
+	if _, err := UnmarshalCall(marshalCodec{}, mb(")\x03NNN")); err == nil {
 		t.Fatal("accepted a 3-tuple as a call")
 	}
 }

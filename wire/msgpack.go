@@ -32,7 +32,7 @@ import (
 // any other ext code. Bytes after the value are an error, as in unpackb.
 type msgpackCodec struct{}
 
-func init() { register(msgpackCodec{}) }
+func init() { Register(msgpackCodec{}) }
 
 func (msgpackCodec) ID() uint16   { return MsgpackID }
 func (msgpackCodec) Name() string { return "msgpack" }
@@ -57,34 +57,14 @@ func (msgpackCodec) Marshal(v Value) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// MarshalCall packs the 4-tuple (object, method, args, kwargs) as an array.
-func (c msgpackCodec) MarshalCall(call Call) ([]byte, error) {
-	return c.Marshal(Tuple{call.Object, call.Method, callArgs(call), callKwargs(call)})
-}
-
 func (msgpackCodec) Unmarshal(data []byte) (v Value, err error) {
-	defer recoverCodec("msgpack", &err)
+	defer RecoverPanic("msgpack", &err)
 	return decodeMsgpack(data)
-}
-
-func (msgpackCodec) UnmarshalCall(data []byte) (c Call, err error) {
-	defer recoverCodec("msgpack", &err)
-	v, err := decodeMsgpack(data)
-	if err != nil {
-		return Call{}, err
-	}
-	if c, err = callFromSequence("msgpack", v); err != nil {
-		return Call{}, err
-	}
-	if err = checkCallClasses(c, true); err != nil {
-		return Call{}, err
-	}
-	return c, nil
 }
 
 func encodeMsgpack(e *msgpack.Encoder, v Value, depth int) error {
 	if depth > MaxDepth {
-		return codecErr("msgpack", "value nested deeper than %d", MaxDepth)
+		return CodecError("msgpack", "value nested deeper than %d", MaxDepth)
 	}
 	switch x := v.(type) {
 	case nil:
@@ -119,7 +99,7 @@ func encodeMsgpack(e *msgpack.Encoder, v Value, depth int) error {
 		return err
 	case string:
 		if !utf8.ValidString(x) {
-			return codecErr("msgpack", "str is not valid UTF-8")
+			return CodecError("msgpack", "str is not valid UTF-8")
 		}
 		return e.EncodeString(x)
 	case []byte:
@@ -148,7 +128,7 @@ func encodeMsgpack(e *msgpack.Encoder, v Value, depth int) error {
 		}
 		return nil
 	}
-	return codecErr("msgpack", "cannot encode Go type %T", v)
+	return CodecError("msgpack", "cannot encode Go type %T", v)
 }
 
 func encodeMsgpackArray(e *msgpack.Encoder, items []Value, depth int) error {
@@ -183,7 +163,7 @@ func decodeMsgpack(data []byte) (Value, error) {
 		return nil, err
 	}
 	if rd.Len() != 0 {
-		return nil, codecErr("msgpack", "extra data after the value")
+		return nil, CodecError("msgpack", "extra data after the value")
 	}
 	return v, nil
 }
@@ -192,20 +172,20 @@ func (r *msgpackReader) wrap(err error) error {
 	if _, ok := err.(*Exception); ok {
 		return err
 	}
-	return codecErr("msgpack", "%v", err)
+	return CodecError("msgpack", "%v", err)
 }
 
 // claim checks that n items of at least size bytes each can still follow.
 func (r *msgpackReader) claim(n, size int) error {
 	if n < 0 || n > r.rd.Len()/size {
-		return codecErr("msgpack", "length %d exceeds the data", n)
+		return CodecError("msgpack", "length %d exceeds the data", n)
 	}
 	return nil
 }
 
 func (r *msgpackReader) value(depth int) (Value, error) {
 	if depth > MaxDepth {
-		return nil, codecErr("msgpack", "value nested deeper than %d", MaxDepth)
+		return nil, CodecError("msgpack", "value nested deeper than %d", MaxDepth)
 	}
 	c, err := r.dec.PeekCode()
 	if err != nil {
@@ -238,7 +218,7 @@ func (r *msgpackReader) value(depth int) (Value, error) {
 		var s string
 		if s, err = r.dec.DecodeString(); err == nil {
 			if !utf8.ValidString(s) {
-				return nil, codecErr("msgpack", "str is not valid UTF-8")
+				return nil, CodecError("msgpack", "str is not valid UTF-8")
 			}
 			v = s
 		}
@@ -260,7 +240,7 @@ func (r *msgpackReader) value(depth int) (Value, error) {
 	case msgpcode.IsExt(c):
 		return r.ext()
 	default:
-		return nil, codecErr("msgpack", "invalid type code 0x%02x", c)
+		return nil, CodecError("msgpack", "invalid type code 0x%02x", c)
 	}
 	if err != nil {
 		return nil, r.wrap(err)
@@ -284,14 +264,14 @@ func (r *msgpackReader) claimRaw(c byte) error {
 		return r.claim(int(c&msgpcode.FixedStrMask), 1)
 	}
 	if pos+1+size > len(r.data) {
-		return codecErr("msgpack", "truncated length")
+		return CodecError("msgpack", "truncated length")
 	}
 	var n uint64
 	for _, b := range r.data[pos+1 : pos+1+size] {
 		n = n<<8 | uint64(b)
 	}
 	if n > uint64(r.rd.Len()-1-size) {
-		return codecErr("msgpack", "length %d exceeds the data", n)
+		return CodecError("msgpack", "length %d exceeds the data", n)
 	}
 	return nil
 }
@@ -321,7 +301,7 @@ func (r *msgpackReader) dict(depth int) (Value, error) {
 	if err := r.claim(n, 2); err != nil {
 		return nil, err
 	}
-	b := newDictBuilder(n)
+	b := NewDictBuilder(n)
 	for i := 0; i < n; i++ {
 		k, err := r.value(depth + 1)
 		if err != nil {
@@ -334,11 +314,11 @@ func (r *msgpackReader) dict(depth int) (Value, error) {
 		switch k.(type) {
 		case string, []byte:
 		default: // unpackb checks each key once its value is read
-			return nil, codecErr("msgpack", "%s is not allowed for map key when strict_map_key=True", TypeName(k))
+			return nil, CodecError("msgpack", "%s is not allowed for map key when strict_map_key=True", TypeName(k))
 		}
-		b.set(k, v) // str and bytes are hashable
+		b.Put(k, v) // str and bytes are hashable
 	}
-	return b.d, nil
+	return b.Dict(), nil
 }
 
 func (r *msgpackReader) ext() (Value, error) {
@@ -356,20 +336,20 @@ func (r *msgpackReader) ext() (Value, error) {
 	switch id {
 	case extComplex:
 		if n != 16 {
-			return nil, codecErr("msgpack", "complex ext must hold 16 bytes, not %d", n)
+			return nil, CodecError("msgpack", "complex ext must hold 16 bytes, not %d", n)
 		}
 		return complex(math.Float64frombits(binary.LittleEndian.Uint64(data)),
 			math.Float64frombits(binary.LittleEndian.Uint64(data[8:]))), nil
 	case extBigInt:
 		return parseExtInt(data)
 	case extDatetime:
-		return nil, codecErr("msgpack", "datetime (ext 0x32) is not supported")
+		return nil, CodecError("msgpack", "datetime (ext 0x32) is not supported")
 	case extDate:
-		return nil, codecErr("msgpack", "date (ext 0x33) is not supported")
+		return nil, CodecError("msgpack", "date (ext 0x33) is not supported")
 	case -1:
-		return nil, codecErr("msgpack", "timestamp (ext -1) is not supported")
+		return nil, CodecError("msgpack", "timestamp (ext -1) is not supported")
 	}
-	return nil, codecErr("msgpack", "invalid ext code for msgpack: %d", id)
+	return nil, CodecError("msgpack", "invalid ext code for msgpack: %d", id)
 }
 
 // parseExtInt reads ext 0x31 as Python's int(bytes) does: surrounding
@@ -380,19 +360,12 @@ func parseExtInt(data []byte) (Value, error) {
 	bad := len(s)-len(digits) > 1 || digits == "" || strings.HasPrefix(digits, "_") ||
 		strings.HasSuffix(digits, "_") || strings.Contains(digits, "__")
 	clean := strings.ReplaceAll(s, "_", "")
-	if bad || len(clean) > jsonMaxIntDigits+1 {
-		return nil, codecErr("msgpack", "invalid int ext %q", truncForErr(string(data), 40))
+	if bad || len(clean) > MaxIntDigits+1 {
+		return nil, CodecError("msgpack", "invalid int ext %q", Truncate(string(data), 40))
 	}
 	x, ok := new(big.Int).SetString(strings.TrimPrefix(clean, "+"), 10)
 	if !ok {
-		return nil, codecErr("msgpack", "invalid int ext %q", truncForErr(string(data), 40))
+		return nil, CodecError("msgpack", "invalid int ext %q", Truncate(string(data), 40))
 	}
 	return Int(x), nil
-}
-
-func truncForErr(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

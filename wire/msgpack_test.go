@@ -109,17 +109,17 @@ func TestMsgpackDecodeErrors(t *testing.T) {
 }
 
 func TestMsgpackCallShape(t *testing.T) {
-	got, err := msgpackCodec{}.MarshalCall(Call{Object: "o", Method: "m", Args: []Value{int64(1)}})
+	got, err := MarshalCall(msgpackCodec{}, Call{Object: "o", Method: "m", Args: []Value{int64(1)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := "\x94\xa1o\xa1m\x91\x01\x80"; string(got) != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	if _, err := (msgpackCodec{}).UnmarshalCall([]byte("\x93\xa1o\xa1m\x90")); err == nil {
+	if _, err := UnmarshalCall(msgpackCodec{}, []byte("\x93\xa1o\xa1m\x90")); err == nil {
 		t.Fatal("accepted a 3-array as a call")
 	}
-	if _, err := (msgpackCodec{}).UnmarshalCall([]byte("\x94\xa1o\xa1m\x90\x81\x01\x02")); err == nil {
+	if _, err := UnmarshalCall(msgpackCodec{}, []byte("\x94\xa1o\xa1m\x90\x81\x01\x02")); err == nil {
 		t.Fatal("accepted a non-str keyword")
 	}
 }

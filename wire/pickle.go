@@ -46,7 +46,7 @@ import (
 // "__class__" key or not, stays a dict.
 type pickleCodec struct{}
 
-func init() { register(pickleCodec{}) }
+func init() { Register(pickleCodec{}) }
 
 func (pickleCodec) ID() uint16   { return PickleID }
 func (pickleCodec) Name() string { return "pickle" }
@@ -123,47 +123,6 @@ const (
 	opReadOnlyBuffer = 0x98
 )
 
-// pyroErrorClasses are the classes of Pyro4.errors.
-var pyroErrorClasses = setOf("PyroError", "CommunicationError", "ConnectionClosedError", "TimeoutError",
-	"ProtocolError", "MessageTooLargeError", "NamingError", "DaemonError", "SecurityError", "SerializeError")
-
-// builtinExceptions are Python 3.11's builtin exception classes (without the
-// exception groups, whose constructor takes more than plain args).
-var builtinExceptions = setOf("ArithmeticError", "AssertionError", "AttributeError", "BaseException",
-	"BlockingIOError", "BrokenPipeError", "BufferError", "BytesWarning", "ChildProcessError",
-	"ConnectionAbortedError", "ConnectionError", "ConnectionRefusedError", "ConnectionResetError",
-	"DeprecationWarning", "EOFError", "EncodingWarning", "EnvironmentError", "Exception", "FileExistsError",
-	"FileNotFoundError", "FloatingPointError", "FutureWarning", "GeneratorExit", "IOError", "ImportError",
-	"ImportWarning", "IndentationError", "IndexError", "InterruptedError", "IsADirectoryError", "KeyError",
-	"KeyboardInterrupt", "LookupError", "MemoryError", "ModuleNotFoundError", "NameError",
-	"NotADirectoryError", "NotImplementedError", "OSError", "OverflowError", "PendingDeprecationWarning",
-	"PermissionError", "ProcessLookupError", "RecursionError", "ReferenceError", "ResourceWarning",
-	"RuntimeError", "RuntimeWarning", "StopAsyncIteration", "StopIteration", "SyntaxError", "SyntaxWarning",
-	"SystemError", "SystemExit", "TabError", "TimeoutError", "TypeError", "UnboundLocalError",
-	"UnicodeDecodeError", "UnicodeEncodeError", "UnicodeError", "UnicodeTranslateError", "UnicodeWarning",
-	"UserWarning", "ValueError", "Warning", "ZeroDivisionError")
-
-// python2Exceptions are the builtin exceptions Python 2 has too; Python 3's
-// protocol 2 pickler names them in the "exceptions" module so that Python 2
-// finds them, and Python 3 maps that name back on load.
-var python2Exceptions = setOf("ArithmeticError", "AssertionError", "AttributeError", "BaseException",
-	"BufferError", "BytesWarning", "DeprecationWarning", "EOFError", "EnvironmentError", "Exception",
-	"FloatingPointError", "FutureWarning", "GeneratorExit", "IOError", "ImportError", "ImportWarning",
-	"IndentationError", "IndexError", "KeyError", "KeyboardInterrupt", "LookupError", "MemoryError",
-	"NameError", "NotImplementedError", "OSError", "OverflowError", "PendingDeprecationWarning",
-	"ReferenceError", "RuntimeError", "RuntimeWarning", "StopIteration", "SyntaxError", "SyntaxWarning",
-	"SystemError", "SystemExit", "TabError", "TypeError", "UnboundLocalError", "UnicodeDecodeError",
-	"UnicodeEncodeError", "UnicodeError", "UnicodeTranslateError", "UnicodeWarning", "UserWarning",
-	"ValueError", "Warning", "ZeroDivisionError")
-
-func setOf(names ...string) map[string]bool {
-	m := make(map[string]bool, len(names))
-	for _, n := range names {
-		m[n] = true
-	}
-	return m
-}
-
 // exceptionClass splits a class name of an exception the codec may build,
 // "Pyro4.errors.NamingError" or "builtins.ValueError".
 func exceptionClass(class string) (module, name string, ok bool) {
@@ -174,9 +133,9 @@ func exceptionClass(class string) (module, name string, ok bool) {
 	module, name = class[:i], class[i+1:]
 	switch module {
 	case "Pyro4.errors":
-		return module, name, pyroErrorClasses[name]
+		return module, name, IsPyroErrorClass(name)
 	case "builtins":
-		return module, name, builtinExceptions[name]
+		return module, name, IsBuiltinException(name)
 	}
 	return "", "", false
 }
@@ -185,23 +144,9 @@ func (pickleCodec) Marshal(v Value) ([]byte, error) {
 	return appendPickle(make([]byte, 0, 256), v)
 }
 
-// MarshalCall pickles the 4-tuple (object, method, args, kwargs).
-func (pickleCodec) MarshalCall(c Call) ([]byte, error) {
-	return appendPickle(make([]byte, 0, 128), Tuple{c.Object, c.Method, callArgs(c), callKwargs(c)})
-}
-
 func (pickleCodec) Unmarshal(data []byte) (v Value, err error) {
-	defer recoverCodec("pickle", &err)
+	defer RecoverPanic("pickle", &err)
 	return decodePickle(data)
-}
-
-func (pickleCodec) UnmarshalCall(data []byte) (c Call, err error) {
-	defer recoverCodec("pickle", &err)
-	v, err := decodePickle(data)
-	if err != nil {
-		return Call{}, err
-	}
-	return callFromSequence("pickle", v)
 }
 
 func appendPickle(buf []byte, v Value) ([]byte, error) {
@@ -217,7 +162,7 @@ type pickler struct{}
 
 func (p *pickler) value(buf []byte, v Value, hashed bool, depth int) ([]byte, error) {
 	if depth > MaxDepth {
-		return nil, codecErr("pickle", "value nested deeper than %d", MaxDepth)
+		return nil, CodecError("pickle", "value nested deeper than %d", MaxDepth)
 	}
 	switch x := v.(type) {
 	case nil:
@@ -261,7 +206,7 @@ func (p *pickler) value(buf []byte, v Value, hashed bool, depth int) ([]byte, er
 	case *Dict:
 		return p.dict(buf, x, depth)
 	}
-	return nil, codecErr("pickle", "cannot encode Go type %T", v)
+	return nil, CodecError("pickle", "cannot encode Go type %T", v)
 }
 
 func (p *pickler) tuple(buf []byte, t Tuple, hashed bool, depth int) ([]byte, error) {
@@ -324,7 +269,7 @@ func (p *pickler) dict(buf []byte, d *Dict, depth int) ([]byte, error) {
 		return append(buf, opSetItem, opBuild), nil
 	}
 	if module, name, args, attrs, ok := exceptionParts(d); ok {
-		if module == "builtins" && python2Exceptions[name] {
+		if module == "builtins" && IsPython2Exception(name) {
 			module = "exceptions"
 		}
 		buf = appendPickleGlobal(buf, module, name)
@@ -475,10 +420,10 @@ func appendPickleLong(buf []byte, x *big.Int) []byte {
 
 func appendPickleStr(buf []byte, s string) ([]byte, error) {
 	if !utf8.ValidString(s) {
-		return nil, codecErr("pickle", "str is not valid UTF-8")
+		return nil, CodecError("pickle", "str is not valid UTF-8")
 	}
 	if len(s) > math.MaxUint32 {
-		return nil, codecErr("pickle", "str too long")
+		return nil, CodecError("pickle", "str too long")
 	}
 	buf = binary.LittleEndian.AppendUint32(append(buf, opBinUnicode), uint32(len(s)))
 	return append(buf, s...), nil
@@ -490,7 +435,7 @@ func appendPickleBytes(buf []byte, b []byte) []byte {
 		return append(buf, opEmptyTuple, opReduce)
 	}
 	buf = appendPickleGlobal(buf, "_codecs", "encode")
-	text := latin1ToUTF8(b)
+	text := Latin1ToUTF8(b)
 	buf = binary.LittleEndian.AppendUint32(append(buf, opBinUnicode), uint32(len(text)))
 	buf = append(buf, text...)
 	buf = binary.LittleEndian.AppendUint32(append(buf, opBinUnicode), 6)

@@ -43,7 +43,7 @@ func allowedGlobal(module, name string) (pkClass, bool) {
 		case "set", "frozenset", "complex", "bytearray", "bytes", "object":
 			ok = true
 		default:
-			ok = builtinExceptions[name]
+			ok = IsBuiltinException(name)
 		}
 	case "_codecs":
 		ok = name == "encode"
@@ -54,7 +54,7 @@ func allowedGlobal(module, name string) (pkClass, bool) {
 	case "Pyro4.futures":
 		ok = name == "_ExceptionWrapper"
 	case "Pyro4.errors":
-		ok = pyroErrorClasses[name]
+		ok = IsPyroErrorClass(name)
 	}
 	return pkClass{module, name}, ok
 }
@@ -62,7 +62,7 @@ func allowedGlobal(module, name string) (pkClass, bool) {
 func (c pkClass) isException() bool {
 	switch c.module {
 	case "builtins":
-		return builtinExceptions[c.name]
+		return IsBuiltinException(c.name)
 	case "Pyro4.errors":
 		return true
 	}
@@ -93,7 +93,7 @@ func (u *unpickler) global(op byte) error {
 	}
 	c, ok := allowedGlobal(module, name)
 	if !ok {
-		return u.errorf("global '%s.%s' is forbidden", truncForErr(module, 60), truncForErr(name, 60))
+		return u.errorf("global '%s.%s' is forbidden", Truncate(module, 60), Truncate(name, 60))
 	}
 	u.push(c)
 	return nil
@@ -180,7 +180,7 @@ func (u *unpickler) reduce(cls pkClass, args []any) (any, error) {
 			if s, ok := args[0].(string); ok {
 				uri, err := ParseURI(s)
 				if err != nil {
-					return nil, u.errorf("Pyro4.core.URI(%q): %v", truncForErr(s, 80), err)
+					return nil, u.errorf("Pyro4.core.URI(%q): %v", Truncate(s, 80), err)
 				}
 				state := uri.Value().(*Dict).Items[1].Value.(Tuple)
 				return &pkObj{class: uriClass, state: &pkTuple{items: state}}, nil
@@ -229,12 +229,12 @@ func isEmptySeq(v any) bool {
 func newComplex(args []any) (any, error) {
 	var parts [2]float64
 	if len(args) > 2 {
-		return nil, codecErr("pickle", "complex() takes at most 2 arguments")
+		return nil, CodecError("pickle", "complex() takes at most 2 arguments")
 	}
 	for i, a := range args {
-		f, ok := toFloat(a)
+		f, ok := ToFloat(a)
 		if !ok {
-			return nil, codecErr("pickle", "complex() argument must be a number, not %s", pkTypeName(a))
+			return nil, CodecError("pickle", "complex() argument must be a number, not %s", pkTypeName(a))
 		}
 		parts[i] = f
 	}
@@ -259,7 +259,7 @@ func (u *unpickler) latin1(args []any) (any, error) {
 	if err := u.charge(len(s)/8 + 1); err != nil {
 		return nil, err
 	}
-	b, ok := utf8ToLatin1(s)
+	b, ok := UTF8ToLatin1(s)
 	if !ok {
 		return nil, u.errorf("'latin-1' codec can't encode the str")
 	}
@@ -338,7 +338,7 @@ func (u *unpickler) buildWrapper(obj *pkObj, state any) error {
 // exception's class dict.
 func (c *pkConverter) wrapper(o *pkObj, d *Dict, depth int) (Value, error) {
 	if o.state == nil {
-		return nil, codecErr("pickle", "%s without an exception", wrapperClass)
+		return nil, CodecError("pickle", "%s without an exception", wrapperClass)
 	}
 	exc, err := c.convert(o.state, depth+1)
 	if err != nil {

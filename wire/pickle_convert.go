@@ -2,7 +2,7 @@ package wire
 
 // After STOP the unpickler's result is converted into the value model once,
 // sharing converted containers, refusing cycles, and charging every
-// expansion to nodeBudget.
+// expansion to NodeBudget.
 
 type pkConverted struct {
 	v    Value
@@ -19,20 +19,20 @@ type pkConverter struct {
 func (c *pkConverter) charge(n int) error {
 	c.nodes += n
 	if c.nodes > c.budget {
-		return codecErr("pickle", "value expands beyond %d units", c.budget)
+		return CodecError("pickle", "value expands beyond %d units", c.budget)
 	}
 	return nil
 }
 
 func (c *pkConverter) convert(x any, depth int) (Value, error) {
 	if depth > MaxDepth {
-		return nil, codecErr("pickle", "value nested deeper than %d", MaxDepth)
+		return nil, CodecError("pickle", "value nested deeper than %d", MaxDepth)
 	}
 	switch o := x.(type) {
 	case *pkList, *pkTuple, *pkDict, *pkSet, *pkObj:
 		if e, seen := c.done[x]; seen {
 			if e.busy {
-				return nil, codecErr("pickle", "recursive %s is not supported", pkTypeName(x))
+				return nil, CodecError("pickle", "recursive %s is not supported", pkTypeName(x))
 			}
 			return e.v, c.charge(e.size)
 		}
@@ -48,9 +48,9 @@ func (c *pkConverter) convert(x any, depth int) (Value, error) {
 		c.done[x] = pkConverted{v: v, size: c.nodes - start}
 		return v, nil
 	case pkClass:
-		return nil, codecErr("pickle", "class %s is not supported as a value", o)
+		return nil, CodecError("pickle", "class %s is not supported as a value", o)
 	}
-	return x, c.charge(1 + payloadCost(x))
+	return x, c.charge(1 + PayloadCost(x))
 }
 
 func (c *pkConverter) items(in []any, depth int) ([]Value, error) {
@@ -81,7 +81,7 @@ func (c *pkConverter) container(x any, depth int) (Value, error) {
 	case *pkObj:
 		return c.object(o, depth)
 	}
-	return nil, codecErr("pickle", "internal error: unexpected %T", x)
+	return nil, CodecError("pickle", "internal error: unexpected %T", x)
 }
 
 func (c *pkConverter) dict(o *pkDict, depth int) (*Dict, error) {
@@ -106,15 +106,15 @@ func (c *pkConverter) object(o *pkObj, depth int) (Value, error) {
 	d.Append("__class__", o.class)
 	if o.class == "Pyro4.core.URI" {
 		if o.state == nil {
-			return nil, codecErr("pickle", "Pyro4.core.URI without state")
+			return nil, CodecError("pickle", "Pyro4.core.URI without state")
 		}
 		st, err := c.convert(o.state, depth+1)
 		if err != nil {
 			return nil, err
 		}
-		items, _ := sequence(st)
+		items, _ := Sequence(st)
 		if len(items) != 5 {
-			return nil, codecErr("pickle", "Pyro4.core.URI state must hold 5 items")
+			return nil, CodecError("pickle", "Pyro4.core.URI state must hold 5 items")
 		}
 		d.Append("state", Tuple(items))
 		return d, nil

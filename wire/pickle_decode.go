@@ -62,7 +62,7 @@ type unpickler struct {
 }
 
 func decodePickle(data []byte) (Value, error) {
-	u := &unpickler{data: data, memo: map[int]any{}, budget: nodeBudget(len(data)), stack: make([]any, 0, 16)}
+	u := &unpickler{data: data, memo: map[int]any{}, budget: NodeBudget(len(data)), stack: make([]any, 0, 16)}
 	res, err := u.run()
 	if err != nil {
 		return nil, err
@@ -72,7 +72,7 @@ func decodePickle(data []byte) (Value, error) {
 }
 
 func (u *unpickler) errorf(format string, a ...any) error {
-	return codecErr("pickle", format, a...)
+	return CodecError("pickle", format, a...)
 }
 
 func (u *unpickler) charge(n int) error {
@@ -218,7 +218,7 @@ func (u *unpickler) key(v any, depth int) (string, error) {
 
 func pkKey(v any, depth int) (string, error) {
 	if depth > MaxDepth {
-		return "", codecErr("pickle", "key nested deeper than %d", MaxDepth)
+		return "", CodecError("pickle", "key nested deeper than %d", MaxDepth)
 	}
 	switch x := v.(type) {
 	case *pkTuple:
@@ -230,7 +230,7 @@ func pkKey(v any, depth int) (string, error) {
 				if err != nil {
 					return "", err
 				}
-				writeKeyPart(&b, k)
+				WriteKeyPart(&b, k)
 			}
 			b.WriteByte(')')
 			x.key, x.keyed = b.String(), true
@@ -238,7 +238,7 @@ func pkKey(v any, depth int) (string, error) {
 		return x.key, nil
 	case *pkSet:
 		if !x.frozen {
-			return "", codecErr("pickle", "unhashable type: 'set'")
+			return "", CodecError("pickle", "unhashable type: 'set'")
 		}
 		if !x.keyed {
 			parts := make([]string, 0, len(x.items))
@@ -249,22 +249,22 @@ func pkKey(v any, depth int) (string, error) {
 			var b strings.Builder
 			b.WriteByte('{')
 			for _, p := range parts {
-				writeKeyPart(&b, p)
+				WriteKeyPart(&b, p)
 			}
 			b.WriteByte('}')
 			x.key, x.keyed = b.String(), true
 		}
 		return x.key, nil
 	case *pkList:
-		return "", codecErr("pickle", "unhashable type: 'list'")
+		return "", CodecError("pickle", "unhashable type: 'list'")
 	case *pkDict:
-		return "", codecErr("pickle", "unhashable type: 'dict'")
+		return "", CodecError("pickle", "unhashable type: 'dict'")
 	case *pkObj, pkClass:
-		return "", codecErr("pickle", "%s objects are not supported as keys", pkTypeName(v))
+		return "", CodecError("pickle", "%s objects are not supported as keys", pkTypeName(v))
 	}
-	k, ok := pyKey(v)
+	k, ok := PyKey(v)
 	if !ok {
-		return "", codecErr("pickle", "unhashable type: '%s'", TypeName(v))
+		return "", CodecError("pickle", "unhashable type: '%s'", TypeName(v))
 	}
 	return k, nil
 }
@@ -413,7 +413,7 @@ func pyIntBase0(s string) (v Value, base int, ok bool) {
 		}
 	}
 	digits, ok := pyDigits(s, base)
-	if !ok || base == 10 && len(digits) > jsonMaxIntDigits {
+	if !ok || base == 10 && len(digits) > MaxIntDigits {
 		return nil, base, false
 	}
 	if base == 10 && digits[0] == '0' && strings.Trim(digits, "0") != "" {
@@ -471,7 +471,7 @@ func decodeLong(b []byte) Value {
 func validStr(b []byte) (string, error) {
 	if !utf8.Valid(b) {
 		// Python decodes with surrogatepass; a Go string cannot hold a surrogate.
-		return "", codecErr("pickle", "str is not valid UTF-8")
+		return "", CodecError("pickle", "str is not valid UTF-8")
 	}
 	return string(b), nil
 }

@@ -160,8 +160,8 @@ func (u *unpickler) number(op byte) error {
 		}
 		s = strings.TrimSpace(s)
 		f, perr := strconv.ParseFloat(s, 64)
-		if (perr != nil && !isRangeErr(perr)) || strings.ContainsAny(s, "xX_pP") {
-			return u.errorf("could not convert string to float: %q", truncForErr(s, 40))
+		if (perr != nil && !IsRangeError(perr)) || strings.ContainsAny(s, "xX_pP") {
+			return u.errorf("could not convert string to float: %q", Truncate(s, 40))
 		}
 		u.push(f)
 		return nil
@@ -186,7 +186,7 @@ func (u *unpickler) number(op byte) error {
 		if !cut {
 			text += "\n"
 		}
-		return u.errorf("invalid literal for int() with base %d: %s", base, Repr(truncForErr(text, 200)))
+		return u.errorf("invalid literal for int() with base %d: %s", base, Repr(Truncate(text, 200)))
 	}
 	u.push(v)
 	return nil
@@ -373,7 +373,7 @@ func (u *unpickler) memoIndexText(opName string) (uint64, error) {
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil || n < 0 {
-		return 0, u.errorf("invalid %s argument %q", opName, truncForErr(s, 20))
+		return 0, u.errorf("invalid %s argument %q", opName, Truncate(s, 20))
 	}
 	return uint64(n), nil
 }
@@ -390,11 +390,11 @@ func rawUnicodeEscape(s string) ([]byte, error) {
 				n = 8
 			}
 			if i+2+n > len(s) {
-				return nil, codecErr("pickle", "truncated \\uXXXX escape")
+				return nil, CodecError("pickle", "truncated \\uXXXX escape")
 			}
 			r, err := strconv.ParseUint(s[i+2:i+2+n], 16, 32)
 			if err != nil || r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff) {
-				return nil, codecErr("pickle", "invalid \\u escape in UNICODE")
+				return nil, CodecError("pickle", "invalid \\u escape in UNICODE")
 			}
 			out = append(out, rune(r))
 			i += 1 + n
@@ -409,7 +409,7 @@ func rawUnicodeEscape(s string) ([]byte, error) {
 // literal, as codecs.escape_decode reads it.
 func escapeDecode(s string) ([]byte, error) {
 	if len(s) < 2 || s[0] != s[len(s)-1] || (s[0] != '\'' && s[0] != '"') {
-		return nil, codecErr("pickle", "the STRING opcode argument must be quoted")
+		return nil, CodecError("pickle", "the STRING opcode argument must be quoted")
 	}
 	s = s[1 : len(s)-1]
 	out := make([]byte, 0, len(s))
@@ -421,7 +421,7 @@ func escapeDecode(s string) ([]byte, error) {
 		}
 		i++
 		e := s[i]
-		if r := pyEscapes[e]; r != 0 {
+		if r := PyEscape(e); r != 0 {
 			out = append(out, r)
 			continue
 		}
@@ -429,16 +429,16 @@ func escapeDecode(s string) ([]byte, error) {
 		case '\n':
 		case 'x':
 			if i+3 > len(s) {
-				return nil, codecErr("pickle", "invalid \\x escape in STRING")
+				return nil, CodecError("pickle", "invalid \\x escape in STRING")
 			}
 			v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
 			if err != nil {
-				return nil, codecErr("pickle", "invalid \\x escape in STRING")
+				return nil, CodecError("pickle", "invalid \\x escape in STRING")
 			}
 			out = append(out, byte(v))
 			i += 2
 		case '0', '1', '2', '3', '4', '5', '6', '7':
-			v, end := octalEscape(s, i)
+			v, end := OctalEscape(s, i)
 			out = append(out, byte(v))
 			i = end - 1
 		default:

@@ -179,7 +179,7 @@ func TestPickleBlowupBounded(t *testing.T) {
 			// The work is bounded by the budget named in the error, linear
 			// in the payload's size.
 			_, err := pickleCodec{}.Unmarshal([]byte(in))
-			want := fmt.Sprintf("expands beyond %d units", nodeBudget(len(in)))
+			want := fmt.Sprintf("expands beyond %d units", NodeBudget(len(in)))
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Fatalf("got %v, want %q", err, want)
 			}
@@ -227,14 +227,14 @@ func TestPickleEncodeForms(t *testing.T) {
 }
 
 func TestPickleCallShape(t *testing.T) {
-	got, err := pickleCodec{}.MarshalCall(Call{Object: "o", Method: "m"})
+	got, err := MarshalCall(pickleCodec{}, Call{Object: "o", Method: "m"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := "\x80\x02(X\x01\x00\x00\x00oX\x01\x00\x00\x00m)}t."; string(got) != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	if _, err := (pickleCodec{}).UnmarshalCall([]byte("K\x01.")); err == nil {
+	if _, err := UnmarshalCall(pickleCodec{}, []byte("K\x01.")); err == nil {
 		t.Fatal("accepted an int as a call")
 	}
 }
@@ -255,7 +255,7 @@ func BenchmarkPickleDecodeList1000(b *testing.B)   { cgBenchDecodeList1000(b, "p
 func Example_pickle() {
 	c, _ := CodecByName("pickle")
 	// What a Python 3.11 Pyro4 client sends for ns.lookup("my.object").
-	call, _ := c.UnmarshalCall([]byte("\x80\x05\x95/\x00\x00\x00\x00\x00\x00\x00(\x8c\x0fPyro.NameServer\x94" +
+	call, _ := UnmarshalCall(c, []byte("\x80\x05\x95/\x00\x00\x00\x00\x00\x00\x00(\x8c\x0fPyro.NameServer\x94" +
 		"\x8c\x06lookup\x94\x8c\tmy.object\x94\x85\x94}\x94t\x94."))
 	fmt.Println(call.Object, call.Method, Repr(Tuple(call.Args)))
 	// A pickle that names anything but the allowed classes is refused.

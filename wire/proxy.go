@@ -58,7 +58,7 @@ func (p Proxy) Value() Value {
 func ProxyFromValue(v Value) (Proxy, error) {
 	d, ok := v.(*Dict)
 	if c, _ := d.GetString("__class__"); !ok || c != ClassProxy {
-		return Proxy{}, fmt.Errorf("not a %s class dict: %s", ClassProxy, truncForErr(Repr(v), 80))
+		return Proxy{}, fmt.Errorf("not a %s class dict: %s", ClassProxy, Truncate(Repr(v), 80))
 	}
 	if err := checkProxyState(d); err != nil {
 		return Proxy{}, err
@@ -73,7 +73,7 @@ func ProxyFromValue(v Value) (Proxy, error) {
 			return Proxy{}, err
 		}
 	}
-	if f, ok := toFloat(item(4)); ok {
+	if f, ok := ToFloat(item(4)); ok {
 		p.Timeout = f
 	}
 	if s, ok := item(5).(string); ok && s != "" {
@@ -92,7 +92,7 @@ func proxyNames(v Value, i int) ([]string, error) {
 	names, ok := Strings(v)
 	if !ok {
 		return nil, &Exception{Class: ClassTypeError, Message: fmt.Sprintf("proxy state[%d] must hold str names, not %s",
-			i, truncForErr(Repr(v), 40))}
+			i, Truncate(Repr(v), 40))}
 	}
 	return names, nil
 }

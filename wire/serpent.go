@@ -15,17 +15,12 @@ import (
 // serpentHeader is the comment line serpent 1.41 writes before every value.
 const serpentHeader = "# serpent utf-8 python3.2\n"
 
-// serpentMaxIntDigits is CPython's default limit on the decimal digits of an int
-// (sys.int_info.default_max_str_digits). A longer int makes serpent.dumps and
-// serpent.loads fail on the Python side, so we neither send nor accept one.
-const serpentMaxIntDigits = 4300
-
 // serpentCodec is Pyro4's default serializer: Python literal syntax as
 // serpent 1.41 writes it with module_in_classname=True and indent=False, read
 // back with the grammar ast.literal_eval accepts.
 type serpentCodec struct{}
 
-func init() { register(serpentCodec{}) }
+func init() { Register(serpentCodec{}) }
 
 func (serpentCodec) ID() uint16   { return SerpentID }
 func (serpentCodec) Name() string { return "serpent" }
@@ -51,7 +46,9 @@ func (serpentCodec) AppendMarshal(dst []byte, v Value) ([]byte, error) {
 	return b, nil
 }
 
-func (serpentCodec) MarshalCall(c Call) ([]byte, error) {
+// MarshalCallTo implements CallMarshaler: the name server's clients send
+// every call in serpent, so it skips the Tuple the generic path builds.
+func (serpentCodec) MarshalCallTo(c Call) ([]byte, error) {
 	return serpentEncode(func(b []byte) ([]byte, error) {
 		b = append(b, '(')
 		b = appendSerpentStr(b, c.Object)
@@ -90,55 +87,9 @@ func serpentEncode(body func([]byte) ([]byte, error)) ([]byte, error) {
 
 // serpentErr is a SerializeError, the class in which every codec reports a
 // payload it cannot encode or decode.
-func serpentErr(format string, a ...any) error { return codecErr("serpent", format, a...) }
+func serpentErr(format string, a ...any) error { return CodecError("serpent", format, a...) }
 
 func (serpentCodec) Unmarshal(data []byte) (Value, error) { return parseSerpent(data) }
-
-func (serpentCodec) UnmarshalCall(data []byte) (c Call, err error) {
-	defer recoverCodec("serpent", &err)
-	return classChecked(serpentCall(data))
-}
-
-// serpentCall decodes a call without the class check.
-func serpentCall(data []byte) (Call, error) {
-	v, err := parseSerpent(data)
-	if err != nil {
-		return Call{}, err
-	}
-	parts, err := callParts("serpent", v)
-	if err != nil {
-		return Call{}, err
-	}
-	// The checks of callFromValues, in messages that name the method: the
-	// default serializer is the one whose errors users meet.
-	var c Call
-	var ok bool
-	if c.Object, ok = parts[0].(string); !ok {
-		return Call{}, serpentErr("call object id must be a str, not %s", TypeName(parts[0]))
-	}
-	if c.Method, ok = parts[1].(string); !ok {
-		return Call{}, serpentErr("call method name must be a str, not %s", TypeName(parts[1]))
-	}
-	if c.Args, ok = sequence(parts[2]); !ok {
-		return Call{}, serpentErr("call %s: args must be a tuple or list, not %s", c.Method, TypeName(parts[2]))
-	}
-	kw, ok := parts[3].(*Dict)
-	if !ok && parts[3] != nil { // a batch call (Pyro4.batch) sends None
-		return Call{}, serpentErr("call %s: kwargs must be a dict, not %s", c.Method, TypeName(parts[3]))
-	}
-	if kw == nil {
-		return c, nil
-	}
-	for _, it := range kw.Items {
-		if _, ok := it.Key.(string); !ok {
-			return Call{}, serpentErr("call %s: keyword names must be str, not %s", c.Method, TypeName(it.Key))
-		}
-	}
-	if kw.Len() > 0 {
-		c.Kwargs = kw
-	}
-	return c, nil
-}
 
 // appendSerpent writes v the way serpent's Serializer._serialize does.
 func appendSerpent(b []byte, v Value, depth int) ([]byte, error) {
@@ -184,7 +135,7 @@ func appendSerpent(b []byte, v Value, depth int) ([]byte, error) {
 func appendSerpentBigInt(b []byte, x *big.Int) ([]byte, error) {
 	// 14300 bits is more than 4300 digits: refuse before a costly conversion
 	if x.BitLen() > 14300 {
-		return b, fmt.Errorf("int with more than %d digits: Python refuses to convert it", serpentMaxIntDigits)
+		return b, fmt.Errorf("int with more than %d digits: Python refuses to convert it", MaxIntDigits)
 	}
 	start := len(b)
 	b = x.Append(b, 10)
@@ -192,8 +143,8 @@ func appendSerpentBigInt(b []byte, x *big.Int) ([]byte, error) {
 	if x.Sign() < 0 {
 		digits--
 	}
-	if digits > serpentMaxIntDigits {
-		return b[:start], fmt.Errorf("int with more than %d digits: Python refuses to convert it", serpentMaxIntDigits)
+	if digits > MaxIntDigits {
+		return b[:start], fmt.Errorf("int with more than %d digits: Python refuses to convert it", MaxIntDigits)
 	}
 	return b, nil
 }

@@ -11,13 +11,13 @@ import "testing"
 // budgets keep the serpent hot paths from regressing to per-byte or
 // per-parse allocations.
 func TestSerpentAllocBudget(t *testing.T) {
-	call, err := serpentCodec{}.MarshalCall(Call{Object: "Pyro.NameServer", Method: "lookup", Args: []Value{"example.greeting"}})
+	call, err := MarshalCall(serpentCodec{}, Call{Object: "Pyro.NameServer", Method: "lookup", Args: []Value{"example.greeting"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// the arg's bytes and box, the args tuple and its box, the outer tuple
 	// and its box, the kwargs dict; the object id and method are interned
-	if n := testing.AllocsPerRun(100, func() { _, _ = serpentCodec{}.UnmarshalCall(call) }); n > 7 {
+	if n := testing.AllocsPerRun(100, func() { _, _ = UnmarshalCall(serpentCodec{}, call) }); n > 7 {
 		t.Errorf("decoding a lookup call: %v allocations, want at most 7", n)
 	}
 	reply := cgBenchList1000()

@@ -179,7 +179,7 @@ func (c serpentCase) encode(t *testing.T) []byte {
 	var out []byte
 	var err error
 	if c.isCall() {
-		out, err = codec.MarshalCall(c.value.(Call))
+		out, err = MarshalCall(codec, c.value.(Call))
 	} else if c.decodeOnly() {
 		out, err = codec.Marshal(c.want())
 	} else {

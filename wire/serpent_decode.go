@@ -21,7 +21,7 @@ import (
 func parseSerpent(data []byte) (v Value, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			v, err = nil, decoderPanic("serpent", r)
+			v, err = nil, PanicError("serpent", r)
 		}
 	}()
 	if i := bytes.IndexByte(data, 0); i >= 0 {

@@ -35,7 +35,7 @@ func TestSerpentGoldenDecode(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			golden := spReadGolden(t, c.name)
 			if c.isCall() {
-				got, err := codec.UnmarshalCall(golden)
+				got, err := UnmarshalCall(codec, golden)
 				if err != nil {
 					t.Fatalf("UnmarshalCall: %v", err)
 				}
@@ -76,11 +76,11 @@ func TestSerpentGoldenEncode(t *testing.T) {
 			}
 			var again []byte
 			if c.isCall() {
-				call, err := codec.UnmarshalCall(golden)
+				call, err := UnmarshalCall(codec, golden)
 				if err != nil {
 					t.Fatal(err)
 				}
-				again, err = codec.MarshalCall(call)
+				again, err = MarshalCall(codec, call)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -64,7 +64,7 @@ func serpentFloatClass(d *Dict) (float64, error) {
 		}
 		return 0, fmt.Errorf("could not convert string to float: %s", StrRepr(x))
 	case bool, int64, *big.Int, float64:
-		f, _ := toFloat(x)
+		f, _ := ToFloat(x)
 		if math.IsInf(f, 0) {
 			if _, isFloat := x.(float64); !isFloat {
 				return 0, errors.New("int too large to convert to float")
@@ -145,7 +145,7 @@ func serpentFloatDigits(s string) (string, bool) {
 
 // serpentHashable refuses dict keys and set elements Python cannot hash.
 func serpentHashable(v Value) error {
-	if t := unhashable(v); t != "" {
+	if t := UnhashableDecoded(v); t != "" {
 		return fmt.Errorf("unhashable type: '%s'", t)
 	}
 	return nil

@@ -209,7 +209,7 @@ func (p *serpentParser) unescape(body []byte, base int, isBytes bool) ([]byte, e
 		escPos := base + i
 		e := body[i+1] // the scanner guarantees a character after a backslash
 		i += 2
-		if r := pyEscapes[e]; r != 0 {
+		if r := PyEscape(e); r != 0 {
 			out = append(out, r)
 			continue
 		}
@@ -217,7 +217,7 @@ func (p *serpentParser) unescape(body []byte, base int, isBytes bool) ([]byte, e
 		case '\n': // line continuation
 		case '0', '1', '2', '3', '4', '5', '6', '7':
 			var v int
-			v, i = octalEscape(body, i-1)
+			v, i = OctalEscape(body, i-1)
 			if isBytes {
 				out = append(out, byte(v)) // Python 3.11 keeps the low 8 bits
 			} else {
@@ -234,7 +234,7 @@ func (p *serpentParser) unescape(body []byte, base int, isBytes bool) ([]byte, e
 				out = append(out, '\\', e)
 				continue
 			}
-			v, ok := parseHex(body, i, n)
+			v, ok := ParseHex(body, i, n)
 			if !ok {
 				return nil, p.errorAt(escPos, "truncated \\%c escape: want %d hex digits", e, n)
 			}
@@ -261,7 +261,7 @@ func (p *serpentParser) unescape(body []byte, base int, isBytes bool) ([]byte, e
 }
 
 // number reads an int, float or imaginary literal with Python's syntax. Like
-// Python, it limits decimal int literals to serpentMaxIntDigits digits (their
+// Python, it limits decimal int literals to MaxIntDigits digits (their
 // conversion is superlinear) but not hexadecimal, octal or binary ones.
 func (p *serpentParser) number() (Value, litKind, error) {
 	start := p.pos
@@ -356,8 +356,8 @@ func (p *serpentParser) decimalInt(start int, text []byte) (Value, litKind, erro
 		}
 		return n, litNumber, nil
 	}
-	if len(digits) > serpentMaxIntDigits {
-		return nil, litNumber, p.errorAt(start, "int literal with %d digits exceeds Python's limit of %d", len(digits), serpentMaxIntDigits)
+	if len(digits) > MaxIntDigits {
+		return nil, litNumber, p.errorAt(start, "int literal with %d digits exceeds Python's limit of %d", len(digits), MaxIntDigits)
 	}
 	n, ok := new(big.Int).SetString(digits, 10)
 	if !ok {

@@ -131,7 +131,7 @@ var serpentSyntaxInputs = []string{
 	"{(1, 2.0): 'a', (1.0, 2): 'b'}", "{'b': 1, b'b': 2}", "1e310j", "-0.0", "(1e30000-1e30000j)", "(0.0+1e30000j)",
 	"[-5e-324, 2.2250738585072014e-308, 1.7976931348623157e308]", "'\\\\\\'\\\"'", "\"it's\"", "'tab\\there'",
 	"# serpent utf-8 python3.2\n('Pyro.NameServer','lookup',('x',),{})",
-	strings.Repeat("9", serpentMaxIntDigits), "-" + strings.Repeat("9", serpentMaxIntDigits),
+	strings.Repeat("9", MaxIntDigits), "-" + strings.Repeat("9", MaxIntDigits),
 	"0x1" + strings.Repeat("0", 3573), "{0x1" + strings.Repeat("0", 20) + ": 1, 1208925819614629174706176: 2, 1.2089258196146292e+24: 3}",
 	serpentManyKeys(), serpentManySetItems(), strings.Repeat("[", 150) + strings.Repeat("]", 150),
 	// refused by Python
@@ -146,7 +146,7 @@ var serpentSyntaxInputs = []string{
 	"{'__class__':'float'}", "{'__class__':'float','value':'0x10'}", "{'__class__':'float','value':None}",
 	"{'__class__':'float','value':'1__0'}", "{'__class__':'float','value':'1e'}", "{'__class__':'float','value':'+-1'}",
 	"{{'__class__':'float','value':'nan'}: 1}", "{({'__class__':'float','value':'nan'},): 1}", "{{'__class__':'float','value':'nan'}}",
-	strings.Repeat("9", serpentMaxIntDigits+1), "(2**3)", "{None: 1}",
+	strings.Repeat("9", MaxIntDigits+1), "(2**3)", "{None: 1}",
 	strings.Repeat("[", 250) + strings.Repeat("]", 250), "'''abc", "b'''abc'' ", "rb'\\'", "1e99999999999999999999j+1",
 	"(100000000000000000000000000000000000000" + strings.Repeat("0", 300) + "+1j)",
 }

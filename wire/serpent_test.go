@@ -51,7 +51,7 @@ func TestSerpentEncodeErrors(t *testing.T) {
 	deep := spDeepList(MaxDepth + 5)
 	cyclic := List{nil}
 	cyclic[0] = cyclic
-	huge := new(big.Int).Exp(big.NewInt(10), big.NewInt(serpentMaxIntDigits), nil) // 4301 digits
+	huge := new(big.Int).Exp(big.NewInt(10), big.NewInt(MaxIntDigits), nil) // 4301 digits
 	cases := []struct {
 		name string
 		v    Value
@@ -96,7 +96,7 @@ func TestSerpentUnmarshalCall(t *testing.T) {
 		{"['o','m',[1,2],{'k':None}]", Call{Object: "o", Method: "m", Args: []Value{int64(1), int64(2)}, Kwargs: dictOf("k", nil)}},
 	}
 	for _, c := range ok {
-		got, err := serpentCodec{}.UnmarshalCall([]byte(c.in))
+		got, err := UnmarshalCall(serpentCodec{}, []byte(c.in))
 		if err != nil || !spSameCall(got, c.want) {
 			t.Errorf("UnmarshalCall(%s) = %#v, %v", c.in, got, err)
 		}
@@ -115,7 +115,7 @@ func TestSerpentUnmarshalCall(t *testing.T) {
 		{"('o','m',(),{}", "expected ',' or ')'"},
 	}
 	for _, c := range bad {
-		_, err := serpentCodec{}.UnmarshalCall([]byte(c.in))
+		_, err := UnmarshalCall(serpentCodec{}, []byte(c.in))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("UnmarshalCall(%s) error %v, want %q", c.in, err, c.want)
 		}
@@ -123,11 +123,11 @@ func TestSerpentUnmarshalCall(t *testing.T) {
 }
 
 func TestSerpentMarshalCallEmpty(t *testing.T) {
-	got, err := serpentCodec{}.MarshalCall(Call{Object: "o", Method: "m"})
+	got, err := MarshalCall(serpentCodec{}, Call{Object: "o", Method: "m"})
 	if err != nil || string(got) != serpentHeader+"('o','m',(),{})" {
 		t.Fatalf("MarshalCall = %q, %v", got, err)
 	}
-	_, err = serpentCodec{}.MarshalCall(Call{Object: "o", Method: "m", Args: []Value{dictOf(List{}, int64(1))}})
+	_, err = MarshalCall(serpentCodec{}, Call{Object: "o", Method: "m", Args: []Value{dictOf(List{}, int64(1))}})
 	if err == nil || !strings.Contains(err.Error(), "call m args") {
 		t.Fatalf("MarshalCall with a bad arg: %v", err)
 	}
@@ -136,7 +136,7 @@ func TestSerpentMarshalCallEmpty(t *testing.T) {
 // The serpent codec is found by name or by id; Pyro4 uses it by default.
 func Example_serpent() {
 	c, _ := CodecByName("serpent")
-	req, _ := c.MarshalCall(Call{Object: "Pyro.NameServer", Method: "lookup", Args: []Value{"example.greeting"}})
+	req, _ := MarshalCall(c, Call{Object: "Pyro.NameServer", Method: "lookup", Args: []Value{"example.greeting"}})
 	fmt.Printf("%s\n", req)
 	reply, _ := c.Unmarshal([]byte("# serpent utf-8 python3.2\n{'__class__':'Pyro4.core.URI','state':('PYRO','obj_1',None,'localhost',51234)}"))
 	u, _ := URIFromValue(reply)

@@ -265,7 +265,7 @@ func URIFromValue(v Value) (URI, error) {
 			break
 		}
 		st, _ := x.GetString("state")
-		items, _ := sequence(st)
+		items, _ := Sequence(st)
 		if len(items) != 5 {
 			return URI{}, uriError("invalid uri state")
 		}

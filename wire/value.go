@@ -254,7 +254,7 @@ func toBig(v Value) (*big.Int, bool) {
 }
 
 // toFloat converts a real number to float64, rounding a big int.
-func toFloat(v Value) (float64, bool) {
+func ToFloat(v Value) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
 		return x, true
@@ -355,7 +355,7 @@ func StrList(ss []string) List {
 
 // sequence returns the items of a tuple or a list, which Pyro4 reads alike
 // wherever it unpacks a sequence.
-func sequence(v Value) ([]Value, bool) {
+func Sequence(v Value) ([]Value, bool) {
 	switch x := v.(type) {
 	case Tuple:
 		return x, true
