@@ -74,4 +74,3 @@ func UTF8ToLatin1(s string) (out []byte, ok bool) {
 	}
 	return out, true
 }
-

@@ -255,7 +255,7 @@ func BenchmarkPickleDecodeList1000(b *testing.B)   { cgBenchDecodeList1000(b, "p
 func Example_pickle() {
 	c, _ := CodecByName("pickle")
 	// What a Python 3.11 Pyro4 client sends for ns.lookup("my.object").
-	call, _ := UnmarshalCall(c, []byte("\x80\x05\x95/\x00\x00\x00\x00\x00\x00\x00(\x8c\x0fPyro.NameServer\x94" +
+	call, _ := UnmarshalCall(c, []byte("\x80\x05\x95/\x00\x00\x00\x00\x00\x00\x00(\x8c\x0fPyro.NameServer\x94"+
 		"\x8c\x06lookup\x94\x8c\tmy.object\x94\x85\x94}\x94t\x94."))
 	fmt.Println(call.Object, call.Method, Repr(Tuple(call.Args)))
 	// A pickle that names anything but the allowed classes is refused.

@@ -56,4 +56,3 @@ func nameSet(names ...string) map[string]bool {
 	}
 	return m
 }
-
