@@ -48,6 +48,11 @@ func classOrderOf(codec Codec) classOrder {
 	return classesTopDown
 }
 
+// CheckCallClasses applies the class check to a call's arguments as codec's
+// Pyro4 serializer does. UnmarshalCall has applied it already; this is the
+// verdict on its own, for a call built otherwise.
+func CheckCallClasses(codec Codec, c Call) error { return checkCallClasses(c, classOrderOf(codec)) }
+
 // checkCallClasses applies the check to a call's arguments the way the
 // codec's Pyro4 serializer meets the dicts.
 func checkCallClasses(c Call, order classOrder) error {

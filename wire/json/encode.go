@@ -1,0 +1,184 @@
+package json
+
+import (
+	"github.com/pyro4/pyro4/wire"
+	"math"
+	"math/big"
+	"strconv"
+	"unicode/utf8"
+)
+
+// jsonCodec is Pyro4's JsonSerializer: Python's json module with
+// ensure_ascii=False, so output matches json.dumps byte for byte: ", " and
+// ": " separators, keys in insertion order, floats as repr, NaN/Infinity,
+// raw UTF-8 for non-ASCII and \uXXXX for control characters.
+//
+// Tuples and sets become lists, as Pyro4's default() hook makes them.
+// Pyro4's json serializer cannot send bytes or complex at all, and neither
+// do we: both are refused with Pyro4's own SerializeError text.
+//
+// Decoding gives *Dict for objects (order kept, a repeated key keeps its first
+// position and last value, as Python's dict does), List for arrays, int64 or
+// *big.Int for integers (at most 4300 digits, Python's limit) and float64 for
+// the rest. A \u escape of a lone surrogate is refused: Go strings cannot
+// hold one, and Python could not send it on as UTF-8 either.
+type jsonCodec struct{}
+
+func init() { wire.Register(jsonCodec{}) }
+
+func (jsonCodec) ID() uint16   { return wire.JSONID }
+func (jsonCodec) Name() string { return "json" }
+
+func (jsonCodec) Marshal(v wire.Value) ([]byte, error) {
+	return appendJSON(make([]byte, 0, 256), v, 0)
+}
+
+// AppendMarshal implements AppendMarshaler.
+func (jsonCodec) AppendMarshal(dst []byte, v wire.Value) ([]byte, error) {
+	b, err := appendJSON(dst, v, 0)
+	if err != nil {
+		return dst, err
+	}
+	return b, nil
+}
+
+func (jsonCodec) Unmarshal(data []byte) (v wire.Value, err error) {
+	defer wire.RecoverPanic("json", &err)
+	return decodeJSON(data)
+}
+
+func appendJSON(buf []byte, v wire.Value, depth int) ([]byte, error) {
+	if depth > wire.MaxDepth {
+		return nil, wire.CodecError("json", "value nested deeper than %d", wire.MaxDepth)
+	}
+	switch x := v.(type) {
+	case nil:
+		buf = append(buf, "null"...)
+	case bool:
+		buf = strconv.AppendBool(buf, x)
+	case int64:
+		buf = strconv.AppendInt(buf, x, 10)
+	case *big.Int:
+		buf = x.Append(buf, 10)
+	case float64:
+		buf = appendJSONFloat(buf, x)
+	case string:
+		return appendJSONString(buf, x)
+	case []byte:
+		return nil, jsonUnserializable("bytes")
+	case wire.Tuple:
+		return appendJSONArray(buf, x, depth)
+	case wire.List:
+		return appendJSONArray(buf, x, depth)
+	case wire.Set:
+		return appendJSONArray(buf, x, depth)
+	case *wire.Dict:
+		return appendJSONObject(buf, x, depth)
+	case complex128:
+		return nil, jsonUnserializable("complex")
+	default:
+		return nil, wire.CodecError("json", "cannot encode Go type %T", v)
+	}
+	return buf, nil
+}
+
+func jsonUnserializable(pyType string) error {
+	return &wire.Exception{Class: wire.ClassSerializeError, Message: "don't know how to serialize class <class '" + pyType +
+		"'> using serializer JsonSerializer. Give it vars() or an appropriate __getstate__"}
+}
+
+func appendJSONFloat(buf []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(buf, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(buf, "Infinity"...)
+	case math.IsInf(f, -1):
+		return append(buf, "-Infinity"...)
+	}
+	return append(buf, wire.FloatRepr(f)...)
+}
+
+func appendJSONArray(buf []byte, items []wire.Value, depth int) ([]byte, error) {
+	buf = append(buf, '[')
+	var err error
+	for i, it := range items {
+		if i > 0 {
+			buf = append(buf, ", "...)
+		}
+		if buf, err = appendJSON(buf, it, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return append(buf, ']'), nil
+}
+
+func appendJSONObject(buf []byte, d *wire.Dict, depth int) ([]byte, error) {
+	buf = append(buf, '{')
+	var err error
+	for i, it := range d.Items {
+		if i > 0 {
+			buf = append(buf, ", "...)
+		}
+		if buf, err = appendJSONKey(buf, it.Key); err != nil {
+			return nil, err
+		}
+		buf = append(buf, ": "...)
+		if buf, err = appendJSON(buf, it.Value, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return append(buf, '}'), nil
+}
+
+// appendJSONKey converts a key the way json.dumps does: str as is; int,
+// float, bool and None by their JSON spelling; anything else is a TypeError.
+func appendJSONKey(buf []byte, k wire.Value) ([]byte, error) {
+	switch x := k.(type) {
+	case string:
+		return appendJSONString(buf, x)
+	case nil, bool, int64, *big.Int, float64:
+		buf = append(buf, '"')
+		buf, _ = appendJSON(buf, x, 0)
+		return append(buf, '"'), nil
+	}
+	return nil, &wire.Exception{Class: wire.ClassTypeError, Message: "keys must be str, int, float, bool or None, not " + wire.TypeName(k)}
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendJSONString(buf []byte, s string) ([]byte, error) {
+	if !utf8.ValidString(s) {
+		return nil, wire.CodecError("json", "str is not valid UTF-8")
+	}
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		buf = append(buf, s[start:i]...)
+		switch c {
+		case '"':
+			buf = append(buf, `\"`...)
+		case '\\':
+			buf = append(buf, `\\`...)
+		case '\n':
+			buf = append(buf, `\n`...)
+		case '\r':
+			buf = append(buf, `\r`...)
+		case '\t':
+			buf = append(buf, `\t`...)
+		case '\b':
+			buf = append(buf, `\b`...)
+		case '\f':
+			buf = append(buf, `\f`...)
+		default:
+			buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"'), nil
+}

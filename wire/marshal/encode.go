@@ -1,0 +1,232 @@
+package marshal
+
+import (
+	"encoding/binary"
+	"github.com/pyro4/pyro4/wire"
+	"math"
+	"math/big"
+	"unicode/utf8"
+)
+
+// marshalCodec is Pyro4's MarshalSerializer: CPython's marshal format,
+// version 4 (what Python 3.11's marshal.dumps writes).
+//
+// The encoder writes the type codes CPython picks for each value (TYPE_INT
+// for ints that fit 32 bits, TYPE_LONG with 15-bit digits beyond, the short
+// ASCII and small tuple forms, TYPE_STRING for bytes) but never sets FLAG_REF
+// nor interns strings: CPython decides those from reference counts, which a
+// value does not carry. marshal.loads reads the result as the same value. A
+// set that is a dict key or a set member is written as a frozenset, so that
+// Python can hash it.
+//
+// The decoder (marshal_decode.go) reads everything CPython's marshal.loads
+// reads for the value model, including back-references.
+//
+// Pyro4's marshal peers send URIs and exceptions as class dicts and turn them
+// back into objects on load; here they stay *Dict values (see URI.Value and
+// Exception.Value).
+type marshalCodec struct{}
+
+func init() { wire.Register(marshalCodec{}) }
+
+func (marshalCodec) ID() uint16   { return wire.MarshalID }
+func (marshalCodec) Name() string { return "marshal" }
+
+// Marshal type codes (CPython Python/marshal.c).
+const (
+	mNull           = '0'
+	mNone           = 'N'
+	mFalse          = 'F'
+	mTrue           = 'T'
+	mStopIter       = 'S'
+	mEllipsis       = '.'
+	mInt            = 'i'
+	mInt64          = 'I'
+	mFloat          = 'f'
+	mBinaryFloat    = 'g'
+	mComplex        = 'x'
+	mBinaryComplex  = 'y'
+	mLong           = 'l'
+	mString         = 's'
+	mInterned       = 't'
+	mRef            = 'r'
+	mTuple          = '('
+	mList           = '['
+	mDict           = '{'
+	mCode           = 'c'
+	mUnicode        = 'u'
+	mUnknown        = '?'
+	mSet            = '<'
+	mFrozenSet      = '>'
+	mASCII          = 'a'
+	mASCIIInterned  = 'A'
+	mSmallTuple     = ')'
+	mShortASCII     = 'z'
+	mShortASCIIIntd = 'Z'
+	mFlagRef        = 0x80
+)
+
+func (marshalCodec) Marshal(v wire.Value) ([]byte, error) {
+	return appendMarshal(make([]byte, 0, 256), v, false, 0)
+}
+
+// AppendMarshal implements AppendMarshaler.
+func (marshalCodec) AppendMarshal(dst []byte, v wire.Value) ([]byte, error) {
+	b, err := appendMarshal(dst, v, false, 0)
+	if err != nil {
+		return dst, err
+	}
+	return b, nil
+}
+
+func (marshalCodec) Unmarshal(data []byte) (v wire.Value, err error) {
+	defer wire.RecoverPanic("marshal", &err)
+	return decodeMarshal(data)
+}
+
+func appendInt32(buf []byte, n int) []byte {
+	return binary.LittleEndian.AppendUint32(buf, uint32(int32(n)))
+}
+
+func marshalLen(n int) bool { return n <= math.MaxInt32 }
+
+// appendMarshal writes v. hashed is true inside a dict key or a set, where a
+// set must be written as a frozenset.
+func appendMarshal(buf []byte, v wire.Value, hashed bool, depth int) ([]byte, error) {
+	if depth > wire.MaxDepth {
+		return nil, wire.CodecError("marshal", "value nested deeper than %d", wire.MaxDepth)
+	}
+	switch x := v.(type) {
+	case nil:
+		buf = append(buf, mNone)
+	case bool:
+		if x {
+			buf = append(buf, mTrue)
+		} else {
+			buf = append(buf, mFalse)
+		}
+	case int64:
+		if x >= math.MinInt32 && x <= math.MaxInt32 {
+			buf = appendInt32(append(buf, mInt), int(x))
+		} else {
+			buf = appendMarshalLong(buf, big.NewInt(x))
+		}
+	case *big.Int:
+		if x.IsInt64() && x.Int64() >= math.MinInt32 && x.Int64() <= math.MaxInt32 {
+			buf = appendInt32(append(buf, mInt), int(x.Int64()))
+		} else {
+			buf = appendMarshalLong(buf, x)
+		}
+	case float64:
+		buf = binary.LittleEndian.AppendUint64(append(buf, mBinaryFloat), math.Float64bits(x))
+	case complex128:
+		buf = binary.LittleEndian.AppendUint64(append(buf, mBinaryComplex), math.Float64bits(real(x)))
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(imag(x)))
+	case string:
+		return appendMarshalStr(buf, x)
+	case []byte:
+		if !marshalLen(len(x)) {
+			return nil, wire.CodecError("marshal", "bytes too long")
+		}
+		buf = append(appendInt32(append(buf, mString), len(x)), x...)
+	case wire.Tuple:
+		if len(x) < 256 {
+			buf = append(buf, mSmallTuple, byte(len(x)))
+		} else {
+			buf = appendInt32(append(buf, mTuple), len(x))
+		}
+		return appendMarshalItems(buf, x, hashed, depth)
+	case wire.List:
+		buf = appendInt32(append(buf, mList), len(x))
+		return appendMarshalItems(buf, x, false, depth)
+	case wire.Set:
+		code := byte(mSet)
+		if hashed {
+			code = mFrozenSet
+		}
+		buf = appendInt32(append(buf, code), len(x))
+		return appendMarshalItems(buf, x, true, depth)
+	case *wire.Dict:
+		buf = append(buf, mDict)
+		var err error
+		for _, it := range x.Items {
+			if buf, err = appendMarshal(buf, it.Key, true, depth+1); err != nil {
+				return nil, err
+			}
+			if buf, err = appendMarshal(buf, it.Value, false, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		buf = append(buf, mNull)
+	default:
+		return nil, wire.CodecError("marshal", "cannot encode Go type %T", v)
+	}
+	return buf, nil
+}
+
+func appendMarshalItems(buf []byte, items []wire.Value, hashed bool, depth int) ([]byte, error) {
+	if !marshalLen(len(items)) {
+		return nil, wire.CodecError("marshal", "container too long")
+	}
+	var err error
+	for _, it := range items {
+		if buf, err = appendMarshal(buf, it, hashed, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
+}
+
+func appendMarshalStr(buf []byte, s string) ([]byte, error) {
+	if !marshalLen(len(s)) {
+		return nil, wire.CodecError("marshal", "str too long")
+	}
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	switch {
+	case ascii && len(s) < 256:
+		buf = append(buf, mShortASCII, byte(len(s)))
+	case ascii:
+		buf = appendInt32(append(buf, mASCII), len(s))
+	default:
+		if !utf8.ValidString(s) {
+			return nil, wire.CodecError("marshal", "str is not valid UTF-8")
+		}
+		buf = appendInt32(append(buf, mUnicode), len(s))
+	}
+	return append(buf, s...), nil
+}
+
+// appendMarshalLong writes TYPE_LONG: the digit count (negative for a
+// negative number) and base 2**15 digits, least significant first.
+func appendMarshalLong(buf []byte, x *big.Int) []byte {
+	abs := new(big.Int).Abs(x)
+	nbits := abs.BitLen()
+	ndigits := (nbits + 14) / 15
+	n := ndigits
+	if x.Sign() < 0 {
+		n = -n
+	}
+	buf = appendInt32(append(buf, mLong), n)
+	words := abs.Bits()
+	const wbits = 32 << (^uint(0) >> 63)
+	for i := 0; i < ndigits; i++ {
+		var d uint
+		for b := 0; b < 15; b++ {
+			bit := i*15 + b
+			if bit >= nbits {
+				break
+			}
+			if uint(words[bit/wbits])>>(bit%wbits)&1 != 0 {
+				d |= 1 << b
+			}
+		}
+		buf = binary.LittleEndian.AppendUint16(buf, uint16(d))
+	}
+	return buf
+}

@@ -1,0 +1,444 @@
+package serpent
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"github.com/pyro4/pyro4/wire"
+	"math"
+	"math/big"
+	"strconv"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// serpentHeader is the comment line serpent 1.41 writes before every value.
+const serpentHeader = "# serpent utf-8 python3.2\n"
+
+// serpentCodec is Pyro4's default serializer: Python literal syntax as
+// serpent 1.41 writes it with module_in_classname=True and indent=False, read
+// back with the grammar ast.literal_eval accepts.
+type serpentCodec struct{}
+
+func init() { wire.Register(serpentCodec{}) }
+
+func (serpentCodec) ID() uint16   { return wire.SerpentID }
+func (serpentCodec) Name() string { return "serpent" }
+
+// Buffers are pooled because the name server encodes a reply per request and
+// a list() result can be tens of kilobytes; the result is one exact-size copy.
+var serpentBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledBuf keeps an occasional huge message from pinning memory in the pool.
+const maxPooledBuf = 1 << 20
+
+func (serpentCodec) Marshal(v wire.Value) ([]byte, error) {
+	return serpentEncode(func(b []byte) ([]byte, error) { return appendSerpent(b, v, 0) })
+}
+
+// AppendMarshal implements AppendMarshaler.
+func (serpentCodec) AppendMarshal(dst []byte, v wire.Value) ([]byte, error) {
+	n := len(dst)
+	b, err := appendSerpent(append(dst, serpentHeader...), v, 0)
+	if err != nil {
+		return dst[:n], serpentErr("%v", err)
+	}
+	return b, nil
+}
+
+// MarshalCallTo implements CallMarshaler: the name server's clients send
+// every call in serpent, so it skips the Tuple the generic path builds.
+func (serpentCodec) MarshalCallTo(c wire.Call) ([]byte, error) {
+	return serpentEncode(func(b []byte) ([]byte, error) {
+		b = append(b, '(')
+		b = appendSerpentStr(b, c.Object)
+		b = append(b, ',')
+		b = appendSerpentStr(b, c.Method)
+		b = append(b, ',')
+		b, err := appendSerpentTuple(b, c.Args, 1)
+		if err != nil {
+			return b, fmt.Errorf("call %s args: %w", c.Method, err)
+		}
+		b = append(b, ',')
+		if b, err = appendSerpentDict(b, c.Kwargs, 1); err != nil {
+			return b, fmt.Errorf("call %s kwargs: %w", c.Method, err)
+		}
+		return append(b, ')'), nil
+	})
+}
+
+func serpentEncode(body func([]byte) ([]byte, error)) ([]byte, error) {
+	bp := serpentBufPool.Get().(*[]byte)
+	b, err := body(append((*bp)[:0], serpentHeader...))
+	var out []byte
+	if err == nil {
+		out = make([]byte, len(b))
+		copy(out, b)
+	}
+	if cap(b) <= maxPooledBuf {
+		*bp = b[:0]
+		serpentBufPool.Put(bp)
+	}
+	if err != nil {
+		return nil, serpentErr("%v", err)
+	}
+	return out, nil
+}
+
+// serpentErr is a SerializeError, the class in which every codec reports a
+// payload it cannot encode or decode.
+func serpentErr(format string, a ...any) error { return wire.CodecError("serpent", format, a...) }
+
+func (serpentCodec) Unmarshal(data []byte) (wire.Value, error) { return parseSerpent(data) }
+
+// appendSerpent writes v the way serpent's Serializer._serialize does.
+func appendSerpent(b []byte, v wire.Value, depth int) ([]byte, error) {
+	if depth > wire.MaxDepth {
+		return b, fmt.Errorf("value nested deeper than %d levels", wire.MaxDepth)
+	}
+	switch x := v.(type) {
+	case nil:
+		return append(b, "None"...), nil
+	case bool:
+		if x {
+			return append(b, "True"...), nil
+		}
+		return append(b, "False"...), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case *big.Int:
+		return appendSerpentBigInt(b, x)
+	case float64:
+		return appendSerpentFloat(b, x), nil
+	case complex128:
+		return appendSerpentComplex(b, x)
+	case string:
+		return appendSerpentStr(b, x), nil
+	case []byte:
+		return appendSerpentBytes(b, x), nil
+	case wire.Tuple:
+		return appendSerpentTuple(b, x, depth)
+	case wire.List:
+		return appendSerpentList(b, x, depth)
+	case wire.Set:
+		return appendSerpentSet(b, x, depth)
+	case *wire.Dict:
+		return appendSerpentDict(b, x, depth)
+	case wire.URI:
+		return appendSerpent(b, x.Value(), depth)
+	case *wire.Exception:
+		return appendSerpent(b, x.Value(), depth)
+	}
+	return b, fmt.Errorf("cannot encode Go type %T", v)
+}
+
+func appendSerpentBigInt(b []byte, x *big.Int) ([]byte, error) {
+	// 14300 bits is more than 4300 digits: refuse before a costly conversion
+	if x.BitLen() > 14300 {
+		return b, fmt.Errorf("int with more than %d digits: Python refuses to convert it", wire.MaxIntDigits)
+	}
+	start := len(b)
+	b = x.Append(b, 10)
+	digits := len(b) - start
+	if x.Sign() < 0 {
+		digits--
+	}
+	if digits > wire.MaxIntDigits {
+		return b[:start], fmt.Errorf("int with more than %d digits: Python refuses to convert it", wire.MaxIntDigits)
+	}
+	return b, nil
+}
+
+// appendSerpentFloat writes repr(f), except that serpent spells the values
+// without a literal as an overflowing literal (inf) or a class dict (nan).
+func appendSerpentFloat(b []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(b, "{'__class__':'float','value':'nan'}"...)
+	case math.IsInf(f, 1):
+		return append(b, "1e30000"...)
+	case math.IsInf(f, -1):
+		return append(b, "-1e30000"...)
+	}
+	// Python's repr switches to exponent notation outside [1e-4, 1e16); both
+	// it and Go write the shortest round-tripping digits and a two-digit
+	// minimum exponent ("1e-05", "1e+16").
+	if abs := math.Abs(f); abs != 0 && (abs >= 1e16 || abs < 1e-4) {
+		return strconv.AppendFloat(b, f, 'e', -1, 64)
+	}
+	start := len(b)
+	b = strconv.AppendFloat(b, f, 'f', -1, 64)
+	for _, c := range b[start:] {
+		if c == '.' {
+			return b
+		}
+	}
+	return append(b, ".0"...)
+}
+
+// appendSerpentComplex writes "(real+imagj)" as serpent does. Two values
+// serpent writes but cannot read back are handled differently: a nan part
+// has no literal at all (an error here), and a -0.0 imaginary part, which
+// serpent writes as "+-0.0j", is written "-0.0j" (read back as +0.0j, an
+// equal value).
+func appendSerpentComplex(b []byte, c complex128) ([]byte, error) {
+	re, im := real(c), imag(c)
+	if math.IsNaN(re) || math.IsNaN(im) {
+		return b, errors.New("complex with a nan part has no serpent literal")
+	}
+	b = append(b, '(')
+	b = appendSerpentFloat(b, re)
+	if im >= 0 && !math.Signbit(im) {
+		b = append(b, '+')
+	}
+	b = appendSerpentFloat(b, im)
+	return append(b, "j)"...), nil
+}
+
+// appendSerpentBytes writes repr({'data': base64, 'encoding': 'base64'}),
+// which is how serpent sends bytes, bytearray and memoryview.
+func appendSerpentBytes(b []byte, p []byte) []byte {
+	b = append(b, "{'data': '"...)
+	b = base64.StdEncoding.AppendEncode(b, p)
+	return append(b, "', 'encoding': 'base64'}"...)
+}
+
+// Classes of a byte in a str being written, as bit flags so that a whole
+// string is classified by OR-ing table entries without branches.
+const (
+	strSingle byte = 1 << iota // '
+	strDouble                  // "
+	strEscape                  // backslash, a control byte, DEL, or a non-ASCII byte
+)
+
+// strClass classifies every byte value; strRunSafe[dq] says which bytes are
+// copied verbatim inside a literal quoted with " (dq=1) or ' (dq=0).
+var strClass, strRunSafe = func() (cls [256]byte, safe [2][256]bool) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c == '\'', c == '"':
+			if c == '\'' {
+				cls[c] = strSingle
+			} else {
+				cls[c] = strDouble
+			}
+			safe[0][c] = c == '"'
+			safe[1][c] = c == '\''
+		case c < 0x20 || c >= 0x7f || c == '\\':
+			cls[c] = strEscape
+		default:
+			safe[0][c], safe[1][c] = true, true
+		}
+	}
+	return cls, safe
+}()
+
+// appendSerpentStr writes Python's repr of a str. Invalid UTF-8 in s (which a
+// Python str cannot hold) is written as U+FFFD. It is on the path of every
+// name and URI the name server sends, hence the tables and the copying of
+// whole runs of bytes that need no escape.
+func appendSerpentStr(b []byte, s string) []byte {
+	var cls byte
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if strWordBad(load64(s, i)) == 0 {
+			continue
+		}
+		for _, c := range []byte(s[i : i+8]) {
+			cls |= strClass[c]
+		}
+	}
+	for ; i < len(s); i++ {
+		cls |= strClass[s[i]]
+	}
+	q, dq := byte('\''), 0
+	if cls&(strSingle|strDouble) == strSingle {
+		q, dq = '"', 1
+	}
+	b = append(b, q)
+	if cls&strEscape == 0 && cls&(strSingle|strDouble) != strSingle|strDouble {
+		b = append(b, s...)
+		return append(b, q)
+	}
+	safe := &strRunSafe[dq]
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && safe[s[j]] {
+			j++
+		}
+		b = append(b, s[i:j]...)
+		if i = j; i >= len(s) {
+			break
+		}
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c == q || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			default: // the other control bytes and DEL
+				b = appendHexEscape(b, 'x', uint32(c), 2)
+			}
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case n == 1: // invalid UTF-8
+			b = utf8.AppendRune(b, utf8.RuneError)
+		case unicode.IsPrint(r):
+			b = append(b, s[i:i+n]...)
+		case r <= 0xff:
+			b = appendHexEscape(b, 'x', uint32(r), 2)
+		case r <= 0xffff:
+			b = appendHexEscape(b, 'u', uint32(r), 4)
+		default:
+			b = appendHexEscape(b, 'U', uint32(r), 8)
+		}
+		i += n
+	}
+	return append(b, q)
+}
+
+// load64 reads s[i:i+8] little-endian; the compiler makes it one load.
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// strWordBad is nonzero when one of the 8 bytes in w has a strClass bit:
+// DEL or non-ASCII (w+1 sets a high bit; a carry into the next byte comes
+// only from a 0xff byte, itself bad), a control byte, a quote or a
+// backslash (the exact "has a zero byte" test on w xor the byte). Zero means
+// the word needs no table lookup.
+func strWordBad(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x2, x3, x4 := w^(ones*'\''), w^(ones*'"'), w^(ones*'\\')
+	return (w | (w + ones) | (w-ones*0x20)&^w |
+		(x2-ones)&^x2 | (x3-ones)&^x3 | (x4-ones)&^x4) & highs
+}
+
+func appendHexEscape(b []byte, kind byte, r uint32, digits int) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '\\', kind)
+	for shift := (digits - 1) * 4; shift >= 0; shift -= 4 {
+		b = append(b, hex[(r>>uint(shift))&0xf])
+	}
+	return b
+}
+
+func appendSerpentTuple(b []byte, t []wire.Value, depth int) ([]byte, error) {
+	b, err := appendSerpentItems(append(b, '('), t, depth)
+	if err != nil {
+		return b, err
+	}
+	if len(t) == 1 {
+		b = append(b, ',')
+	}
+	return append(b, ')'), nil
+}
+
+func appendSerpentList(b []byte, l wire.List, depth int) ([]byte, error) {
+	b, err := appendSerpentItems(append(b, '['), l, depth)
+	if err != nil {
+		return b, err
+	}
+	return append(b, ']'), nil
+}
+
+// appendSerpentItems writes the items of a tuple or list, separated by commas.
+func appendSerpentItems(b []byte, items []wire.Value, depth int) ([]byte, error) {
+	var err error
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = appendSerpent(b, it, depth+1); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// appendSerpentSet writes a set; Python has no empty-set literal, so serpent
+// writes an empty set as an empty tuple.
+func appendSerpentSet(b []byte, s wire.Set, depth int) ([]byte, error) {
+	if len(s) == 0 {
+		return append(b, "()"...), nil
+	}
+	b = append(b, '{')
+	var err error
+	for i, it := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if err = checkSerpentKey(it); err != nil {
+			return b, fmt.Errorf("set element: %w", err)
+		}
+		if b, err = appendSerpent(b, it, depth+1); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendSerpentDict writes the items in their order: serpent sorts keys
+// only in indent mode, which Pyro4 does not use.
+func appendSerpentDict(b []byte, d *wire.Dict, depth int) ([]byte, error) {
+	b = append(b, '{')
+	var err error
+	var items []wire.DictItem
+	if d != nil {
+		items = d.Items
+	}
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if err = checkSerpentKey(it.Key); err != nil {
+			return b, fmt.Errorf("dict key: %w", err)
+		}
+		if b, err = appendSerpent(b, it.Key, depth+1); err != nil {
+			return b, err
+		}
+		b = append(b, ':')
+		if b, err = appendSerpent(b, it.Value, depth+1); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// checkSerpentKey refuses what serpent refuses as a dict key or set element
+// (anything but bool, int, float, complex, str, bytes and tuple) and also
+// what serpent would write but Python could not read back: bytes (written as
+// a dict), and tuples holding an unhashable value or a nan.
+func checkSerpentKey(k wire.Value) error {
+	switch x := k.(type) {
+	case bool, int64, *big.Int, string, complex128:
+		return nil
+	case float64:
+		if math.IsNaN(x) {
+			return errors.New("nan cannot be a serpent key")
+		}
+		return nil
+	case wire.Tuple:
+		for _, it := range x {
+			if it == nil {
+				continue
+			}
+			if err := checkSerpentKey(it); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("type %s cannot be a serpent key", wire.TypeName(k))
+}
