@@ -1,8 +1,11 @@
-package wire
+package wire_test
 
 import (
 	"errors"
 	"fmt"
+	"github.com/pyro4/pyro4/wire"
+	_ "github.com/pyro4/pyro4/wire/codecs"
+	"github.com/pyro4/pyro4/wire/internal/codectest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,29 +16,29 @@ import (
 )
 
 // ourVerdict is what UnmarshalCall makes of data, written as the cases are.
-func ourVerdict(t *testing.T, c Codec, data []byte) string {
+func ourVerdict(t *testing.T, c wire.Codec, data []byte) string {
 	t.Helper()
-	_, err := UnmarshalCall(c, data)
+	_, err := wire.UnmarshalCall(c, data)
 	if err == nil {
 		return ""
 	}
-	var x *Exception
-	if !errors.As(err, &x) || errors.Is(err, ErrDecoderPanic) {
+	var x *wire.Exception
+	if !errors.As(err, &x) || errors.Is(err, wire.ErrDecoderPanic) {
 		t.Fatalf("UnmarshalCall: %v", err)
 	}
 	return x.Class + ": " + x.Text()
 }
 
 func TestClassCheck(t *testing.T) {
-	for _, cc := range classCases {
-		for _, codec := range cc.codecList() {
-			t.Run(codec+"/"+cc.name, func(t *testing.T) {
-				c := cgCodecFor(t, codec)
-				data, err := MarshalCall(c, cc.call())
+	for _, cc := range codectest.ClassCases() {
+		for _, codec := range cc.CodecList() {
+			t.Run(codec+"/"+cc.Name, func(t *testing.T) {
+				c := codectest.CodecFor(t, codec)
+				data, err := wire.MarshalCall(c, cc.Call())
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got, want := ourVerdict(t, c, data), cc.verdict(codec); got != want {
+				if got, want := ourVerdict(t, c, data), cc.Verdict(codec); got != want {
 					t.Fatalf("got  %q\nwant %q", got, want)
 				}
 				// a plain value is not a call's arguments: no check
@@ -49,12 +52,12 @@ func TestClassCheck(t *testing.T) {
 
 // TestClassCheckPickle: pickle builds real objects, never from class dicts.
 func TestClassCheckPickle(t *testing.T) {
-	c := cgCodecFor(t, "pickle")
-	data, err := MarshalCall(c, Call{Object: "o", Method: "m", Args: []Value{clsDict("custom.Thing")}})
+	c := codectest.CodecFor(t, "pickle")
+	data, err := wire.MarshalCall(c, wire.Call{Object: "o", Method: "m", Args: []wire.Value{codectest.ClassDict("custom.Thing")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := UnmarshalCall(c, data); err != nil {
+	if _, err := wire.UnmarshalCall(c, data); err != nil {
 		t.Fatalf("pickle refused a plain dict with a __class__ key: %v", err)
 	}
 }
@@ -82,9 +85,9 @@ func TestClassCheckAgreesWithPython(t *testing.T) {
 	pypeer.Require(t)
 	dir := t.TempDir()
 	want := map[string]string{}
-	for i, cc := range classCases {
-		for _, codec := range cc.codecList() {
-			data, err := MarshalCall(cgCodecFor(t, codec), cc.call())
+	for i, cc := range codectest.ClassCases() {
+		for _, codec := range cc.CodecList() {
+			data, err := wire.MarshalCall(codectest.CodecFor(t, codec), cc.Call())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +95,7 @@ func TestClassCheckAgreesWithPython(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, key), data, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			want[key] = cc.verdict(codec)
+			want[key] = cc.Verdict(codec)
 		}
 	}
 	out, err := pypeer.Run(t, 60*time.Second, pypeer.Env(), pyClassCheck, dir)
@@ -110,7 +113,7 @@ func TestClassCheckAgreesWithPython(t *testing.T) {
 		var i int
 		fmt.Sscanf(key, "case%d", &i)
 		if got != w {
-			t.Errorf("%s (%s): Pyro4 says %q, the case says %q", key, classCases[i].name, got, w)
+			t.Errorf("%s (%s): Pyro4 says %q, the case says %q", key, codectest.ClassCases()[i].Name, got, w)
 		}
 	}
 	if seen != len(want) {
@@ -122,11 +125,11 @@ func TestClassCheckAgreesWithPython(t *testing.T) {
 // dict naming an unknown class is refused, but not by pickle, whose loads
 // is pickle's own.
 func TestUnmarshalDataChecksClasses(t *testing.T) {
-	d := NewDict(2)
+	d := wire.NewDict(2)
 	d.Append("__class__", "example.Thing")
 	d.Append("x", int64(1))
 	for _, name := range []string{"serpent", "json", "marshal", "msgpack", "pickle"} {
-		codec, ok := CodecByName(name)
+		codec, ok := wire.CodecByName(name)
 		if !ok {
 			t.Fatalf("no codec %s", name)
 		}
@@ -134,15 +137,15 @@ func TestUnmarshalDataChecksClasses(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: marshal: %v", name, err)
 		}
-		v, err := UnmarshalData(codec, data)
+		v, err := wire.UnmarshalData(codec, data)
 		if name == "pickle" {
-			if err != nil || !Equal(v, d) {
-				t.Errorf("pickle: %v, %v; want the dict back", Repr(v), err)
+			if err != nil || !wire.Equal(v, d) {
+				t.Errorf("pickle: %v, %v; want the dict back", wire.Repr(v), err)
 			}
 			continue
 		}
-		var x *Exception
-		if !errors.As(err, &x) || x.Class != ClassSerializeError || x.Message != "unsupported serialized class: example.Thing" {
+		var x *wire.Exception
+		if !errors.As(err, &x) || x.Class != wire.ClassSerializeError || x.Message != "unsupported serialized class: example.Thing" {
 			t.Errorf("%s: %v, %v; want SerializeError unsupported serialized class", name, v, err)
 		}
 	}

@@ -1,40 +1,43 @@
-package wire
+package wire_test
 
 import (
 	"errors"
+	"github.com/pyro4/pyro4/wire"
+	_ "github.com/pyro4/pyro4/wire/codecs"
+	"github.com/pyro4/pyro4/wire/internal/codectest"
 	"slices"
 	"strings"
 	"testing"
 )
 
 // pyro4IDs are the serializer ids Pyro4 assigns ("never change this").
-var pyro4IDs = map[string]uint16{"serpent": SerpentID, "json": JSONID, "marshal": MarshalID, "pickle": PickleID,
-	"dill": DillID, "msgpack": MsgpackID, "cloudpickle": CloudpickleID}
+var pyro4IDs = map[string]uint16{"serpent": wire.SerpentID, "json": wire.JSONID, "marshal": wire.MarshalID, "pickle": wire.PickleID,
+	"dill": wire.DillID, "msgpack": wire.MsgpackID, "cloudpickle": wire.CloudpickleID}
 
 func TestRegisteredCodecs(t *testing.T) {
-	names := CodecNames()
+	names := wire.CodecNames()
 	if !slices.IsSorted(names) {
 		t.Errorf("CodecNames not sorted: %q", names)
 	}
 	for _, n := range names {
-		c, ok := CodecByName(n)
+		c, ok := wire.CodecByName(n)
 		if !ok || c.Name() != n {
 			t.Fatalf("CodecByName(%q) = %v, %v", n, c, ok)
 		}
 		if want, known := pyro4IDs[n]; !known || c.ID() != want {
 			t.Errorf("codec %q has id %d, Pyro4 uses %d", n, c.ID(), want)
 		}
-		if byID, ok := CodecByID(c.ID()); !ok || byID != c {
+		if byID, ok := wire.CodecByID(c.ID()); !ok || byID != c {
 			t.Errorf("CodecByID(%d) is not the %q codec", c.ID(), n)
 		}
-		if up, ok := CodecByName(" " + strings.ToUpper(n) + " "); !ok || up != c {
+		if up, ok := wire.CodecByName(" " + strings.ToUpper(n) + " "); !ok || up != c {
 			t.Errorf("CodecByName is not lenient about case and spaces for %q", n)
 		}
 	}
-	if _, ok := CodecByID(0); ok {
+	if _, ok := wire.CodecByID(0); ok {
 		t.Error("codec for id 0")
 	}
-	if _, ok := CodecByName("dill"); ok {
+	if _, ok := wire.CodecByName("dill"); ok {
 		t.Error("dill is not implemented but registered")
 	}
 }
@@ -42,7 +45,7 @@ func TestRegisteredCodecs(t *testing.T) {
 func requireCodecs(t *testing.T, names ...string) {
 	t.Helper()
 	for _, n := range names {
-		if _, ok := CodecByName(n); !ok {
+		if _, ok := wire.CodecByName(n); !ok {
 			t.Fatalf("codec %q not registered", n)
 		}
 	}
@@ -55,7 +58,7 @@ func TestParseAccepted(t *testing.T) {
 		names []string
 		err   string
 	}{
-		{strings.Join(DefaultAccepted, ","), []string{"json", "marshal", "serpent"}, ""},
+		{strings.Join(wire.DefaultAccepted, ","), []string{"json", "marshal", "serpent"}, ""},
 		{"serpent,marshal,json", []string{"json", "marshal", "serpent"}, ""},
 		{"json", []string{"json"}, ""},
 		{"serpent,serpent,msgpack,pickle", []string{"msgpack", "pickle", "serpent"}, ""},
@@ -70,10 +73,10 @@ func TestParseAccepted(t *testing.T) {
 		{"", nil, "serializer '' is unknown or not available"},
 	}
 	for _, tt := range tests {
-		acc, err := ParseAccepted(tt.in)
+		acc, err := wire.ParseAccepted(tt.in)
 		if tt.err != "" {
-			var x *Exception
-			if !errors.As(err, &x) || x.Class != ClassSerializeError || x.Message != tt.err {
+			var x *wire.Exception
+			if !errors.As(err, &x) || x.Class != wire.ClassSerializeError || x.Message != tt.err {
 				t.Errorf("ParseAccepted(%q) error %v, want SerializeError %q", tt.in, err, tt.err)
 			}
 			continue
@@ -96,31 +99,31 @@ func TestDecoderPanicIsMarked(t *testing.T) {
 		err := func() (err error) {
 			defer func() {
 				if r := recover(); r != nil {
-					err = PanicError(codec, r)
+					err = wire.PanicError(codec, r)
 				}
 			}()
 			var m map[string]int
 			m["x"] = 1 // a bug
 			return nil
 		}()
-		if !errors.Is(err, ErrDecoderPanic) {
+		if !errors.Is(err, wire.ErrDecoderPanic) {
 			t.Fatalf("%s: error %v is not marked", codec, err)
 		}
-		var x *Exception
-		if !errors.As(err, &x) || x.Class != ClassSerializeError || !strings.Contains(x.Message, codec+": internal error: ") {
+		var x *wire.Exception
+		if !errors.As(err, &x) || x.Class != wire.ClassSerializeError || !strings.Contains(x.Message, codec+": internal error: ") {
 			t.Fatalf("%s: error %v does not carry a SerializeError", codec, err)
 		}
 	}
 	err := func() (err error) {
-		defer RecoverPanic("marshal", &err)
+		defer wire.RecoverPanic("marshal", &err)
 		panic("boom")
 	}()
-	if !errors.Is(err, ErrDecoderPanic) || !strings.Contains(err.Error(), "boom") {
+	if !errors.Is(err, wire.ErrDecoderPanic) || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("RecoverPanic: %v", err)
 	}
-	for _, name := range CodecNames() {
-		_, err := cgCodecFor(t, name).Unmarshal([]byte("\xff\xfe not a value"))
-		if err == nil || errors.Is(err, ErrDecoderPanic) {
+	for _, name := range wire.CodecNames() {
+		_, err := codectest.CodecFor(t, name).Unmarshal([]byte("\xff\xfe not a value"))
+		if err == nil || errors.Is(err, wire.ErrDecoderPanic) {
 			t.Errorf("%s: a refusal of bad input is %v", name, err)
 		}
 	}
