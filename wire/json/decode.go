@@ -8,16 +8,16 @@ import (
 	"unicode/utf8"
 )
 
-type jsonDecoder struct {
+type decoder struct {
 	data []byte
 	pos  int
 }
 
-func decodeJSON(data []byte) (wire.Value, error) {
+func decode(data []byte) (wire.Value, error) {
 	if !utf8.Valid(data) {
 		return nil, wire.CodecError("json", "payload is not valid UTF-8")
 	}
-	d := jsonDecoder{data: data}
+	d := decoder{data: data}
 	d.skipSpace()
 	v, err := d.value(0)
 	if err != nil {
@@ -30,11 +30,11 @@ func decodeJSON(data []byte) (wire.Value, error) {
 	return v, nil
 }
 
-func (d *jsonDecoder) errorf(format string, a ...any) error {
+func (d *decoder) errorf(format string, a ...any) error {
 	return wire.CodecError("json", format+" at offset %d", append(a, d.pos)...)
 }
 
-func (d *jsonDecoder) skipSpace() {
+func (d *decoder) skipSpace() {
 	for d.pos < len(d.data) {
 		switch d.data[d.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -45,7 +45,7 @@ func (d *jsonDecoder) skipSpace() {
 	}
 }
 
-func (d *jsonDecoder) literal(word string, v wire.Value) (wire.Value, error) {
+func (d *decoder) literal(word string, v wire.Value) (wire.Value, error) {
 	if len(d.data)-d.pos >= len(word) && string(d.data[d.pos:d.pos+len(word)]) == word {
 		d.pos += len(word)
 		return v, nil
@@ -53,7 +53,7 @@ func (d *jsonDecoder) literal(word string, v wire.Value) (wire.Value, error) {
 	return nil, d.errorf("expecting value")
 }
 
-func (d *jsonDecoder) value(depth int) (wire.Value, error) {
+func (d *decoder) value(depth int) (wire.Value, error) {
 	if d.pos >= len(d.data) {
 		return nil, d.errorf("expecting value")
 	}
@@ -87,14 +87,14 @@ func (d *jsonDecoder) value(depth int) (wire.Value, error) {
 	}
 }
 
-func (d *jsonDecoder) enter(depth int) error {
+func (d *decoder) enter(depth int) error {
 	if depth >= wire.MaxDepth {
 		return d.errorf("value nested deeper than %d", wire.MaxDepth)
 	}
 	return nil
 }
 
-func (d *jsonDecoder) array(depth int) (wire.Value, error) {
+func (d *decoder) array(depth int) (wire.Value, error) {
 	if err := d.enter(depth); err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (d *jsonDecoder) array(depth int) (wire.Value, error) {
 	}
 }
 
-func (d *jsonDecoder) object(depth int) (wire.Value, error) {
+func (d *decoder) object(depth int) (wire.Value, error) {
 	if err := d.enter(depth); err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (d *jsonDecoder) object(depth int) (wire.Value, error) {
 }
 
 // eat consumes c when it is the next byte.
-func (d *jsonDecoder) eat(c byte) bool {
+func (d *decoder) eat(c byte) bool {
 	if d.pos < len(d.data) && d.data[d.pos] == c {
 		d.pos++
 		return true
@@ -171,7 +171,7 @@ func (d *jsonDecoder) eat(c byte) bool {
 
 // more reads what follows an item of an array or object: a ',' before the
 // next item, or the closing bracket.
-func (d *jsonDecoder) more(closing byte) (bool, error) {
+func (d *decoder) more(closing byte) (bool, error) {
 	d.skipSpace()
 	if d.eat(',') {
 		return true, nil
@@ -185,7 +185,7 @@ func (d *jsonDecoder) more(closing byte) (bool, error) {
 // number follows the grammar of Python's json scanner:
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? ; what does not match is
 // left for the caller to reject.
-func (d *jsonDecoder) number() (wire.Value, error) {
+func (d *decoder) number() (wire.Value, error) {
 	start := d.pos
 	p := d.pos
 	if d.data[p] == '-' {
@@ -242,7 +242,7 @@ func (d *jsonDecoder) number() (wire.Value, error) {
 	return wire.Int(n), nil
 }
 
-func (d *jsonDecoder) str() (string, error) {
+func (d *decoder) str() (string, error) {
 	d.pos++ // opening quote
 	start := d.pos
 	// fast path: no escapes
@@ -309,7 +309,7 @@ func (d *jsonDecoder) str() (string, error) {
 
 // unicodeEscape reads the XXXX of \uXXXX (already past "\u"), joining a
 // surrogate pair into one code point.
-func (d *jsonDecoder) unicodeEscape() (rune, error) {
+func (d *decoder) unicodeEscape() (rune, error) {
 	r, ok := d.hex4(d.pos)
 	if !ok {
 		return 0, d.errorf("invalid \\uXXXX escape")
@@ -327,7 +327,7 @@ func (d *jsonDecoder) unicodeEscape() (rune, error) {
 	return 0, d.errorf("lone surrogate \\u%04x is not supported", r)
 }
 
-func (d *jsonDecoder) hex4(p int) (rune, bool) {
+func (d *decoder) hex4(p int) (rune, bool) {
 	v, ok := wire.ParseHex(d.data, p, 4)
 	return rune(v), ok
 }

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// jsonCodec is Pyro4's JsonSerializer: Python's json module with
+// codec is Pyro4's JsonSerializer: Python's json module with
 // ensure_ascii=False, so output matches json.dumps byte for byte: ", " and
 // ": " separators, keys in insertion order, floats as repr, NaN/Infinity,
 // raw UTF-8 for non-ASCII and \uXXXX for control characters.
@@ -22,32 +22,32 @@ import (
 // *big.Int for integers (at most 4300 digits, Python's limit) and float64 for
 // the rest. A \u escape of a lone surrogate is refused: Go strings cannot
 // hold one, and Python could not send it on as UTF-8 either.
-type jsonCodec struct{}
+type codec struct{}
 
-func init() { wire.Register(jsonCodec{}) }
+func init() { wire.Register(codec{}) }
 
-func (jsonCodec) ID() uint16   { return wire.JSONID }
-func (jsonCodec) Name() string { return "json" }
+func (codec) ID() uint16   { return wire.JSONID }
+func (codec) Name() string { return "json" }
 
-func (jsonCodec) Marshal(v wire.Value) ([]byte, error) {
-	return appendJSON(make([]byte, 0, 256), v, 0)
+func (codec) Marshal(v wire.Value) ([]byte, error) {
+	return appendValue(make([]byte, 0, 256), v, 0)
 }
 
 // AppendMarshal implements AppendMarshaler.
-func (jsonCodec) AppendMarshal(dst []byte, v wire.Value) ([]byte, error) {
-	b, err := appendJSON(dst, v, 0)
+func (codec) AppendMarshal(dst []byte, v wire.Value) ([]byte, error) {
+	b, err := appendValue(dst, v, 0)
 	if err != nil {
 		return dst, err
 	}
 	return b, nil
 }
 
-func (jsonCodec) Unmarshal(data []byte) (v wire.Value, err error) {
+func (codec) Unmarshal(data []byte) (v wire.Value, err error) {
 	defer wire.RecoverPanic("json", &err)
-	return decodeJSON(data)
+	return decode(data)
 }
 
-func appendJSON(buf []byte, v wire.Value, depth int) ([]byte, error) {
+func appendValue(buf []byte, v wire.Value, depth int) ([]byte, error) {
 	if depth > wire.MaxDepth {
 		return nil, wire.CodecError("json", "value nested deeper than %d", wire.MaxDepth)
 	}
@@ -61,33 +61,33 @@ func appendJSON(buf []byte, v wire.Value, depth int) ([]byte, error) {
 	case *big.Int:
 		buf = x.Append(buf, 10)
 	case float64:
-		buf = appendJSONFloat(buf, x)
+		buf = appendFloat(buf, x)
 	case string:
-		return appendJSONString(buf, x)
+		return appendString(buf, x)
 	case []byte:
-		return nil, jsonUnserializable("bytes")
+		return nil, unserializable("bytes")
 	case wire.Tuple:
-		return appendJSONArray(buf, x, depth)
+		return appendArray(buf, x, depth)
 	case wire.List:
-		return appendJSONArray(buf, x, depth)
+		return appendArray(buf, x, depth)
 	case wire.Set:
-		return appendJSONArray(buf, x, depth)
+		return appendArray(buf, x, depth)
 	case *wire.Dict:
-		return appendJSONObject(buf, x, depth)
+		return appendObject(buf, x, depth)
 	case complex128:
-		return nil, jsonUnserializable("complex")
+		return nil, unserializable("complex")
 	default:
 		return nil, wire.CodecError("json", "cannot encode Go type %T", v)
 	}
 	return buf, nil
 }
 
-func jsonUnserializable(pyType string) error {
+func unserializable(pyType string) error {
 	return &wire.Exception{Class: wire.ClassSerializeError, Message: "don't know how to serialize class <class '" + pyType +
 		"'> using serializer JsonSerializer. Give it vars() or an appropriate __getstate__"}
 }
 
-func appendJSONFloat(buf []byte, f float64) []byte {
+func appendFloat(buf []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
 		return append(buf, "NaN"...)
@@ -99,47 +99,47 @@ func appendJSONFloat(buf []byte, f float64) []byte {
 	return append(buf, wire.FloatRepr(f)...)
 }
 
-func appendJSONArray(buf []byte, items []wire.Value, depth int) ([]byte, error) {
+func appendArray(buf []byte, items []wire.Value, depth int) ([]byte, error) {
 	buf = append(buf, '[')
 	var err error
 	for i, it := range items {
 		if i > 0 {
 			buf = append(buf, ", "...)
 		}
-		if buf, err = appendJSON(buf, it, depth+1); err != nil {
+		if buf, err = appendValue(buf, it, depth+1); err != nil {
 			return nil, err
 		}
 	}
 	return append(buf, ']'), nil
 }
 
-func appendJSONObject(buf []byte, d *wire.Dict, depth int) ([]byte, error) {
+func appendObject(buf []byte, d *wire.Dict, depth int) ([]byte, error) {
 	buf = append(buf, '{')
 	var err error
 	for i, it := range d.Items {
 		if i > 0 {
 			buf = append(buf, ", "...)
 		}
-		if buf, err = appendJSONKey(buf, it.Key); err != nil {
+		if buf, err = appendKey(buf, it.Key); err != nil {
 			return nil, err
 		}
 		buf = append(buf, ": "...)
-		if buf, err = appendJSON(buf, it.Value, depth+1); err != nil {
+		if buf, err = appendValue(buf, it.Value, depth+1); err != nil {
 			return nil, err
 		}
 	}
 	return append(buf, '}'), nil
 }
 
-// appendJSONKey converts a key the way json.dumps does: str as is; int,
+// appendKey converts a key the way json.dumps does: str as is; int,
 // float, bool and None by their JSON spelling; anything else is a TypeError.
-func appendJSONKey(buf []byte, k wire.Value) ([]byte, error) {
+func appendKey(buf []byte, k wire.Value) ([]byte, error) {
 	switch x := k.(type) {
 	case string:
-		return appendJSONString(buf, x)
+		return appendString(buf, x)
 	case nil, bool, int64, *big.Int, float64:
 		buf = append(buf, '"')
-		buf, _ = appendJSON(buf, x, 0)
+		buf, _ = appendValue(buf, x, 0)
 		return append(buf, '"'), nil
 	}
 	return nil, &wire.Exception{Class: wire.ClassTypeError, Message: "keys must be str, int, float, bool or None, not " + wire.TypeName(k)}
@@ -147,7 +147,7 @@ func appendJSONKey(buf []byte, k wire.Value) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
-func appendJSONString(buf []byte, s string) ([]byte, error) {
+func appendString(buf []byte, s string) ([]byte, error) {
 	if !utf8.ValidString(s) {
 		return nil, wire.CodecError("json", "str is not valid UTF-8")
 	}

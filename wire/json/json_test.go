@@ -34,7 +34,7 @@ func TestJSONEncode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := jsonCodec{}.Marshal(tt.in)
+			got, err := codec{}.Marshal(tt.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +65,7 @@ func TestJSONEncodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := jsonCodec{}.Marshal(tt.in)
+			_, err := codec{}.Marshal(tt.in)
 			var e *wire.Exception
 			if !errors.As(err, &e) || e.Class != tt.class || !strings.Contains(e.Message, tt.msg) {
 				t.Fatalf("got %v, want %s containing %q", err, tt.class, tt.msg)
@@ -96,7 +96,7 @@ func TestJSONDecode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := jsonCodec{}.Unmarshal([]byte(tt.in))
+			got, err := codec{}.Unmarshal([]byte(tt.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +137,7 @@ func TestJSONDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			v, err := jsonCodec{}.Unmarshal([]byte(tt.in))
+			v, err := codec{}.Unmarshal([]byte(tt.in))
 			var e *wire.Exception
 			if !errors.As(err, &e) || e.Class != wire.ClassSerializeError || !strings.Contains(e.Message, tt.msg) {
 				t.Fatalf("got %v, %v; want SerializeError containing %q", wire.Repr(v), err, tt.msg)
@@ -148,7 +148,7 @@ func TestJSONDecodeErrors(t *testing.T) {
 
 func TestJSONUnmarshalCall(t *testing.T) {
 	good := `{"object": "Pyro.NameServer", "method": "list", "params": [], "kwargs": {"prefix": "a."}}`
-	c, err := wire.UnmarshalCall(jsonCodec{}, []byte(good))
+	c, err := wire.UnmarshalCall(codec{}, []byte(good))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestJSONUnmarshalCall(t *testing.T) {
 		{`{"object": "x", "method": "m", "params": [], "kwargs": []}`, "call m: kwargs must be a dict, not list"},
 	}
 	for _, tt := range bad {
-		if _, err := wire.UnmarshalCall(jsonCodec{}, []byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.msg) {
+		if _, err := wire.UnmarshalCall(codec{}, []byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.msg) {
 			t.Errorf("%s: got %v, want %q", tt.in, err, tt.msg)
 		}
 	}
@@ -173,7 +173,7 @@ func TestJSONUnmarshalCall(t *testing.T) {
 // TestJSONMarshalCallShape checks Pyro4's call layout, including the empty
 // kwargs dict a Python proxy always sends.
 func TestJSONMarshalCallShape(t *testing.T) {
-	got, err := wire.MarshalCall(jsonCodec{}, wire.Call{Object: "obj", Method: "m", Args: []wire.Value{int64(1), "two"}})
+	got, err := wire.MarshalCall(codec{}, wire.Call{Object: "obj", Method: "m", Args: []wire.Value{int64(1), "two"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,28 +10,28 @@ import (
 	"unicode/utf8"
 )
 
-// marshalRef is one slot of CPython's reference table. A container's slot is
+// refSlot is one slot of CPython's reference table. A container's slot is
 // reserved before its contents are read, as CPython does, so that indexes
 // match; a reference to a slot that is not filled yet (a container that
 // contains itself) is refused, because the value model has no cycles.
-type marshalRef struct {
+type refSlot struct {
 	v     wire.Value
 	size  int // logical node count of v, charged again at every reference
 	ready bool
 }
 
-type marshalReader struct {
+type reader struct {
 	data   []byte
 	pos    int
-	refs   []marshalRef
+	refs   []refSlot
 	nodes  int
 	budget int
 }
 
-// decodeMarshal reads one value the way marshal.loads does; like marshal.loads
+// decode reads one value the way marshal.loads does; like marshal.loads
 // it ignores bytes after the value.
-func decodeMarshal(data []byte) (wire.Value, error) {
-	r := &marshalReader{data: data, budget: wire.NodeBudget(len(data))}
+func decode(data []byte) (wire.Value, error) {
+	r := &reader{data: data, budget: wire.NodeBudget(len(data))}
 	v, null, err := r.object(0)
 	if err != nil {
 		return nil, err
@@ -42,13 +42,13 @@ func decodeMarshal(data []byte) (wire.Value, error) {
 	return v, nil
 }
 
-func (r *marshalReader) errorf(format string, a ...any) error {
+func (r *reader) errorf(format string, a ...any) error {
 	return wire.CodecError("marshal", format, a...)
 }
 
-func (r *marshalReader) eof() error { return r.errorf("EOF read where object expected") }
+func (r *reader) eof() error { return r.errorf("EOF read where object expected") }
 
-func (r *marshalReader) take(n int) ([]byte, error) {
+func (r *reader) take(n int) ([]byte, error) {
 	if n < 0 || n > len(r.data)-r.pos {
 		return nil, r.errorf("marshal data too short")
 	}
@@ -57,7 +57,7 @@ func (r *marshalReader) take(n int) ([]byte, error) {
 	return b, nil
 }
 
-func (r *marshalReader) int32() (int, error) {
+func (r *reader) int32() (int, error) {
 	b, err := r.take(4)
 	if err != nil {
 		return 0, err
@@ -66,7 +66,7 @@ func (r *marshalReader) int32() (int, error) {
 }
 
 // size reads a non-negative int32 length.
-func (r *marshalReader) size(what string) (int, error) {
+func (r *reader) size(what string) (int, error) {
 	n, err := r.int32()
 	if err != nil {
 		return 0, err
@@ -77,7 +77,7 @@ func (r *marshalReader) size(what string) (int, error) {
 	return n, nil
 }
 
-func (r *marshalReader) count(n int) error {
+func (r *reader) count(n int) error {
 	r.nodes += n
 	if r.nodes > r.budget {
 		return r.errorf("value expands beyond %d nodes", r.budget)
@@ -86,11 +86,11 @@ func (r *marshalReader) count(n int) error {
 }
 
 // capFor bounds a preallocation by the bytes left: every item takes one.
-func (r *marshalReader) capFor(n int) int { return min(n, len(r.data)-r.pos) }
+func (r *reader) capFor(n int) int { return min(n, len(r.data)-r.pos) }
 
 // object reads one object. null reports TYPE_NULL, which ends a dict and is
 // an error anywhere else.
-func (r *marshalReader) object(depth int) (v wire.Value, null bool, err error) {
+func (r *reader) object(depth int) (v wire.Value, null bool, err error) {
 	if depth > wire.MaxDepth {
 		return nil, false, r.errorf("recursion limit exceeded")
 	}
@@ -131,7 +131,7 @@ func (r *marshalReader) object(depth int) (v wire.Value, null bool, err error) {
 	idx := -1
 	if flag {
 		idx = len(r.refs)
-		r.refs = append(r.refs, marshalRef{})
+		r.refs = append(r.refs, refSlot{})
 	}
 	if err := r.count(1); err != nil {
 		return nil, false, err
@@ -143,12 +143,12 @@ func (r *marshalReader) object(depth int) (v wire.Value, null bool, err error) {
 		return nil, false, err
 	}
 	if flag {
-		r.refs[idx] = marshalRef{v: v, size: r.nodes - start, ready: true}
+		r.refs[idx] = refSlot{v: v, size: r.nodes - start, ready: true}
 	}
 	return v, false, nil
 }
 
-func (r *marshalReader) body(typ byte, depth int) (wire.Value, error) {
+func (r *reader) body(typ byte, depth int) (wire.Value, error) {
 	switch typ {
 	case mInt:
 		n, err := r.int32()
@@ -208,7 +208,7 @@ func (r *marshalReader) body(typ byte, depth int) (wire.Value, error) {
 }
 
 // long reads TYPE_LONG: a signed digit count, then base 2**15 digits.
-func (r *marshalReader) long() (wire.Value, error) {
+func (r *reader) long() (wire.Value, error) {
 	n, err := r.int32()
 	if err != nil {
 		return nil, err
@@ -248,7 +248,7 @@ func (r *marshalReader) long() (wire.Value, error) {
 }
 
 // textFloat reads the pre-version-1 float: a length byte and repr text.
-func (r *marshalReader) textFloat() (float64, error) {
+func (r *reader) textFloat() (float64, error) {
 	if r.pos >= len(r.data) {
 		return 0, r.eof()
 	}
@@ -270,7 +270,7 @@ func (r *marshalReader) textFloat() (float64, error) {
 	return f, nil
 }
 
-func (r *marshalReader) unicode() (wire.Value, error) {
+func (r *reader) unicode() (wire.Value, error) {
 	n, err := r.size("unicode")
 	if err != nil {
 		return nil, err
@@ -287,7 +287,7 @@ func (r *marshalReader) unicode() (wire.Value, error) {
 }
 
 // ascii reads the ASCII string types; CPython decodes them as Latin-1.
-func (r *marshalReader) ascii(short bool) (wire.Value, error) {
+func (r *reader) ascii(short bool) (wire.Value, error) {
 	var n int
 	if short {
 		if r.pos >= len(r.data) {
@@ -308,7 +308,7 @@ func (r *marshalReader) ascii(short bool) (wire.Value, error) {
 	return wire.Latin1ToUTF8(b), nil
 }
 
-func (r *marshalReader) sequence(typ byte, depth int) (wire.Value, error) {
+func (r *reader) sequence(typ byte, depth int) (wire.Value, error) {
 	var n int
 	var err error
 	if typ == mSmallTuple {
@@ -347,7 +347,7 @@ func (r *marshalReader) sequence(typ byte, depth int) (wire.Value, error) {
 	return wire.Tuple(items), nil
 }
 
-func (r *marshalReader) item(depth int, what string) (wire.Value, error) {
+func (r *reader) item(depth int, what string) (wire.Value, error) {
 	v, null, err := r.object(depth + 1)
 	if err != nil {
 		return nil, err
@@ -360,7 +360,7 @@ func (r *marshalReader) item(depth int, what string) (wire.Value, error) {
 
 // dict reads key/value pairs up to a NULL key. A NULL value ends the dict too
 // and drops its key: that is what CPython does.
-func (r *marshalReader) dict(depth int) (wire.Value, error) {
+func (r *reader) dict(depth int) (wire.Value, error) {
 	b := wire.NewDictBuilder(4)
 	for {
 		k, null, err := r.object(depth + 1)
@@ -384,6 +384,6 @@ func (r *marshalReader) dict(depth int) (wire.Value, error) {
 }
 
 // unhashableErr is Python's message for a list or dict used as a key.
-func unhashableErr(codec string, v wire.Value) error {
-	return wire.CodecError(codec, "unhashable type: '%s'", wire.TypeName(v))
+func unhashableErr(name string, v wire.Value) error {
+	return wire.CodecError(name, "unhashable type: '%s'", wire.TypeName(v))
 }

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// marshalCodec is Pyro4's MarshalSerializer: CPython's marshal format,
+// codec is Pyro4's MarshalSerializer: CPython's marshal format,
 // version 4 (what Python 3.11's marshal.dumps writes).
 //
 // The encoder writes the type codes CPython picks for each value (TYPE_INT
@@ -25,12 +25,12 @@ import (
 // Pyro4's marshal peers send URIs and exceptions as class dicts and turn them
 // back into objects on load; here they stay *Dict values (see URI.Value and
 // Exception.Value).
-type marshalCodec struct{}
+type codec struct{}
 
-func init() { wire.Register(marshalCodec{}) }
+func init() { wire.Register(codec{}) }
 
-func (marshalCodec) ID() uint16   { return wire.MarshalID }
-func (marshalCodec) Name() string { return "marshal" }
+func (codec) ID() uint16   { return wire.MarshalID }
+func (codec) Name() string { return "marshal" }
 
 // Marshal type codes (CPython Python/marshal.c).
 const (
@@ -66,33 +66,33 @@ const (
 	mFlagRef        = 0x80
 )
 
-func (marshalCodec) Marshal(v wire.Value) ([]byte, error) {
-	return appendMarshal(make([]byte, 0, 256), v, false, 0)
+func (codec) Marshal(v wire.Value) ([]byte, error) {
+	return appendValue(make([]byte, 0, 256), v, false, 0)
 }
 
 // AppendMarshal implements AppendMarshaler.
-func (marshalCodec) AppendMarshal(dst []byte, v wire.Value) ([]byte, error) {
-	b, err := appendMarshal(dst, v, false, 0)
+func (codec) AppendMarshal(dst []byte, v wire.Value) ([]byte, error) {
+	b, err := appendValue(dst, v, false, 0)
 	if err != nil {
 		return dst, err
 	}
 	return b, nil
 }
 
-func (marshalCodec) Unmarshal(data []byte) (v wire.Value, err error) {
+func (codec) Unmarshal(data []byte) (v wire.Value, err error) {
 	defer wire.RecoverPanic("marshal", &err)
-	return decodeMarshal(data)
+	return decode(data)
 }
 
 func appendInt32(buf []byte, n int) []byte {
 	return binary.LittleEndian.AppendUint32(buf, uint32(int32(n)))
 }
 
-func marshalLen(n int) bool { return n <= math.MaxInt32 }
+func fitsInt32(n int) bool { return n <= math.MaxInt32 }
 
-// appendMarshal writes v. hashed is true inside a dict key or a set, where a
+// appendValue writes v. hashed is true inside a dict key or a set, where a
 // set must be written as a frozenset.
-func appendMarshal(buf []byte, v wire.Value, hashed bool, depth int) ([]byte, error) {
+func appendValue(buf []byte, v wire.Value, hashed bool, depth int) ([]byte, error) {
 	if depth > wire.MaxDepth {
 		return nil, wire.CodecError("marshal", "value nested deeper than %d", wire.MaxDepth)
 	}
@@ -109,13 +109,13 @@ func appendMarshal(buf []byte, v wire.Value, hashed bool, depth int) ([]byte, er
 		if x >= math.MinInt32 && x <= math.MaxInt32 {
 			buf = appendInt32(append(buf, mInt), int(x))
 		} else {
-			buf = appendMarshalLong(buf, big.NewInt(x))
+			buf = appendLong(buf, big.NewInt(x))
 		}
 	case *big.Int:
 		if x.IsInt64() && x.Int64() >= math.MinInt32 && x.Int64() <= math.MaxInt32 {
 			buf = appendInt32(append(buf, mInt), int(x.Int64()))
 		} else {
-			buf = appendMarshalLong(buf, x)
+			buf = appendLong(buf, x)
 		}
 	case float64:
 		buf = binary.LittleEndian.AppendUint64(append(buf, mBinaryFloat), math.Float64bits(x))
@@ -123,9 +123,9 @@ func appendMarshal(buf []byte, v wire.Value, hashed bool, depth int) ([]byte, er
 		buf = binary.LittleEndian.AppendUint64(append(buf, mBinaryComplex), math.Float64bits(real(x)))
 		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(imag(x)))
 	case string:
-		return appendMarshalStr(buf, x)
+		return appendStr(buf, x)
 	case []byte:
-		if !marshalLen(len(x)) {
+		if !fitsInt32(len(x)) {
 			return nil, wire.CodecError("marshal", "bytes too long")
 		}
 		buf = append(appendInt32(append(buf, mString), len(x)), x...)
@@ -135,25 +135,25 @@ func appendMarshal(buf []byte, v wire.Value, hashed bool, depth int) ([]byte, er
 		} else {
 			buf = appendInt32(append(buf, mTuple), len(x))
 		}
-		return appendMarshalItems(buf, x, hashed, depth)
+		return appendItems(buf, x, hashed, depth)
 	case wire.List:
 		buf = appendInt32(append(buf, mList), len(x))
-		return appendMarshalItems(buf, x, false, depth)
+		return appendItems(buf, x, false, depth)
 	case wire.Set:
 		code := byte(mSet)
 		if hashed {
 			code = mFrozenSet
 		}
 		buf = appendInt32(append(buf, code), len(x))
-		return appendMarshalItems(buf, x, true, depth)
+		return appendItems(buf, x, true, depth)
 	case *wire.Dict:
 		buf = append(buf, mDict)
 		var err error
 		for _, it := range x.Items {
-			if buf, err = appendMarshal(buf, it.Key, true, depth+1); err != nil {
+			if buf, err = appendValue(buf, it.Key, true, depth+1); err != nil {
 				return nil, err
 			}
-			if buf, err = appendMarshal(buf, it.Value, false, depth+1); err != nil {
+			if buf, err = appendValue(buf, it.Value, false, depth+1); err != nil {
 				return nil, err
 			}
 		}
@@ -164,21 +164,21 @@ func appendMarshal(buf []byte, v wire.Value, hashed bool, depth int) ([]byte, er
 	return buf, nil
 }
 
-func appendMarshalItems(buf []byte, items []wire.Value, hashed bool, depth int) ([]byte, error) {
-	if !marshalLen(len(items)) {
+func appendItems(buf []byte, items []wire.Value, hashed bool, depth int) ([]byte, error) {
+	if !fitsInt32(len(items)) {
 		return nil, wire.CodecError("marshal", "container too long")
 	}
 	var err error
 	for _, it := range items {
-		if buf, err = appendMarshal(buf, it, hashed, depth+1); err != nil {
+		if buf, err = appendValue(buf, it, hashed, depth+1); err != nil {
 			return nil, err
 		}
 	}
 	return buf, nil
 }
 
-func appendMarshalStr(buf []byte, s string) ([]byte, error) {
-	if !marshalLen(len(s)) {
+func appendStr(buf []byte, s string) ([]byte, error) {
+	if !fitsInt32(len(s)) {
 		return nil, wire.CodecError("marshal", "str too long")
 	}
 	ascii := true
@@ -202,9 +202,9 @@ func appendMarshalStr(buf []byte, s string) ([]byte, error) {
 	return append(buf, s...), nil
 }
 
-// appendMarshalLong writes TYPE_LONG: the digit count (negative for a
+// appendLong writes TYPE_LONG: the digit count (negative for a
 // negative number) and base 2**15 digits, least significant first.
-func appendMarshalLong(buf []byte, x *big.Int) []byte {
+func appendLong(buf []byte, x *big.Int) []byte {
 	abs := new(big.Int).Abs(x)
 	nbits := abs.BitLen()
 	ndigits := (nbits + 14) / 15

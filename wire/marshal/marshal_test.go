@@ -29,9 +29,9 @@ func mb(parts ...any) []byte {
 	return b
 }
 
-// marshalInputs are hand-made payloads that exercise references, old type
+// inputs are hand-made payloads that exercise references, old type
 // codes and malformed data; Python decides what each should give.
-var marshalInputs = [][]byte{
+var inputs = [][]byte{
 	mb("N\x00trailing bytes are ignored"),
 	mb("\xce"), // None with FLAG_REF: no slot
 	mb("\xce", "r", 0),
@@ -72,7 +72,7 @@ func TestMarshalDecodeAgreesWithPython(t *testing.T) {
 		string(mb("S")):                           "StopIteration",
 		string(mb(".")):                           "Ellipsis",
 	}
-	codectest.AgreeWithPython(t, "marshal", "marshal.loads", marshalInputs, differ)
+	codectest.AgreeWithPython(t, "marshal", "marshal.loads", inputs, differ)
 }
 
 func TestMarshalDecodeErrors(t *testing.T) {
@@ -97,7 +97,7 @@ func TestMarshalDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%q", tt.in), func(t *testing.T) {
-			_, err := marshalCodec{}.Unmarshal(tt.in)
+			_, err := codec{}.Unmarshal(tt.in)
 			var e *wire.Exception
 			if !errors.As(err, &e) || e.Class != wire.ClassSerializeError || !strings.Contains(e.Message, tt.msg) {
 				t.Fatalf("got %v, want SerializeError containing %q", err, tt.msg)
@@ -117,7 +117,7 @@ func TestMarshalRefBlowupBounded(t *testing.T) {
 	data = append(mb(")", byte(60)), data...)
 	// The work is bounded by the budget named in the error, linear in the
 	// payload's size: without it this decode would not end.
-	_, err := marshalCodec{}.Unmarshal(data)
+	_, err := codec{}.Unmarshal(data)
 	want := fmt.Sprintf("expands beyond %d nodes", wire.NodeBudget(len(data)))
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("got %v, want %q", err, want)
@@ -131,11 +131,11 @@ func TestMarshalLongDigits(t *testing.T) {
 			x := new(big.Int).Lsh(big.NewInt(1), uint(bits))
 			x.Add(x, big.NewInt(delta))
 			for _, v := range []*big.Int{x, new(big.Int).Neg(x)} {
-				data, err := marshalCodec{}.Marshal(wire.Int(v))
+				data, err := codec{}.Marshal(wire.Int(v))
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, err := marshalCodec{}.Unmarshal(data)
+				got, err := codec{}.Unmarshal(data)
 				if err != nil {
 					t.Fatalf("%s: %v", v, err)
 				}
@@ -166,7 +166,7 @@ func TestMarshalEncodeForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := marshalCodec{}.Marshal(tt.in)
+			got, err := codec{}.Marshal(tt.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -179,7 +179,7 @@ func TestMarshalEncodeForms(t *testing.T) {
 
 func TestMarshalCallShape(t *testing.T) {
 	c := wire.Call{Object: "o", Method: "m", Args: []wire.Value{int64(1)}, Kwargs: codectest.DictOf("k", true)}
-	got, err := wire.MarshalCall(marshalCodec{}, c)
+	got, err := wire.MarshalCall(codec{}, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,18 +188,18 @@ func TestMarshalCallShape(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("got  %q\nwant %q", got, want)
 	}
-	back, err := wire.UnmarshalCall(marshalCodec{}, got)
+	back, err := wire.UnmarshalCall(codec{}, got)
 	if err != nil || back.Object != "o" || back.Method != "m" || !codectest.SameValue(wire.List(back.Args), wire.List{int64(1)}) {
 		t.Fatalf("got %+v, %v", back, err)
 	}
-	if _, err := wire.UnmarshalCall(marshalCodec{}, mb(")\x03NNN")); err == nil {
+	if _, err := wire.UnmarshalCall(codec{}, mb(")\x03NNN")); err == nil {
 		t.Fatal("accepted a 3-tuple as a call")
 	}
 }
 
 func FuzzMarshalDecode(f *testing.F) {
 	codectest.FuzzSeeds(f, "marshal")
-	for _, in := range marshalInputs {
+	for _, in := range inputs {
 		f.Add(in)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { codectest.FuzzRoundTrip(t, "marshal", data) })

@@ -13,7 +13,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
-// msgpackCodec is Pyro4's MsgpackSerializer: msgpack.packb(use_bin_type=True)
+// codec is Pyro4's MsgpackSerializer: msgpack.packb(use_bin_type=True)
 // and unpackb(raw=False) with Pyro4's extension types.
 //
 // Encoding matches packb byte for byte: the smallest int format (unsigned
@@ -31,12 +31,12 @@ import (
 // int; Pyro4's 0x32 (datetime) and 0x33 (date) and msgpack's timestamp have
 // no place in the value model and are refused with a SerializeError, as is
 // any other ext code. Bytes after the value are an error, as in unpackb.
-type msgpackCodec struct{}
+type codec struct{}
 
-func init() { wire.Register(msgpackCodec{}) }
+func init() { wire.Register(codec{}) }
 
-func (msgpackCodec) ID() uint16   { return wire.MsgpackID }
-func (msgpackCodec) Name() string { return "msgpack" }
+func (codec) ID() uint16   { return wire.MsgpackID }
+func (codec) Name() string { return "msgpack" }
 
 // Pyro4's msgpack extension type codes.
 const (
@@ -46,24 +46,24 @@ const (
 	extDate     = 0x33
 )
 
-func (msgpackCodec) Marshal(v wire.Value) ([]byte, error) {
+func (codec) Marshal(v wire.Value) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(256)
 	enc := msgpack.GetEncoder()
 	defer msgpack.PutEncoder(enc)
 	enc.Reset(&buf)
-	if err := encodeMsgpack(enc, v, 0); err != nil {
+	if err := encodeValue(enc, v, 0); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-func (msgpackCodec) Unmarshal(data []byte) (v wire.Value, err error) {
+func (codec) Unmarshal(data []byte) (v wire.Value, err error) {
 	defer wire.RecoverPanic("msgpack", &err)
-	return decodeMsgpack(data)
+	return decode(data)
 }
 
-func encodeMsgpack(e *msgpack.Encoder, v wire.Value, depth int) error {
+func encodeValue(e *msgpack.Encoder, v wire.Value, depth int) error {
 	if depth > wire.MaxDepth {
 		return wire.CodecError("msgpack", "value nested deeper than %d", wire.MaxDepth)
 	}
@@ -110,20 +110,20 @@ func encodeMsgpack(e *msgpack.Encoder, v wire.Value, depth int) error {
 		_, err := e.Writer().Write(x)
 		return err
 	case wire.Tuple:
-		return encodeMsgpackArray(e, x, depth)
+		return encodeArray(e, x, depth)
 	case wire.List:
-		return encodeMsgpackArray(e, x, depth)
+		return encodeArray(e, x, depth)
 	case wire.Set:
-		return encodeMsgpackArray(e, x, depth)
+		return encodeArray(e, x, depth)
 	case *wire.Dict:
 		if err := e.EncodeMapLen(x.Len()); err != nil {
 			return err
 		}
 		for _, it := range x.Items {
-			if err := encodeMsgpack(e, it.Key, depth+1); err != nil {
+			if err := encodeValue(e, it.Key, depth+1); err != nil {
 				return err
 			}
-			if err := encodeMsgpack(e, it.Value, depth+1); err != nil {
+			if err := encodeValue(e, it.Value, depth+1); err != nil {
 				return err
 			}
 		}
@@ -132,33 +132,33 @@ func encodeMsgpack(e *msgpack.Encoder, v wire.Value, depth int) error {
 	return wire.CodecError("msgpack", "cannot encode Go type %T", v)
 }
 
-func encodeMsgpackArray(e *msgpack.Encoder, items []wire.Value, depth int) error {
+func encodeArray(e *msgpack.Encoder, items []wire.Value, depth int) error {
 	if err := e.EncodeArrayLen(len(items)); err != nil {
 		return err
 	}
 	for _, it := range items {
-		if err := encodeMsgpack(e, it, depth+1); err != nil {
+		if err := encodeValue(e, it, depth+1); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// msgpackReader drives the library's decoder over a bytes.Reader, which the
+// reader drives the library's decoder over a bytes.Reader, which the
 // decoder reads without buffering, so rd.Len() is what is left. Every length
 // the payload claims is checked against that before anything is allocated.
-type msgpackReader struct {
+type reader struct {
 	data []byte
 	rd   *bytes.Reader
 	dec  *msgpack.Decoder
 }
 
-func decodeMsgpack(data []byte) (wire.Value, error) {
+func decode(data []byte) (wire.Value, error) {
 	rd := bytes.NewReader(data)
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)
 	dec.Reset(rd)
-	r := msgpackReader{data: data, rd: rd, dec: dec}
+	r := reader{data: data, rd: rd, dec: dec}
 	v, err := r.value(0)
 	if err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ func decodeMsgpack(data []byte) (wire.Value, error) {
 	return v, nil
 }
 
-func (r *msgpackReader) wrap(err error) error {
+func (r *reader) wrap(err error) error {
 	if _, ok := err.(*wire.Exception); ok {
 		return err
 	}
@@ -177,14 +177,14 @@ func (r *msgpackReader) wrap(err error) error {
 }
 
 // claim checks that n items of at least size bytes each can still follow.
-func (r *msgpackReader) claim(n, size int) error {
+func (r *reader) claim(n, size int) error {
 	if n < 0 || n > r.rd.Len()/size {
 		return wire.CodecError("msgpack", "length %d exceeds the data", n)
 	}
 	return nil
 }
 
-func (r *msgpackReader) value(depth int) (wire.Value, error) {
+func (r *reader) value(depth int) (wire.Value, error) {
 	if depth > wire.MaxDepth {
 		return nil, wire.CodecError("msgpack", "value nested deeper than %d", wire.MaxDepth)
 	}
@@ -251,7 +251,7 @@ func (r *msgpackReader) value(depth int) (wire.Value, error) {
 
 // claimRaw checks the length of the str or bin at the current position
 // before the library reads it: it allocates the claimed length up front.
-func (r *msgpackReader) claimRaw(c byte) error {
+func (r *reader) claimRaw(c byte) error {
 	pos := len(r.data) - r.rd.Len()
 	var size int
 	switch c {
@@ -277,7 +277,7 @@ func (r *msgpackReader) claimRaw(c byte) error {
 	return nil
 }
 
-func (r *msgpackReader) array(depth int) (wire.Value, error) {
+func (r *reader) array(depth int) (wire.Value, error) {
 	n, err := r.dec.DecodeArrayLen()
 	if err != nil {
 		return nil, r.wrap(err)
@@ -294,7 +294,7 @@ func (r *msgpackReader) array(depth int) (wire.Value, error) {
 	return out, nil
 }
 
-func (r *msgpackReader) dict(depth int) (wire.Value, error) {
+func (r *reader) dict(depth int) (wire.Value, error) {
 	n, err := r.dec.DecodeMapLen()
 	if err != nil {
 		return nil, r.wrap(err)
@@ -322,7 +322,7 @@ func (r *msgpackReader) dict(depth int) (wire.Value, error) {
 	return b.Dict(), nil
 }
 
-func (r *msgpackReader) ext() (wire.Value, error) {
+func (r *reader) ext() (wire.Value, error) {
 	id, n, err := r.dec.DecodeExtHeader()
 	if err != nil {
 		return nil, r.wrap(err)

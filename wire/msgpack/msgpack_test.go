@@ -32,7 +32,7 @@ func TestMsgpackEncodeForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := msgpackCodec{}.Marshal(tt.in)
+			got, err := codec{}.Marshal(tt.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,9 +43,9 @@ func TestMsgpackEncodeForms(t *testing.T) {
 	}
 }
 
-// msgpackInputs are hand-made payloads for decoding; Python's Pyro4
+// inputs are hand-made payloads for decoding; Python's Pyro4
 // (unpackb with its ext_hook and the default strict_map_key) decides each.
-var msgpackInputs = [][]byte{
+var inputs = [][]byte{
 	[]byte("\xca\x3f\xc0\x00\x00"),                 // float32
 	[]byte("\xcf\xff\xff\xff\xff\xff\xff\xff\xff"), // uint64 beyond int64
 	[]byte("\xd3\x80\x00\x00\x00\x00\x00\x00\x00"),
@@ -77,7 +77,7 @@ var msgpackInputs = [][]byte{
 
 func TestMsgpackDecodeAgreesWithPython(t *testing.T) {
 	loads := `lambda b: msgpack.unpackb(b, raw=False, ext_hook=Pyro4.util.MsgpackSerializer().ext_hook)`
-	codectest.AgreeWithPython(t, "msgpack", loads, msgpackInputs, nil)
+	codectest.AgreeWithPython(t, "msgpack", loads, inputs, nil)
 }
 
 func TestMsgpackDecodeErrors(t *testing.T) {
@@ -101,7 +101,7 @@ func TestMsgpackDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.msg, func(t *testing.T) {
-			_, err := msgpackCodec{}.Unmarshal([]byte(tt.in))
+			_, err := codec{}.Unmarshal([]byte(tt.in))
 			var e *wire.Exception
 			if !errors.As(err, &e) || e.Class != wire.ClassSerializeError || !strings.Contains(e.Message, tt.msg) {
 				t.Fatalf("got %v, want SerializeError containing %q", err, tt.msg)
@@ -111,34 +111,34 @@ func TestMsgpackDecodeErrors(t *testing.T) {
 }
 
 func TestMsgpackCallShape(t *testing.T) {
-	got, err := wire.MarshalCall(msgpackCodec{}, wire.Call{Object: "o", Method: "m", Args: []wire.Value{int64(1)}})
+	got, err := wire.MarshalCall(codec{}, wire.Call{Object: "o", Method: "m", Args: []wire.Value{int64(1)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := "\x94\xa1o\xa1m\x91\x01\x80"; string(got) != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	if _, err := wire.UnmarshalCall(msgpackCodec{}, []byte("\x93\xa1o\xa1m\x90")); err == nil {
+	if _, err := wire.UnmarshalCall(codec{}, []byte("\x93\xa1o\xa1m\x90")); err == nil {
 		t.Fatal("accepted a 3-array as a call")
 	}
-	if _, err := wire.UnmarshalCall(msgpackCodec{}, []byte("\x94\xa1o\xa1m\x90\x81\x01\x02")); err == nil {
+	if _, err := wire.UnmarshalCall(codec{}, []byte("\x94\xa1o\xa1m\x90\x81\x01\x02")); err == nil {
 		t.Fatal("accepted a non-str keyword")
 	}
 }
 
 // TestMsgpackEncodeInvalidUTF8 refuses a str Python could not decode.
 func TestMsgpackEncodeInvalidUTF8(t *testing.T) {
-	if got, err := (msgpackCodec{}).Marshal("\xff"); err == nil {
+	if got, err := (codec{}).Marshal("\xff"); err == nil {
 		t.Fatalf("encoded %q", got)
 	}
-	if got, err := (msgpackCodec{}).Marshal(wire.List{[]byte("\xff")}); err != nil || !bytes.Equal(got, []byte("\x91\xc4\x01\xff")) {
+	if got, err := (codec{}).Marshal(wire.List{[]byte("\xff")}); err != nil || !bytes.Equal(got, []byte("\x91\xc4\x01\xff")) {
 		t.Fatalf("bytes: %q, %v", got, err)
 	}
 }
 
 func FuzzMsgpackDecode(f *testing.F) {
 	codectest.FuzzSeeds(f, "msgpack")
-	for _, in := range msgpackInputs {
+	for _, in := range inputs {
 		f.Add(in)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { codectest.FuzzRoundTrip(t, "msgpack", data) })

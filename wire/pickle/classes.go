@@ -1,7 +1,10 @@
 package pickle
 
-import "github.com/pyro4/pyro4/wire"
-import "strings"
+import (
+	"strings"
+
+	"github.com/pyro4/pyro4/wire"
+)
 
 // The few globals the unpickler resolves, and what calling them builds.
 // Nothing else can be named: a pickle that refers to any other global is
@@ -15,13 +18,13 @@ const (
 // Python pickles a URI and an _ExceptionWrapper as instances (NEWOBJ, or
 // copyreg._reconstructor at protocols 0 and 1) whose state BUILD sets.
 var (
-	uriGlobal     = pkClass{"Pyro4.core", "URI"}
-	wrapperGlobal = pkClass{"Pyro4.futures", "_ExceptionWrapper"}
+	uriGlobal     = classRef{"Pyro4.core", "URI"}
+	wrapperGlobal = classRef{"Pyro4.futures", "_ExceptionWrapper"}
 )
 
 // allowedGlobal maps a global to the class the unpickler knows, applying the
 // module renames Python 3 applies to Python 2 pickles.
-func allowedGlobal(module, name string) (pkClass, bool) {
+func allowedGlobal(module, name string) (classRef, bool) {
 	switch module {
 	case "__builtin__", "exceptions":
 		module = "builtins"
@@ -57,10 +60,10 @@ func allowedGlobal(module, name string) (pkClass, bool) {
 	case "Pyro4.errors":
 		ok = wire.IsPyroErrorClass(name)
 	}
-	return pkClass{module, name}, ok
+	return classRef{module, name}, ok
 }
 
-func (c pkClass) isException() bool {
+func (c classRef) isException() bool {
 	switch c.module {
 	case "builtins":
 		return wire.IsBuiltinException(c.name)
@@ -107,7 +110,7 @@ func (u *unpickler) call(op byte) error {
 		if err != nil {
 			return err
 		}
-		if d, ok := kw.(*pkDict); !ok || len(d.keys) != 0 {
+		if d, ok := kw.(*dictObj); !ok || len(d.keys) != 0 {
 			return u.errorf("NEWOBJ_EX with keyword arguments is not supported")
 		}
 	}
@@ -115,25 +118,25 @@ func (u *unpickler) call(op byte) error {
 	if err != nil {
 		return err
 	}
-	cls, ok := cv.(pkClass)
+	cls, ok := cv.(classRef)
 	if !ok {
-		return u.errorf("cannot call a %s", pkTypeName(cv))
+		return u.errorf("cannot call a %s", typeName(cv))
 	}
-	args, ok := av.(*pkTuple)
+	args, ok := av.(*tupleObj)
 	if !ok {
-		return u.errorf("arguments of %s must be a tuple, not %s", cls, pkTypeName(av))
+		return u.errorf("arguments of %s must be a tuple, not %s", cls, typeName(av))
 	}
 	var v any
 	switch {
 	case cls.isException():
-		v = &pkObj{class: cls.String(), args: args.items}
+		v = &instance{class: cls.String(), args: args.items}
 	case cls == uriGlobal && op != opReduce:
-		v = &pkObj{class: uriClass}
+		v = &instance{class: uriClass}
 	case cls == wrapperGlobal && op != opReduce:
 		if len(args.items) != 0 {
 			return u.errorf("%s takes no NEWOBJ arguments", cls)
 		}
-		v = &pkObj{class: wrapperClass}
+		v = &instance{class: wrapperClass}
 	case op == opReduce:
 		v, err = u.reduce(cls, args.items)
 	default:
@@ -147,7 +150,7 @@ func (u *unpickler) call(op byte) error {
 }
 
 // reduce calls one of the builtins and helpers that pickles use for values.
-func (u *unpickler) reduce(cls pkClass, args []any) (any, error) {
+func (u *unpickler) reduce(cls classRef, args []any) (any, error) {
 	switch cls.String() {
 	case "builtins.set", "builtins.frozenset":
 		return u.newSet(cls.name == "frozenset", args)
@@ -168,12 +171,12 @@ func (u *unpickler) reduce(cls pkClass, args []any) (any, error) {
 		return u.latin1(args)
 	case "copyreg._reconstructor":
 		// protocol 0 and 1 objects: _reconstructor(cls, object, None), then BUILD
-		if len(args) == 3 && args[1] == (pkClass{"builtins", "object"}) && args[2] == nil {
+		if len(args) == 3 && args[1] == (classRef{"builtins", "object"}) && args[2] == nil {
 			switch args[0] {
 			case uriGlobal:
-				return &pkObj{class: uriClass}, nil
+				return &instance{class: uriClass}, nil
 			case wrapperGlobal:
-				return &pkObj{class: wrapperClass}, nil
+				return &instance{class: wrapperClass}, nil
 			}
 		}
 	case uriClass:
@@ -184,7 +187,7 @@ func (u *unpickler) reduce(cls pkClass, args []any) (any, error) {
 					return nil, u.errorf("Pyro4.core.URI(%q): %v", wire.Truncate(s, 80), err)
 				}
 				state := uri.Value().(*wire.Dict).Items[1].Value.(wire.Tuple)
-				return &pkObj{class: uriClass, state: &pkTuple{items: state}}, nil
+				return &instance{class: uriClass, state: &tupleObj{items: state}}, nil
 			}
 		}
 	}
@@ -192,17 +195,17 @@ func (u *unpickler) reduce(cls pkClass, args []any) (any, error) {
 }
 
 func (u *unpickler) newSet(frozen bool, args []any) (any, error) {
-	s := newPkSet(frozen)
+	s := newSetObj(frozen)
 	if len(args) == 0 {
 		return s, nil
 	}
 	var items []any
 	switch it := args[0].(type) {
-	case *pkList:
+	case *listObj:
 		items = it.items
-	case *pkTuple:
+	case *tupleObj:
 		items = it.items
-	case *pkSet:
+	case *setObj:
 		items = it.items
 	}
 	if len(args) != 1 || (items == nil && !isEmptySeq(args[0])) {
@@ -221,7 +224,7 @@ func (u *unpickler) newSet(frozen bool, args []any) (any, error) {
 
 func isEmptySeq(v any) bool {
 	switch v.(type) {
-	case *pkList, *pkTuple, *pkSet:
+	case *listObj, *tupleObj, *setObj:
 		return true
 	}
 	return false
@@ -235,7 +238,7 @@ func newComplex(args []any) (any, error) {
 	for i, a := range args {
 		f, ok := wire.ToFloat(a)
 		if !ok {
-			return nil, wire.CodecError("pickle", "complex() argument must be a number, not %s", pkTypeName(a))
+			return nil, wire.CodecError("pickle", "complex() argument must be a number, not %s", typeName(a))
 		}
 		parts[i] = f
 	}
@@ -278,16 +281,16 @@ func (u *unpickler) build() error {
 	if err != nil {
 		return err
 	}
-	obj, ok := target.(*pkObj)
+	obj, ok := target.(*instance)
 	if !ok {
-		return u.errorf("BUILD on a %s is not supported", pkTypeName(target))
+		return u.errorf("BUILD on a %s is not supported", typeName(target))
 	}
 	if obj.class == uriClass {
 		var n int
 		switch s := state.(type) {
-		case *pkTuple:
+		case *tupleObj:
 			n = len(s.items)
-		case *pkList:
+		case *listObj:
 			n = len(s.items)
 		}
 		if n != 5 {
@@ -302,16 +305,16 @@ func (u *unpickler) build() error {
 	if state == nil {
 		return nil
 	}
-	d, ok := state.(*pkDict)
+	d, ok := state.(*dictObj)
 	if !ok {
 		return u.errorf("state is not a dictionary")
 	}
 	if obj.attrs == nil {
-		obj.attrs = newPkDict()
+		obj.attrs = newDictObj()
 	}
 	for i, k := range d.keys {
 		if _, isStr := k.(string); !isStr {
-			return u.errorf("attribute name must be string, not '%s'", pkTypeName(k))
+			return u.errorf("attribute name must be string, not '%s'", typeName(k))
 		}
 		if err := u.setItem(obj.attrs, k, d.vals[i]); err != nil {
 			return err
@@ -322,14 +325,14 @@ func (u *unpickler) build() error {
 
 // buildWrapper sets the one attribute of an _ExceptionWrapper, which must be
 // an exception the unpickler built.
-func (u *unpickler) buildWrapper(obj *pkObj, state any) error {
-	d, ok := state.(*pkDict)
+func (u *unpickler) buildWrapper(obj *instance, state any) error {
+	d, ok := state.(*dictObj)
 	if !ok || len(d.keys) != 1 || d.keys[0] != "exception" {
 		return u.errorf("%s state must be a dict with only 'exception'", wrapperClass)
 	}
-	exc, ok := d.vals[0].(*pkObj)
+	exc, ok := d.vals[0].(*instance)
 	if !ok || exc.class == uriClass || exc.class == wrapperClass {
-		return u.errorf("%s must wrap an exception, not %s", wrapperClass, pkTypeName(d.vals[0]))
+		return u.errorf("%s must wrap an exception, not %s", wrapperClass, typeName(d.vals[0]))
 	}
 	obj.state = exc
 	return nil
@@ -337,7 +340,7 @@ func (u *unpickler) buildWrapper(obj *pkObj, state any) error {
 
 // wrapper completes d, the class dict of an _ExceptionWrapper, with the
 // exception's class dict.
-func (c *pkConverter) wrapper(o *pkObj, d *wire.Dict, depth int) (wire.Value, error) {
+func (c *converter) wrapper(o *instance, d *wire.Dict, depth int) (wire.Value, error) {
 	if o.state == nil {
 		return nil, wire.CodecError("pickle", "%s without an exception", wrapperClass)
 	}

@@ -6,19 +6,19 @@ import "github.com/pyro4/pyro4/wire"
 // sharing converted containers, refusing cycles, and charging every
 // expansion to NodeBudget.
 
-type pkConverted struct {
+type converted struct {
 	v    wire.Value
 	size int
 	busy bool
 }
 
-type pkConverter struct {
-	done   map[any]pkConverted
+type converter struct {
+	done   map[any]converted
 	nodes  int
 	budget int
 }
 
-func (c *pkConverter) charge(n int) error {
+func (c *converter) charge(n int) error {
 	c.nodes += n
 	if c.nodes > c.budget {
 		return wire.CodecError("pickle", "value expands beyond %d units", c.budget)
@@ -26,19 +26,19 @@ func (c *pkConverter) charge(n int) error {
 	return nil
 }
 
-func (c *pkConverter) convert(x any, depth int) (wire.Value, error) {
+func (c *converter) convert(x any, depth int) (wire.Value, error) {
 	if depth > wire.MaxDepth {
 		return nil, wire.CodecError("pickle", "value nested deeper than %d", wire.MaxDepth)
 	}
 	switch o := x.(type) {
-	case *pkList, *pkTuple, *pkDict, *pkSet, *pkObj:
+	case *listObj, *tupleObj, *dictObj, *setObj, *instance:
 		if e, seen := c.done[x]; seen {
 			if e.busy {
-				return nil, wire.CodecError("pickle", "recursive %s is not supported", pkTypeName(x))
+				return nil, wire.CodecError("pickle", "recursive %s is not supported", typeName(x))
 			}
 			return e.v, c.charge(e.size)
 		}
-		c.done[x] = pkConverted{busy: true}
+		c.done[x] = converted{busy: true}
 		start := c.nodes
 		if err := c.charge(1); err != nil {
 			return nil, err
@@ -47,15 +47,15 @@ func (c *pkConverter) convert(x any, depth int) (wire.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.done[x] = pkConverted{v: v, size: c.nodes - start}
+		c.done[x] = converted{v: v, size: c.nodes - start}
 		return v, nil
-	case pkClass:
+	case classRef:
 		return nil, wire.CodecError("pickle", "class %s is not supported as a value", o)
 	}
 	return x, c.charge(1 + wire.PayloadCost(x))
 }
 
-func (c *pkConverter) items(in []any, depth int) ([]wire.Value, error) {
+func (c *converter) items(in []any, depth int) ([]wire.Value, error) {
 	out := make([]wire.Value, len(in))
 	for i, it := range in {
 		v, err := c.convert(it, depth+1)
@@ -67,26 +67,26 @@ func (c *pkConverter) items(in []any, depth int) ([]wire.Value, error) {
 	return out, nil
 }
 
-func (c *pkConverter) container(x any, depth int) (wire.Value, error) {
+func (c *converter) container(x any, depth int) (wire.Value, error) {
 	switch o := x.(type) {
-	case *pkList:
+	case *listObj:
 		items, err := c.items(o.items, depth)
 		return wire.List(items), err
-	case *pkTuple:
+	case *tupleObj:
 		items, err := c.items(o.items, depth)
 		return wire.Tuple(items), err
-	case *pkSet:
+	case *setObj:
 		items, err := c.items(o.items, depth)
 		return wire.Set(items), err
-	case *pkDict:
+	case *dictObj:
 		return c.dict(o, depth)
-	case *pkObj:
+	case *instance:
 		return c.object(o, depth)
 	}
 	return nil, wire.CodecError("pickle", "internal error: unexpected %T", x)
 }
 
-func (c *pkConverter) dict(o *pkDict, depth int) (*wire.Dict, error) {
+func (c *converter) dict(o *dictObj, depth int) (*wire.Dict, error) {
 	d := wire.NewDict(len(o.keys))
 	for i := range o.keys {
 		k, err := c.convert(o.keys[i], depth+1)
@@ -103,7 +103,7 @@ func (c *pkConverter) dict(o *pkDict, depth int) (*wire.Dict, error) {
 }
 
 // object gives the class-dict form Pyro4's other serializers use.
-func (c *pkConverter) object(o *pkObj, depth int) (wire.Value, error) {
+func (c *converter) object(o *instance, depth int) (wire.Value, error) {
 	d := wire.NewDict(4)
 	d.Append("__class__", o.class)
 	if o.class == "Pyro4.core.URI" {

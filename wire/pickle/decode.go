@@ -16,22 +16,22 @@ import (
 // or SETITEMS after a GET must be seen by every holder. After STOP the result
 // is converted into the value model (pickle_convert.go).
 
-type pkList struct{ items []any }
+type listObj struct{ items []any }
 
-type pkTuple struct {
+type tupleObj struct {
 	items []any
 	key   string // hash key, computed once
 	keyed bool
 }
 
-type pkDict struct {
+type dictObj struct {
 	keys  []any
 	vals  []any
 	strs  map[string]int // str keys need no hashing: a str only equals a str
-	other map[string]int // pkKey of every other key
+	other map[string]int // hashKey of every other key
 }
 
-type pkSet struct {
+type setObj struct {
 	items  []any
 	seen   map[string]bool
 	frozen bool
@@ -39,18 +39,18 @@ type pkSet struct {
 	keyed  bool
 }
 
-// pkObj is an instance of one of the classes the unpickler may build.
-type pkObj struct {
+// instance is an instance of one of the classes the unpickler may build.
+type instance struct {
 	class string // "Pyro4.core.URI", "Pyro4.errors.NamingError", "builtins.ValueError", wrapperClass
 	args  []any  // exception args
 	state any    // URI state sequence or the wrapped exception, nil until BUILD
-	attrs *pkDict
+	attrs *dictObj
 }
 
-// pkClass is an allowed global, pushed by GLOBAL or STACK_GLOBAL.
-type pkClass struct{ module, name string }
+// classRef is an allowed global, pushed by GLOBAL or STACK_GLOBAL.
+type classRef struct{ module, name string }
 
-func (c pkClass) String() string { return c.module + "." + c.name }
+func (c classRef) String() string { return c.module + "." + c.name }
 
 type unpickler struct {
 	data   []byte
@@ -62,13 +62,13 @@ type unpickler struct {
 	budget int
 }
 
-func decodePickle(data []byte) (wire.Value, error) {
+func decode(data []byte) (wire.Value, error) {
 	u := &unpickler{data: data, memo: map[int]any{}, budget: wire.NodeBudget(len(data)), stack: make([]any, 0, 16)}
 	res, err := u.run()
 	if err != nil {
 		return nil, err
 	}
-	c := pkConverter{done: map[any]pkConverted{}, budget: u.budget}
+	c := converter{done: map[any]converted{}, budget: u.budget}
 	return c.convert(res, 0)
 }
 
@@ -210,24 +210,24 @@ func (u *unpickler) memoGet(idx uint64) error {
 // --- hashing (dict keys and set members) ---
 
 func (u *unpickler) key(v any, depth int) (string, error) {
-	k, err := pkKey(v, depth)
+	k, err := hashKey(v, depth)
 	if err != nil {
 		return "", err
 	}
 	return k, u.charge(1 + len(k)/8)
 }
 
-func pkKey(v any, depth int) (string, error) {
+func hashKey(v any, depth int) (string, error) {
 	if depth > wire.MaxDepth {
 		return "", wire.CodecError("pickle", "key nested deeper than %d", wire.MaxDepth)
 	}
 	switch x := v.(type) {
-	case *pkTuple:
+	case *tupleObj:
 		if !x.keyed {
 			var b strings.Builder
 			b.WriteByte('(')
 			for _, it := range x.items {
-				k, err := pkKey(it, depth+1)
+				k, err := hashKey(it, depth+1)
 				if err != nil {
 					return "", err
 				}
@@ -237,7 +237,7 @@ func pkKey(v any, depth int) (string, error) {
 			x.key, x.keyed = b.String(), true
 		}
 		return x.key, nil
-	case *pkSet:
+	case *setObj:
 		if !x.frozen {
 			return "", wire.CodecError("pickle", "unhashable type: 'set'")
 		}
@@ -256,12 +256,12 @@ func pkKey(v any, depth int) (string, error) {
 			x.key, x.keyed = b.String(), true
 		}
 		return x.key, nil
-	case *pkList:
+	case *listObj:
 		return "", wire.CodecError("pickle", "unhashable type: 'list'")
-	case *pkDict:
+	case *dictObj:
 		return "", wire.CodecError("pickle", "unhashable type: 'dict'")
-	case *pkObj, pkClass:
-		return "", wire.CodecError("pickle", "%s objects are not supported as keys", pkTypeName(v))
+	case *instance, classRef:
+		return "", wire.CodecError("pickle", "%s objects are not supported as keys", typeName(v))
 	}
 	k, ok := wire.PyKey(v)
 	if !ok {
@@ -270,28 +270,28 @@ func pkKey(v any, depth int) (string, error) {
 	return k, nil
 }
 
-func pkTypeName(v any) string {
+func typeName(v any) string {
 	switch x := v.(type) {
-	case *pkList:
+	case *listObj:
 		return "list"
-	case *pkTuple:
+	case *tupleObj:
 		return "tuple"
-	case *pkDict:
+	case *dictObj:
 		return "dict"
-	case *pkSet:
+	case *setObj:
 		if x.frozen {
 			return "frozenset"
 		}
 		return "set"
-	case *pkObj:
+	case *instance:
 		return x.class
-	case pkClass:
+	case classRef:
 		return "class " + x.String()
 	}
 	return wire.TypeName(v)
 }
 
-func (u *unpickler) setItem(d *pkDict, k, v any) error {
+func (u *unpickler) setItem(d *dictObj, k, v any) error {
 	index, key := d.strs, ""
 	if s, ok := k.(string); ok {
 		key = s
@@ -318,7 +318,7 @@ func (u *unpickler) setItem(d *pkDict, k, v any) error {
 	return nil
 }
 
-func (u *unpickler) addItem(s *pkSet, v any) error {
+func (u *unpickler) addItem(s *setObj, v any) error {
 	key, err := u.key(v, 0)
 	if err != nil {
 		return err
@@ -330,15 +330,15 @@ func (u *unpickler) addItem(s *pkSet, v any) error {
 	return nil
 }
 
-func newPkDict() *pkDict { return &pkDict{strs: map[string]int{}} }
+func newDictObj() *dictObj { return &dictObj{strs: map[string]int{}} }
 
-func newPkSet(frozen bool) *pkSet { return &pkSet{seen: map[string]bool{}, frozen: frozen} }
+func newSetObj(frozen bool) *setObj { return &setObj{seen: map[string]bool{}, frozen: frozen} }
 
-// pickleINT reads the text of an INT opcode as CPython's _pickle does: C's
+// parseINT reads the text of an INT opcode as CPython's _pickle does: C's
 // strtol with base 0 first (so "010" is octal 8, "0x1f" hex, and a
 // two-character "00" or "01", " 1" or "-0" is a bool), and Python's
 // int(text, 0) where strtol overflows or stops early.
-func pickleINT(s string) (wire.Value, bool) {
+func parseINT(s string) (wire.Value, bool) {
 	if n, ok := cStrtol0(s); ok {
 		if len(s) == 2 && (n == 0 || n == 1) {
 			return n == 1, true

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// pickleCodec is Pyro4's PickleSerializer. A Pyro4 peer only uses it when the
+// codec is Pyro4's PickleSerializer. A Pyro4 peer only uses it when the
 // server accepts pickle (not the default).
 //
 // The decoder (pickle_decode.go) is a restricted unpickler for protocols 0-5
@@ -45,12 +45,12 @@ import (
 // exact forms URI.Value, Exception.Value and such a wrapper of one produce,
 // for classes the decoder accepts, are turned into objects; any other dict,
 // "__class__" key or not, stays a dict.
-type pickleCodec struct{}
+type codec struct{}
 
-func init() { wire.Register(pickleCodec{}) }
+func init() { wire.Register(codec{}) }
 
-func (pickleCodec) ID() uint16   { return wire.PickleID }
-func (pickleCodec) Name() string { return "pickle" }
+func (codec) ID() uint16   { return wire.PickleID }
+func (codec) Name() string { return "pickle" }
 
 // Pickle opcodes (Python's Lib/pickle.py).
 const (
@@ -141,16 +141,16 @@ func exceptionClass(class string) (module, name string, ok bool) {
 	return "", "", false
 }
 
-func (pickleCodec) Marshal(v wire.Value) ([]byte, error) {
-	return appendPickle(make([]byte, 0, 256), v)
+func (codec) Marshal(v wire.Value) ([]byte, error) {
+	return appendValue(make([]byte, 0, 256), v)
 }
 
-func (pickleCodec) Unmarshal(data []byte) (v wire.Value, err error) {
+func (codec) Unmarshal(data []byte) (v wire.Value, err error) {
 	defer wire.RecoverPanic("pickle", &err)
-	return decodePickle(data)
+	return decode(data)
 }
 
-func appendPickle(buf []byte, v wire.Value) ([]byte, error) {
+func appendValue(buf []byte, v wire.Value) ([]byte, error) {
 	buf = append(buf, opProto, 2)
 	buf, err := (&pickler{}).value(buf, v, false, 0)
 	if err != nil {
@@ -174,20 +174,20 @@ func (p *pickler) value(buf []byte, v wire.Value, hashed bool, depth int) ([]byt
 		}
 		return append(buf, opNewFalse), nil
 	case int64:
-		return appendPickleInt(buf, x), nil
+		return appendInt(buf, x), nil
 	case *big.Int:
-		return appendPickleLong(buf, x), nil
+		return appendLong(buf, x), nil
 	case float64:
 		return binary.BigEndian.AppendUint64(append(buf, opBinFloat), math.Float64bits(x)), nil
 	case complex128:
-		buf = appendPickleGlobal(buf, "__builtin__", "complex")
+		buf = appendGlobal(buf, "__builtin__", "complex")
 		buf = binary.BigEndian.AppendUint64(append(buf, opBinFloat), math.Float64bits(real(x)))
 		buf = binary.BigEndian.AppendUint64(append(buf, opBinFloat), math.Float64bits(imag(x)))
 		return append(buf, opTuple2, opReduce), nil
 	case string:
-		return appendPickleStr(buf, x)
+		return appendStr(buf, x)
 	case []byte:
-		return appendPickleBytes(buf, x), nil
+		return appendBytes(buf, x), nil
 	case wire.Tuple:
 		return p.tuple(buf, x, hashed, depth)
 	case wire.List:
@@ -198,7 +198,7 @@ func (p *pickler) value(buf []byte, v wire.Value, hashed bool, depth int) ([]byt
 		if hashed {
 			name = "frozenset"
 		}
-		buf = append(appendPickleGlobal(buf, "__builtin__", name), opEmptyList)
+		buf = append(appendGlobal(buf, "__builtin__", name), opEmptyList)
 		buf, err := p.marked(buf, x, true, opAppends, depth)
 		if err != nil {
 			return nil, err
@@ -251,7 +251,7 @@ func (p *pickler) marked(buf []byte, items []wire.Value, hashed bool, op byte, d
 
 func (p *pickler) dict(buf []byte, d *wire.Dict, depth int) ([]byte, error) {
 	if state, ok := uriState(d); ok {
-		buf = append(appendPickleGlobal(buf, "Pyro4.core", "URI"), opEmptyTuple, opNewObj)
+		buf = append(appendGlobal(buf, "Pyro4.core", "URI"), opEmptyTuple, opNewObj)
 		buf, err := p.tuple(buf, state, false, depth)
 		if err != nil {
 			return nil, err
@@ -259,8 +259,8 @@ func (p *pickler) dict(buf []byte, d *wire.Dict, depth int) ([]byte, error) {
 		return append(buf, opBuild), nil
 	}
 	if exc, ok := wrappedException(d); ok {
-		buf = append(appendPickleGlobal(buf, "Pyro4.futures", "_ExceptionWrapper"), opEmptyTuple, opNewObj, opEmptyDict)
-		buf, err := appendPickleStr(buf, "exception")
+		buf = append(appendGlobal(buf, "Pyro4.futures", "_ExceptionWrapper"), opEmptyTuple, opNewObj, opEmptyDict)
+		buf, err := appendStr(buf, "exception")
 		if err != nil {
 			return nil, err
 		}
@@ -273,7 +273,7 @@ func (p *pickler) dict(buf []byte, d *wire.Dict, depth int) ([]byte, error) {
 		if module == "builtins" && wire.IsPython2Exception(name) {
 			module = "exceptions"
 		}
-		buf = appendPickleGlobal(buf, module, name)
+		buf = appendGlobal(buf, module, name)
 		buf, err := p.tuple(buf, args, false, depth)
 		if err != nil {
 			return nil, err
@@ -371,13 +371,13 @@ func exceptionParts(d *wire.Dict) (module, name string, args wire.Tuple, attrs *
 	return module, name, args, attrs, true
 }
 
-func appendPickleGlobal(buf []byte, module, name string) []byte {
+func appendGlobal(buf []byte, module, name string) []byte {
 	buf = append(buf, opGlobal)
 	buf = append(append(buf, module...), '\n')
 	return append(append(buf, name...), '\n')
 }
 
-func appendPickleInt(buf []byte, n int64) []byte {
+func appendInt(buf []byte, n int64) []byte {
 	switch {
 	case n >= 0 && n <= 0xff:
 		return append(buf, opBinInt1, byte(n))
@@ -386,14 +386,14 @@ func appendPickleInt(buf []byte, n int64) []byte {
 	case n >= math.MinInt32 && n <= math.MaxInt32:
 		return binary.LittleEndian.AppendUint32(append(buf, opBinInt), uint32(int32(n)))
 	}
-	return appendPickleLong(buf, big.NewInt(n))
+	return appendLong(buf, big.NewInt(n))
 }
 
-// appendPickleLong writes LONG1/LONG4: little-endian two's complement in the
+// appendLong writes LONG1/LONG4: little-endian two's complement in the
 // fewest bytes, as Python's encode_long does.
-func appendPickleLong(buf []byte, x *big.Int) []byte {
+func appendLong(buf []byte, x *big.Int) []byte {
 	if x.IsInt64() && x.Int64() >= math.MinInt32 && x.Int64() <= math.MaxInt32 {
-		return appendPickleInt(buf, x.Int64())
+		return appendInt(buf, x.Int64())
 	}
 	n := x.BitLen()/8 + 1
 	b := make([]byte, n)
@@ -419,7 +419,7 @@ func appendPickleLong(buf []byte, x *big.Int) []byte {
 	return append(buf, b...)
 }
 
-func appendPickleStr(buf []byte, s string) ([]byte, error) {
+func appendStr(buf []byte, s string) ([]byte, error) {
 	if !utf8.ValidString(s) {
 		return nil, wire.CodecError("pickle", "str is not valid UTF-8")
 	}
@@ -430,12 +430,12 @@ func appendPickleStr(buf []byte, s string) ([]byte, error) {
 	return append(buf, s...), nil
 }
 
-func appendPickleBytes(buf []byte, b []byte) []byte {
+func appendBytes(buf []byte, b []byte) []byte {
 	if len(b) == 0 {
-		buf = appendPickleGlobal(buf, "__builtin__", "bytes")
+		buf = appendGlobal(buf, "__builtin__", "bytes")
 		return append(buf, opEmptyTuple, opReduce)
 	}
-	buf = appendPickleGlobal(buf, "_codecs", "encode")
+	buf = appendGlobal(buf, "_codecs", "encode")
 	text := wire.Latin1ToUTF8(b)
 	buf = binary.LittleEndian.AppendUint32(append(buf, opBinUnicode), uint32(len(text)))
 	buf = append(buf, text...)

@@ -86,13 +86,13 @@ func (u *unpickler) stepData(op byte) error {
 		}
 		u.push(append([]byte{}, b...))
 	case opEmptyList:
-		u.push(&pkList{})
+		u.push(&listObj{})
 	case opEmptyTuple:
-		u.push(&pkTuple{})
+		u.push(&tupleObj{})
 	case opEmptyDict:
-		u.push(newPkDict())
+		u.push(newDictObj())
 	case opEmptySet:
-		u.push(newPkSet(false))
+		u.push(newSetObj(false))
 	case opTuple1, opTuple2, opTuple3:
 		n := int(op-opTuple1) + 1
 		if len(u.stack)-u.floor() < n {
@@ -100,7 +100,7 @@ func (u *unpickler) stepData(op byte) error {
 		}
 		items := append([]any(nil), u.stack[len(u.stack)-n:]...)
 		u.stack = u.stack[:len(u.stack)-n]
-		u.push(&pkTuple{items: items})
+		u.push(&tupleObj{items: items})
 	case opTuple, opList, opDict, opFrozenSet:
 		return u.fromMark(op)
 	case opAppend, opAppends, opSetItem, opSetItems, opAddItems:
@@ -167,13 +167,13 @@ func (u *unpickler) number(op byte) error {
 		u.push(f)
 		return nil
 	}
-	// INT and LONG: text that CPython reads with base 0 (see pickleINT)
+	// INT and LONG: text that CPython reads with base 0 (see parseINT)
 	s, err := u.line()
 	if err != nil {
 		return err
 	}
 	if op == opInt {
-		v, ok := pickleINT(s)
+		v, ok := parseINT(s)
 		if !ok {
 			return u.errorf("could not convert string to int")
 		}
@@ -251,14 +251,14 @@ func (u *unpickler) fromMark(op byte) error {
 	}
 	switch op {
 	case opTuple:
-		u.push(&pkTuple{items: items})
+		u.push(&tupleObj{items: items})
 	case opList:
-		u.push(&pkList{items: items})
+		u.push(&listObj{items: items})
 	case opDict:
 		if len(items)%2 != 0 {
 			return u.errorf("odd number of items for DICT")
 		}
-		d := newPkDict()
+		d := newDictObj()
 		for i := 0; i < len(items); i += 2 {
 			if err := u.setItem(d, items[i], items[i+1]); err != nil {
 				return err
@@ -266,7 +266,7 @@ func (u *unpickler) fromMark(op byte) error {
 		}
 		u.push(d)
 	case opFrozenSet:
-		s := newPkSet(true)
+		s := newSetObj(true)
 		for _, it := range items {
 			if err := u.addItem(s, it); err != nil {
 				return err
@@ -299,12 +299,12 @@ func (u *unpickler) fill(op byte) error {
 		return err
 	}
 	switch t := target.(type) {
-	case *pkList:
+	case *listObj:
 		if op == opAppend || op == opAppends {
 			t.items = append(t.items, items...)
 			return nil
 		}
-	case *pkDict:
+	case *dictObj:
 		if op == opSetItem || op == opSetItems {
 			if len(items)%2 != 0 {
 				return u.errorf("odd number of items for SETITEMS")
@@ -316,7 +316,7 @@ func (u *unpickler) fill(op byte) error {
 			}
 			return nil
 		}
-	case *pkSet:
+	case *setObj:
 		if op == opAddItems && !t.frozen {
 			for _, it := range items {
 				if err := u.addItem(t, it); err != nil {
@@ -326,7 +326,7 @@ func (u *unpickler) fill(op byte) error {
 			return nil
 		}
 	}
-	return u.errorf("opcode 0x%02x cannot apply to %s", op, pkTypeName(target))
+	return u.errorf("opcode 0x%02x cannot apply to %s", op, typeName(target))
 }
 
 func (u *unpickler) put(op byte) error {

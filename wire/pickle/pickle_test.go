@@ -9,9 +9,9 @@ import (
 	"testing"
 )
 
-// pickleInputs are hand-made pickles that only name safe builtins; Python's
+// decodeInputs are hand-made pickles that only name safe builtins; Python's
 // pickle.loads decides what each should give.
-var pickleInputs = []string{
+var decodeInputs = []string{
 	"N.", "I01\n.", "I00\n.", "I-42\n.", "I123456789012345678901234567890\n.", "L-7L\n.", "F1.5\n.", "Finf\n.",
 	"S'abc'\n.", "S\"a\\x41\\n\\101\"\n.", "S'\\xe9'\n.", "Vcaf\\u00e9 \\U0001f600\n.", "Vx\xe9\n.",
 	"\x80\x02K\xff.", "\x80\x02M\xff\xff.", "\x80\x02J\xff\xff\xff\xff.", "\x80\x02\x8a\x00.", "\x80\x02\x8a\x01\xff.",
@@ -51,8 +51,8 @@ var pickleInputs = []string{
 }
 
 func TestPickleDecodeAgreesWithPython(t *testing.T) {
-	inputs := make([][]byte, len(pickleInputs))
-	for i, s := range pickleInputs {
+	inputs := make([][]byte, len(decodeInputs))
+	for i, s := range decodeInputs {
 		inputs[i] = []byte(s)
 	}
 	differ := map[string]string{
@@ -117,7 +117,7 @@ func TestPickleRefusesGlobals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%q", tt.in), func(t *testing.T) {
-			v, err := pickleCodec{}.Unmarshal([]byte(tt.in))
+			v, err := codec{}.Unmarshal([]byte(tt.in))
 			var e *wire.Exception
 			if !errors.As(err, &e) || e.Class != wire.ClassSerializeError || !strings.Contains(e.Message, tt.msg) {
 				t.Fatalf("got %s, %v; want SerializeError containing %q", wire.Repr(v), err, tt.msg)
@@ -145,7 +145,7 @@ func TestPickleDecodeObjects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := pickleCodec{}.Unmarshal([]byte(tt.in))
+			got, err := codec{}.Unmarshal([]byte(tt.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +180,7 @@ func TestPickleBlowupBounded(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			// The work is bounded by the budget named in the error, linear
 			// in the payload's size.
-			_, err := pickleCodec{}.Unmarshal([]byte(in))
+			_, err := codec{}.Unmarshal([]byte(in))
 			want := fmt.Sprintf("expands beyond %d units", wire.NodeBudget(len(in)))
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Fatalf("got %v, want %q", err, want)
@@ -217,7 +217,7 @@ func TestPickleEncodeForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := pickleCodec{}.Marshal(tt.in)
+			got, err := codec{}.Marshal(tt.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -229,21 +229,21 @@ func TestPickleEncodeForms(t *testing.T) {
 }
 
 func TestPickleCallShape(t *testing.T) {
-	got, err := wire.MarshalCall(pickleCodec{}, wire.Call{Object: "o", Method: "m"})
+	got, err := wire.MarshalCall(codec{}, wire.Call{Object: "o", Method: "m"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := "\x80\x02(X\x01\x00\x00\x00oX\x01\x00\x00\x00m)}t."; string(got) != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	if _, err := wire.UnmarshalCall(pickleCodec{}, []byte("K\x01.")); err == nil {
+	if _, err := wire.UnmarshalCall(codec{}, []byte("K\x01.")); err == nil {
 		t.Fatal("accepted an int as a call")
 	}
 }
 
 func FuzzPickleDecode(f *testing.F) {
 	codectest.FuzzSeeds(f, "pickle")
-	for _, in := range pickleInputs {
+	for _, in := range decodeInputs {
 		f.Add([]byte(in))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { codectest.FuzzRoundTrip(t, "pickle", data) })
@@ -279,7 +279,7 @@ func TestPickleTextIntErrors(t *testing.T) {
 		{"L0b2\n.", `pickle: invalid literal for int() with base 2: '0b2\n'`},
 	}
 	for _, tt := range tests {
-		_, err := pickleCodec{}.Unmarshal([]byte(tt.in))
+		_, err := codec{}.Unmarshal([]byte(tt.in))
 		var x *wire.Exception
 		if !errors.As(err, &x) || x.Class != wire.ClassSerializeError || !strings.HasPrefix(x.Message, tt.msg) {
 			t.Errorf("%q: error %v, want SerializeError %q", tt.in, err, tt.msg)

@@ -11,11 +11,11 @@ import (
 
 // The golden files are made by testdata/gen_serpent.py with the real
 // Pyro4; regenerate with: /usr/bin/python3 wire/serpent/testdata/gen_serpent.py
-const serpentGoldenDir = "testdata/golden"
+const goldenDir = "testdata/golden"
 
-const spNSName = "Pyro.NameServer"
+const nsName = "Pyro.NameServer"
 
-func spDeepList(n int) wire.Value {
+func deepList(n int) wire.Value {
 	var v wire.Value = "bottom"
 	for i := 0; i < n; i++ {
 		v = wire.List{v}
@@ -24,57 +24,57 @@ func spDeepList(n int) wire.Value {
 }
 
 var (
-	spTBNaming = []string{
+	tbNaming = []string{
 		"Traceback (most recent call last):\n",
 		"  File \"/usr/lib/python3/dist-packages/Pyro4/naming.py\", line 91, in lookup\n    uri, metadata = self.storage[name]\n",
 		"KeyError: 'nope'\n",
 		"\nDuring handling of the above exception, another exception occurred:\n\n",
 		"Pyro4.errors.NamingError: unknown name: nope\n",
 	}
-	spTBType = []string{
+	tbType = []string{
 		"Traceback (most recent call last):\n",
 		"  File \"/usr/lib/python3/dist-packages/Pyro4/core.py\", line 1511, in handleRequest\n    data = method(*vargs, **kwargs)  # this is the actual method call to the Pyro object\n",
 		"TypeError: NameServer.lookup() missing 1 required positional argument: 'name'\n",
 	}
-	spNSMethods = []string{"remove", "count", "list", "register", "lookup", "ping", "set_metadata"}
-	spNested    = codectest.DictOf("a", wire.List{int64(1), wire.Tuple{int64(2), int64(3)}, codectest.DictOf("b", nil)}, "c", wire.Tuple{codectest.DictOf(int64(1), "x")},
+	nsMethods = []string{"remove", "count", "list", "register", "lookup", "ping", "set_metadata"}
+	nested    = codectest.DictOf("a", wire.List{int64(1), wire.Tuple{int64(2), int64(3)}, codectest.DictOf("b", nil)}, "c", wire.Tuple{codectest.DictOf(int64(1), "x")},
 		"d", wire.List{wire.List{}, wire.Tuple{}, &wire.Dict{}}, "e", wire.Tuple{int64(4)})
 )
 
-func spStrSet(s ...string) wire.Set { return wire.Set(codectest.StrList(s)) }
+func strSet(s ...string) wire.Set { return wire.Set(codectest.StrList(s)) }
 
-// serpentCase is one golden file. value is what we encode (a Call for call_
+// goldenCase is one golden file. value is what we encode (a Call for call_
 // cases); decoded, when set, is what the file decodes to if that differs
 // (bytes arrive as serpent's base64 dict, an empty set as an empty tuple).
 // Cases named indent_ and literal_ are forms only the decoder sees.
-type serpentCase struct {
+type goldenCase struct {
 	name    string
 	value   any
 	decoded wire.Value
 }
 
-var serpentCases = []serpentCase{
-	{"call_lookup", wire.Call{Object: spNSName, Method: "lookup", Args: []wire.Value{"example.greeting"}}, nil},
-	{"call_lookup_meta", wire.Call{Object: spNSName, Method: "lookup", Args: []wire.Value{"example.greeting"}, Kwargs: codectest.DictOf("return_metadata", true)}, nil},
-	{"call_register", wire.Call{Object: spNSName, Method: "register",
+var goldenCases = []goldenCase{
+	{"call_lookup", wire.Call{Object: nsName, Method: "lookup", Args: []wire.Value{"example.greeting"}}, nil},
+	{"call_lookup_meta", wire.Call{Object: nsName, Method: "lookup", Args: []wire.Value{"example.greeting"}, Kwargs: codectest.DictOf("return_metadata", true)}, nil},
+	{"call_register", wire.Call{Object: nsName, Method: "register",
 		Args:   []wire.Value{"example.greeting", codectest.URIValue("PYRO:obj_5b1e@127.0.0.1:51234")},
-		Kwargs: codectest.DictOf("safe", true, "metadata", spStrSet("class:Greeter", "blue"))}, nil},
-	{"call_register_str", wire.Call{Object: spNSName, Method: "register", Args: []wire.Value{"example.x", "PYRO:obj_x@localhost:4567", true}}, nil},
-	{"call_set_metadata", wire.Call{Object: spNSName, Method: "set_metadata", Args: []wire.Value{"example.greeting", spStrSet("red", "green", "blue")}}, nil},
-	{"call_list_meta", wire.Call{Object: spNSName, Method: "list", Kwargs: codectest.DictOf("return_metadata", true)}, nil},
-	{"call_list_prefix", wire.Call{Object: spNSName, Method: "list", Kwargs: codectest.DictOf("prefix", "example.", "return_metadata", true)}, nil},
-	{"call_list_metadata_all", wire.Call{Object: spNSName, Method: "list", Kwargs: codectest.DictOf("metadata_all", wire.List{"blue"}, "return_metadata", true)}, nil},
-	{"call_remove", wire.Call{Object: spNSName, Method: "remove", Kwargs: codectest.DictOf("prefix", "example.")}, nil},
-	{"call_ping", wire.Call{Object: spNSName, Method: "ping"}, nil},
-	{"call_lookup_nonascii", wire.Call{Object: spNSName, Method: "lookup", Args: []wire.Value{"中文.é.😀"}}, nil},
-	{"call_get_metadata", wire.Call{Object: "Pyro.Daemon", Method: "get_metadata", Args: []wire.Value{spNSName}}, nil},
-	{"call_register_proxy", wire.Call{Object: spNSName, Method: "register",
+		Kwargs: codectest.DictOf("safe", true, "metadata", strSet("class:Greeter", "blue"))}, nil},
+	{"call_register_str", wire.Call{Object: nsName, Method: "register", Args: []wire.Value{"example.x", "PYRO:obj_x@localhost:4567", true}}, nil},
+	{"call_set_metadata", wire.Call{Object: nsName, Method: "set_metadata", Args: []wire.Value{"example.greeting", strSet("red", "green", "blue")}}, nil},
+	{"call_list_meta", wire.Call{Object: nsName, Method: "list", Kwargs: codectest.DictOf("return_metadata", true)}, nil},
+	{"call_list_prefix", wire.Call{Object: nsName, Method: "list", Kwargs: codectest.DictOf("prefix", "example.", "return_metadata", true)}, nil},
+	{"call_list_metadata_all", wire.Call{Object: nsName, Method: "list", Kwargs: codectest.DictOf("metadata_all", wire.List{"blue"}, "return_metadata", true)}, nil},
+	{"call_remove", wire.Call{Object: nsName, Method: "remove", Kwargs: codectest.DictOf("prefix", "example.")}, nil},
+	{"call_ping", wire.Call{Object: nsName, Method: "ping"}, nil},
+	{"call_lookup_nonascii", wire.Call{Object: nsName, Method: "lookup", Args: []wire.Value{"中文.é.😀"}}, nil},
+	{"call_get_metadata", wire.Call{Object: "Pyro.Daemon", Method: "get_metadata", Args: []wire.Value{nsName}}, nil},
+	{"call_register_proxy", wire.Call{Object: nsName, Method: "register",
 		Args: []wire.Value{"example.proxy", codectest.GoldenProxy("PYRO:obj_5b1e@127.0.0.1:51234").Value()}}, nil},
 
-	{"handshake", codectest.DictOf("handshake", "hello", "object", spNSName), nil},
-	{"connectok", codectest.DictOf("handshake", "hello", "meta", codectest.DictOf("methods", codectest.StrList(spNSMethods), "oneway", wire.List{}, "attrs", wire.List{})), nil},
-	{"connectok_sets", codectest.DictOf("handshake", "hello", "meta", codectest.DictOf("methods", spStrSet(spNSMethods...), "oneway", wire.Set{}, "attrs", wire.Set{})),
-		codectest.DictOf("handshake", "hello", "meta", codectest.DictOf("methods", spStrSet(spNSMethods...), "oneway", wire.Tuple{}, "attrs", wire.Tuple{}))},
+	{"handshake", codectest.DictOf("handshake", "hello", "object", nsName), nil},
+	{"connectok", codectest.DictOf("handshake", "hello", "meta", codectest.DictOf("methods", codectest.StrList(nsMethods), "oneway", wire.List{}, "attrs", wire.List{})), nil},
+	{"connectok_sets", codectest.DictOf("handshake", "hello", "meta", codectest.DictOf("methods", strSet(nsMethods...), "oneway", wire.Set{}, "attrs", wire.Set{})),
+		codectest.DictOf("handshake", "hello", "meta", codectest.DictOf("methods", strSet(nsMethods...), "oneway", wire.Tuple{}, "attrs", wire.Tuple{}))},
 
 	{"result_none", nil, nil},
 	{"result_count", int64(42), nil},
@@ -87,15 +87,15 @@ var serpentCases = []serpentCase{
 	{"uri_pyrometa", codectest.URIValue("PYROMETA:blue,class:Greeter@localhost"), nil},
 	{"uri_unixsock", codectest.URIValue("PYRO:obj@./u:/tmp/pyro.sock"), nil},
 	{"uri_ipv6", codectest.URIValue("PYRO:obj@[::1]:9090"), nil},
-	{"list_result", codectest.DictOf(spNSName, "PYRO:Pyro.NameServer@127.0.0.1:9090", "example.greeting", "PYRO:obj_5b1e@127.0.0.1:51234",
+	{"list_result", codectest.DictOf(nsName, "PYRO:Pyro.NameServer@127.0.0.1:9090", "example.greeting", "PYRO:obj_5b1e@127.0.0.1:51234",
 		"é.中文.😀", "PYRO:obj_2@127.0.0.1:51235"), nil},
 	{"list_result_meta", codectest.DictOf(
-		spNSName, wire.Tuple{"PYRO:Pyro.NameServer@127.0.0.1:9090", wire.List{"class:Pyro4.naming.NameServer"}},
+		nsName, wire.Tuple{"PYRO:Pyro.NameServer@127.0.0.1:9090", wire.List{"class:Pyro4.naming.NameServer"}},
 		"example.greeting", wire.Tuple{"PYRO:obj_5b1e@127.0.0.1:51234", wire.List{"blue", "class:Greeter"}},
 		"example.none", wire.Tuple{"PYRO:obj_3@127.0.0.1:51236", wire.List{}}), nil},
 	{"list_result_empty", &wire.Dict{}, nil},
-	{"exc_naming", (&wire.Exception{Class: wire.ClassNamingError, Message: "unknown name: nope"}).WithTraceback(spTBNaming).Value(), nil},
-	{"exc_type", (&wire.Exception{Class: wire.ClassTypeError, Message: "NameServer.lookup() missing 1 required positional argument: 'name'"}).WithTraceback(spTBType).Value(), nil},
+	{"exc_naming", (&wire.Exception{Class: wire.ClassNamingError, Message: "unknown name: nope"}).WithTraceback(tbNaming).Value(), nil},
+	{"exc_type", (&wire.Exception{Class: wire.ClassTypeError, Message: "NameServer.lookup() missing 1 required positional argument: 'name'"}).WithTraceback(tbType).Value(), nil},
 	{"exc_pyro_noattrs", (&wire.Exception{Class: wire.ClassPyroError, Message: "invalid uri"}).Value(), nil},
 	{"exc_value_args", (&wire.Exception{Class: wire.ClassValueError, Args: wire.Tuple{"bad", int64(2), nil}}).Value(), nil},
 
@@ -134,17 +134,17 @@ var serpentCases = []serpentCase{
 	{"empty_set", wire.Set{}, wire.Tuple{}},
 	{"tuple_one", wire.Tuple{int64(1)}, nil},
 	{"tuple_nested_one", wire.Tuple{wire.Tuple{wire.Tuple{"x"}}}, nil},
-	{"nested", spNested, nil},
+	{"nested", nested, nil},
 	{"dict_keys", codectest.DictOf(int64(1), "int", 2.5, "float", wire.Tuple{int64(1), "a", nil}, "tuple", false, "bool", "s", "str",
 		complex(0, 1), "complex", int64(-3), "neg", codectest.BigInt("1180591620717411303424"), "big", wire.Tuple{}, "empty tuple"), nil},
 	{"set_ints", wire.Set{int64(1), int64(2), int64(3)}, nil},
-	{"frozenset", spStrSet("b", "a"), nil},
-	{"set_strs", spStrSet("red", "green", "blue", "é"), nil},
-	{"set_one", spStrSet("only"), nil},
+	{"frozenset", strSet("b", "a"), nil},
+	{"set_strs", strSet("red", "green", "blue", "é"), nil},
+	{"set_one", strSet("only"), nil},
 	{"mixed_list", wire.List{nil, true, int64(1), 1.0, "1", wire.Tuple{int64(1)}, wire.List{int64(1)}, codectest.DictOf(int64(1), int64(1)), wire.Set{int64(1)}}, nil},
-	{"deep", spDeepList(150), nil},
+	{"deep", deepList(150), nil},
 
-	{"indent_nested", spNested, nil},
+	{"indent_nested", nested, nil},
 	{"indent_list_result", codectest.DictOf("a.name", wire.Tuple{"PYRO:a@h:1", wire.List{}}, "b.name", wire.Tuple{"PYRO:b@h:1", wire.List{"x", "y"}}), nil},
 	{"indent_sets", codectest.DictOf("e", wire.Tuple{}, "s", wire.Set{int64(1), int64(2), int64(3)}, "t", wire.Tuple{int64(1)}), nil},
 	{"literal_repr_complex", wire.Tuple{complex(0, -1), complex(0, 3), complex(1, 2), complex(math.Copysign(0, -1), -2.5), complex(1e300, 1e-300)}, nil},
@@ -160,14 +160,14 @@ var serpentCases = []serpentCase{
 	{"literal_crlf", wire.List{"a\nb", "c"}, nil},
 }
 
-func (c serpentCase) isCall() bool { return strings.HasPrefix(c.name, "call_") }
+func (c goldenCase) isCall() bool { return strings.HasPrefix(c.name, "call_") }
 
 // decodeOnly cases are forms Pyro4 never sends; we only read them.
-func (c serpentCase) decodeOnly() bool {
+func (c goldenCase) decodeOnly() bool {
 	return strings.HasPrefix(c.name, "indent_") || strings.HasPrefix(c.name, "literal_")
 }
 
-func (c serpentCase) want() wire.Value {
+func (c goldenCase) want() wire.Value {
 	if c.decoded != nil {
 		return c.decoded
 	}
@@ -175,17 +175,17 @@ func (c serpentCase) want() wire.Value {
 }
 
 // encode is our bytes for the case: what we would send for its value.
-func (c serpentCase) encode(t *testing.T) []byte {
+func (c goldenCase) encode(t *testing.T) []byte {
 	t.Helper()
-	codec := serpentCodec{}
+	sc := codec{}
 	var out []byte
 	var err error
 	if c.isCall() {
-		out, err = wire.MarshalCall(codec, c.value.(wire.Call))
+		out, err = wire.MarshalCall(sc, c.value.(wire.Call))
 	} else if c.decodeOnly() {
-		out, err = codec.Marshal(c.want())
+		out, err = sc.Marshal(c.want())
 	} else {
-		out, err = codec.Marshal(c.value)
+		out, err = sc.Marshal(c.value)
 	}
 	if err != nil {
 		t.Fatalf("%s: encode: %v", c.name, err)
@@ -196,7 +196,7 @@ func (c serpentCase) encode(t *testing.T) []byte {
 		if c.decodeOnly() {
 			v = c.want()
 		}
-		app, err := codec.AppendMarshal([]byte("prefix"), v)
+		app, err := sc.AppendMarshal([]byte("prefix"), v)
 		if err != nil || string(app) != "prefix"+string(out) {
 			t.Errorf("%s: AppendMarshal = %q, %v; want prefix+%q", c.name, app, err, out)
 		}

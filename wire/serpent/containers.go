@@ -6,13 +6,13 @@ import "github.com/pyro4/pyro4/wire"
 // items are read onto the parser's stack and copied out when they close.
 
 // push adds an item of the container being read.
-func (p *serpentParser) push(v wire.Value) {
+func (p *parser) push(v wire.Value) {
 	p.stack = append(p.stack, v)
 }
 
 // popItems returns the items pushed since base as a slice of their own, of
 // exact size: the stack stays with the pooled parser.
-func (p *serpentParser) popItems(base int) []wire.Value {
+func (p *parser) popItems(base int) []wire.Value {
 	items := make([]wire.Value, len(p.stack)-base)
 	copy(items, p.stack[base:])
 	p.stack = p.stack[:base]
@@ -20,12 +20,12 @@ func (p *serpentParser) popItems(base int) []wire.Value {
 }
 
 // pushItem adds an item of the dict being read.
-func (p *serpentParser) pushItem(k, v wire.Value) {
+func (p *parser) pushItem(k, v wire.Value) {
 	p.dstack = append(p.dstack, wire.DictItem{Key: k, Value: v})
 }
 
 // popDict returns the items pushed since base as a dict, as popItems does.
-func (p *serpentParser) popDict(base int) *wire.Dict {
+func (p *parser) popDict(base int) *wire.Dict {
 	d := &wire.Dict{Items: make([]wire.DictItem, len(p.dstack)-base)}
 	copy(d.Items, p.dstack[base:])
 	p.dstack = p.dstack[:base]
@@ -33,7 +33,7 @@ func (p *serpentParser) popDict(base int) *wire.Dict {
 }
 
 // parens reads a parenthesized expression or a tuple.
-func (p *serpentParser) parens() (wire.Value, litKind, error) {
+func (p *parser) parens() (wire.Value, litKind, error) {
 	if err := p.enter(); err != nil {
 		return nil, litOther, err
 	}
@@ -62,7 +62,7 @@ func (p *serpentParser) parens() (wire.Value, litKind, error) {
 
 // tupleTail reads the items after a tuple's first item, from the comma up to
 // closer (not consumed) or, at the top level (closer 0), the end of the line.
-func (p *serpentParser) tupleTail(first wire.Value, closer byte) (wire.Value, error) {
+func (p *parser) tupleTail(first wire.Value, closer byte) (wire.Value, error) {
 	base := len(p.stack)
 	p.push(first)
 	for p.peek() == ',' {
@@ -80,7 +80,7 @@ func (p *serpentParser) tupleTail(first wire.Value, closer byte) (wire.Value, er
 
 // pushExpr reads an item of a tuple or list onto the stack, and the space
 // after it.
-func (p *serpentParser) pushExpr() error {
+func (p *parser) pushExpr() error {
 	v, _, err := p.expr()
 	if err != nil {
 		return err
@@ -90,7 +90,7 @@ func (p *serpentParser) pushExpr() error {
 	return nil
 }
 
-func (p *serpentParser) list() (wire.Value, error) {
+func (p *parser) list() (wire.Value, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (p *serpentParser) list() (wire.Value, error) {
 }
 
 // braces reads a dict or a set.
-func (p *serpentParser) braces() (wire.Value, error) {
+func (p *parser) braces() (wire.Value, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
@@ -133,10 +133,10 @@ func (p *serpentParser) braces() (wire.Value, error) {
 	if p.peek() == ':' {
 		return p.dictItems(first, keyPos)
 	}
-	var idx serpentKeyIndex
+	var idx keyIndex
 	base := len(p.stack)
 	for {
-		if err := serpentHashable(first); err != nil {
+		if err := hashable(first); err != nil {
 			return nil, p.errorAt(keyPos, "%v", err)
 		}
 		if set := p.stack[base:]; idx.findInSet(set, first) < 0 {
@@ -160,7 +160,7 @@ func (p *serpentParser) braces() (wire.Value, error) {
 
 // separator reads what follows an item of a list, set or dict: a ',' (and
 // the space after it) or, left for the caller, closer.
-func (p *serpentParser) separator(closer byte) error {
+func (p *parser) separator(closer byte) error {
 	switch p.peek() {
 	case ',':
 		p.pos++
@@ -175,12 +175,12 @@ func (p *serpentParser) separator(closer byte) error {
 // dictItems reads a dict from its first key on; p.pos is at the first ':'.
 // A repeated key keeps its first position and takes the last value, as in
 // Python.
-func (p *serpentParser) dictItems(key wire.Value, keyPos int) (wire.Value, error) {
-	var idx serpentKeyIndex
+func (p *parser) dictItems(key wire.Value, keyPos int) (wire.Value, error) {
+	var idx keyIndex
 	base := len(p.dstack)
 	hasClass := false
 	for {
-		if err := serpentHashable(key); err != nil {
+		if err := hashable(key); err != nil {
 			return nil, p.errorAt(keyPos, "%v", err)
 		}
 		p.pos++ // ':'

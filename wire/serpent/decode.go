@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 )
 
-// parseSerpent reads a serpent document: one Python expression made of the
+// parse reads a serpent document: one Python expression made of the
 // literals ast.literal_eval accepts (which is all serpent.loads does), then
 // turns serpent's nan class dict into a float as Pyro4's SerpentSerializer
 // does. Other class dicts stay dicts: what they become is not the codec's
@@ -19,14 +19,14 @@ import (
 // Deliberate limits: \N{name} escapes are refused (no Unicode name table),
 // as is the Ellipsis literal (no Value for it), and `(set)()` is not
 // recognised as `set()`. A lone surrogate escape ("\ud800") becomes U+FFFD.
-func parseSerpent(data []byte) (v wire.Value, err error) {
+func parse(data []byte) (v wire.Value, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			v, err = nil, wire.PanicError("serpent", r)
 		}
 	}()
 	if i := bytes.IndexByte(data, 0); i >= 0 {
-		return nil, serpentErr("offset %d: data contains a NUL byte (corrupted?)", i)
+		return nil, codecErr("offset %d: data contains a NUL byte (corrupted?)", i)
 	}
 	if !utf8.Valid(data) {
 		i := 0
@@ -37,7 +37,7 @@ func parseSerpent(data []byte) (v wire.Value, err error) {
 			}
 			i += n
 		}
-		return nil, serpentErr("offset %d: data is not valid UTF-8", i)
+		return nil, codecErr("offset %d: data is not valid UTF-8", i)
 	}
 	if bytes.IndexByte(data, '\r') >= 0 {
 		// Python's tokenizer reads \r\n and \r as \n, in strings too. Error
@@ -45,8 +45,8 @@ func parseSerpent(data []byte) (v wire.Value, err error) {
 		data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 		data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
 	}
-	p := serpentParsers.Get().(*serpentParser)
-	*p = serpentParser{src: data, scratch: p.scratch[:0], stack: p.stack[:0], dstack: p.dstack[:0]}
+	p := parsers.Get().(*parser)
+	*p = parser{src: data, scratch: p.scratch[:0], stack: p.stack[:0], dstack: p.dstack[:0]}
 	v, err = p.document()
 	p.release()
 	return v, err
@@ -54,23 +54,23 @@ func parseSerpent(data []byte) (v wire.Value, err error) {
 
 // Parsers are pooled so that their stacks, grown to the size of the largest
 // container seen, are not grown again on every request.
-var serpentParsers = sync.Pool{New: func() any { return new(serpentParser) }}
+var parsers = sync.Pool{New: func() any { return new(parser) }}
 
 // maxPooledStack keeps an occasional huge container from pinning memory.
 const maxPooledStack = 1 << 14
 
 // release returns p to the pool without references to the values it read.
-func (p *serpentParser) release() {
+func (p *parser) release() {
 	p.src = nil
 	if cap(p.stack) > maxPooledStack || cap(p.dstack) > maxPooledStack || cap(p.scratch) > maxPooledBuf {
 		return
 	}
 	clear(p.stack[:cap(p.stack)])
 	clear(p.dstack[:cap(p.dstack)])
-	serpentParsers.Put(p)
+	parsers.Put(p)
 }
 
-type serpentParser struct {
+type parser struct {
 	src     []byte
 	pos     int
 	depth   int // open brackets; inside them a newline is whitespace
@@ -96,7 +96,7 @@ const (
 
 // leadingLines skips the blank and comment lines before the value and
 // returns the indentation of the line it starts on.
-func (p *serpentParser) leadingLines() (col int) {
+func (p *parser) leadingLines() (col int) {
 	// literal_eval strips leading spaces and tabs; a later first line must
 	// not be indented, as in Python.
 	for p.pos < len(p.src) && (p.src[p.pos] == ' ' || p.src[p.pos] == '\t') {
@@ -128,7 +128,7 @@ func (p *serpentParser) leadingLines() (col int) {
 	return col
 }
 
-func (p *serpentParser) document() (wire.Value, error) {
+func (p *parser) document() (wire.Value, error) {
 	col := p.leadingLines()
 	if p.pos >= len(p.src) {
 		return nil, p.errorf("no value in the data")
@@ -161,7 +161,7 @@ func (p *serpentParser) document() (wire.Value, error) {
 	}
 }
 
-func (p *serpentParser) peek() byte {
+func (p *parser) peek() byte {
 	if p.pos < len(p.src) {
 		return p.src[p.pos]
 	}
@@ -170,7 +170,7 @@ func (p *serpentParser) peek() byte {
 
 // ws skips blanks, comments and line continuations, and newlines when inside
 // brackets.
-func (p *serpentParser) ws() {
+func (p *parser) ws() {
 	for p.pos < len(p.src) {
 		switch p.src[p.pos] {
 		case ' ', '\t', '\f':
@@ -196,11 +196,11 @@ func (p *serpentParser) ws() {
 	}
 }
 
-func (p *serpentParser) errorf(format string, a ...any) error {
+func (p *parser) errorf(format string, a ...any) error {
 	return p.errorAt(p.pos, format, a...)
 }
 
-func (p *serpentParser) errorAt(pos int, format string, a ...any) error {
+func (p *parser) errorAt(pos int, format string, a ...any) error {
 	line, col := 1, 1
 	for i := 0; i < pos && i < len(p.src); i++ {
 		if p.src[i] == '\n' {
@@ -209,10 +209,10 @@ func (p *serpentParser) errorAt(pos int, format string, a ...any) error {
 			col++
 		}
 	}
-	return serpentErr("line %d col %d (offset %d): %s", line, col, pos, fmt.Sprintf(format, a...))
+	return codecErr("line %d col %d (offset %d): %s", line, col, pos, fmt.Sprintf(format, a...))
 }
 
-func (p *serpentParser) unexpected(want string) error {
+func (p *parser) unexpected(want string) error {
 	if p.pos >= len(p.src) {
 		return p.errorf("unexpected end of data, expected %s", want)
 	}
@@ -224,7 +224,7 @@ func (p *serpentParser) unexpected(want string) error {
 }
 
 // enter consumes an opening bracket.
-func (p *serpentParser) enter() error {
+func (p *parser) enter() error {
 	if p.depth >= wire.MaxDepth {
 		return p.errorf("nesting deeper than %d levels", wire.MaxDepth)
 	}
@@ -234,14 +234,14 @@ func (p *serpentParser) enter() error {
 }
 
 // leave consumes a closing bracket.
-func (p *serpentParser) leave() {
+func (p *parser) leave() {
 	p.pos++
 	p.depth--
 }
 
 // expr reads one expression without a top-level comma: a unary expression,
 // or the real+imaginary sum literal_eval allows for complex numbers.
-func (p *serpentParser) expr() (wire.Value, litKind, error) {
+func (p *parser) expr() (wire.Value, litKind, error) {
 	v, k, err := p.unary()
 	if err != nil {
 		return nil, k, err
@@ -266,7 +266,7 @@ func (p *serpentParser) expr() (wire.Value, litKind, error) {
 	}
 }
 
-func (p *serpentParser) complexSum(l wire.Value, lk litKind, op byte, r wire.Value, rk litKind, opPos int) (wire.Value, error) {
+func (p *parser) complexSum(l wire.Value, lk litKind, op byte, r wire.Value, rk litKind, opPos int) (wire.Value, error) {
 	rc, rok := r.(complex128)
 	if (lk != litNumber && lk != litSigned) || rk != litNumber || !rok {
 		return nil, p.errorAt(opPos, "operator %c is a literal only between a real number and an imaginary number", op)
@@ -291,7 +291,7 @@ func (p *serpentParser) complexSum(l wire.Value, lk litKind, op byte, r wire.Val
 	return complex(lf-real(rc), 0-imag(rc)), nil
 }
 
-func (p *serpentParser) unary() (wire.Value, litKind, error) {
+func (p *parser) unary() (wire.Value, litKind, error) {
 	sign := p.peek()
 	if sign != '+' && sign != '-' {
 		return p.postfix()
@@ -326,7 +326,7 @@ func (p *serpentParser) unary() (wire.Value, litKind, error) {
 
 // postfix reads an atom and refuses the calls, subscripts and attribute
 // accesses that may follow one, except the call in set().
-func (p *serpentParser) postfix() (wire.Value, litKind, error) {
+func (p *parser) postfix() (wire.Value, litKind, error) {
 	v, k, err := p.atom()
 	if err != nil {
 		return nil, k, err
@@ -357,7 +357,7 @@ func (p *serpentParser) postfix() (wire.Value, litKind, error) {
 	return v, k, nil
 }
 
-func (p *serpentParser) atom() (wire.Value, litKind, error) {
+func (p *parser) atom() (wire.Value, litKind, error) {
 	c := p.peek()
 	switch {
 	case c == '(':
@@ -374,21 +374,21 @@ func (p *serpentParser) atom() (wire.Value, litKind, error) {
 	case c >= '0' && c <= '9':
 		return p.number()
 	case c == '.':
-		if p.pos+1 < len(p.src) && serpentDigit(p.src[p.pos+1]) {
+		if p.pos+1 < len(p.src) && digit(p.src[p.pos+1]) {
 			return p.number()
 		}
 		if bytes.HasPrefix(p.src[p.pos:], []byte("...")) {
 			return nil, litOther, p.errorf("Ellipsis is not supported")
 		}
-	case serpentIdentStart(c):
+	case identStart(c):
 		return p.name()
 	}
 	return nil, litOther, p.unexpected("a value")
 }
 
-func (p *serpentParser) name() (wire.Value, litKind, error) {
+func (p *parser) name() (wire.Value, litKind, error) {
 	start := p.pos
-	for p.pos < len(p.src) && serpentIdentChar(p.src[p.pos]) {
+	for p.pos < len(p.src) && identChar(p.src[p.pos]) {
 		p.pos++
 	}
 	word := p.src[start:p.pos]

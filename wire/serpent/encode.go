@@ -13,64 +13,64 @@ import (
 	"unicode/utf8"
 )
 
-// serpentHeader is the comment line serpent 1.41 writes before every value.
-const serpentHeader = "# serpent utf-8 python3.2\n"
+// header is the comment line serpent 1.41 writes before every value.
+const header = "# serpent utf-8 python3.2\n"
 
-// serpentCodec is Pyro4's default serializer: Python literal syntax as
+// codec is Pyro4's default serializer: Python literal syntax as
 // serpent 1.41 writes it with module_in_classname=True and indent=False, read
 // back with the grammar ast.literal_eval accepts.
-type serpentCodec struct{}
+type codec struct{}
 
-func init() { wire.Register(serpentCodec{}) }
+func init() { wire.Register(codec{}) }
 
-func (serpentCodec) ID() uint16   { return wire.SerpentID }
-func (serpentCodec) Name() string { return "serpent" }
+func (codec) ID() uint16   { return wire.SerpentID }
+func (codec) Name() string { return "serpent" }
 
 // Buffers are pooled because the name server encodes a reply per request and
 // a list() result can be tens of kilobytes; the result is one exact-size copy.
-var serpentBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // maxPooledBuf keeps an occasional huge message from pinning memory in the pool.
 const maxPooledBuf = 1 << 20
 
-func (serpentCodec) Marshal(v wire.Value) ([]byte, error) {
-	return serpentEncode(func(b []byte) ([]byte, error) { return appendSerpent(b, v, 0) })
+func (codec) Marshal(v wire.Value) ([]byte, error) {
+	return encodePooled(func(b []byte) ([]byte, error) { return appendValue(b, v, 0) })
 }
 
 // AppendMarshal implements AppendMarshaler.
-func (serpentCodec) AppendMarshal(dst []byte, v wire.Value) ([]byte, error) {
+func (codec) AppendMarshal(dst []byte, v wire.Value) ([]byte, error) {
 	n := len(dst)
-	b, err := appendSerpent(append(dst, serpentHeader...), v, 0)
+	b, err := appendValue(append(dst, header...), v, 0)
 	if err != nil {
-		return dst[:n], serpentErr("%v", err)
+		return dst[:n], codecErr("%v", err)
 	}
 	return b, nil
 }
 
 // MarshalCallTo implements CallMarshaler: the name server's clients send
 // every call in serpent, so it skips the Tuple the generic path builds.
-func (serpentCodec) MarshalCallTo(c wire.Call) ([]byte, error) {
-	return serpentEncode(func(b []byte) ([]byte, error) {
+func (codec) MarshalCallTo(c wire.Call) ([]byte, error) {
+	return encodePooled(func(b []byte) ([]byte, error) {
 		b = append(b, '(')
-		b = appendSerpentStr(b, c.Object)
+		b = appendStr(b, c.Object)
 		b = append(b, ',')
-		b = appendSerpentStr(b, c.Method)
+		b = appendStr(b, c.Method)
 		b = append(b, ',')
-		b, err := appendSerpentTuple(b, c.Args, 1)
+		b, err := appendTuple(b, c.Args, 1)
 		if err != nil {
 			return b, fmt.Errorf("call %s args: %w", c.Method, err)
 		}
 		b = append(b, ',')
-		if b, err = appendSerpentDict(b, c.Kwargs, 1); err != nil {
+		if b, err = appendDict(b, c.Kwargs, 1); err != nil {
 			return b, fmt.Errorf("call %s kwargs: %w", c.Method, err)
 		}
 		return append(b, ')'), nil
 	})
 }
 
-func serpentEncode(body func([]byte) ([]byte, error)) ([]byte, error) {
-	bp := serpentBufPool.Get().(*[]byte)
-	b, err := body(append((*bp)[:0], serpentHeader...))
+func encodePooled(body func([]byte) ([]byte, error)) ([]byte, error) {
+	bp := bufPool.Get().(*[]byte)
+	b, err := body(append((*bp)[:0], header...))
 	var out []byte
 	if err == nil {
 		out = make([]byte, len(b))
@@ -78,22 +78,22 @@ func serpentEncode(body func([]byte) ([]byte, error)) ([]byte, error) {
 	}
 	if cap(b) <= maxPooledBuf {
 		*bp = b[:0]
-		serpentBufPool.Put(bp)
+		bufPool.Put(bp)
 	}
 	if err != nil {
-		return nil, serpentErr("%v", err)
+		return nil, codecErr("%v", err)
 	}
 	return out, nil
 }
 
-// serpentErr is a SerializeError, the class in which every codec reports a
+// codecErr is a SerializeError, the class in which every codec reports a
 // payload it cannot encode or decode.
-func serpentErr(format string, a ...any) error { return wire.CodecError("serpent", format, a...) }
+func codecErr(format string, a ...any) error { return wire.CodecError("serpent", format, a...) }
 
-func (serpentCodec) Unmarshal(data []byte) (wire.Value, error) { return parseSerpent(data) }
+func (codec) Unmarshal(data []byte) (wire.Value, error) { return parse(data) }
 
-// appendSerpent writes v the way serpent's Serializer._serialize does.
-func appendSerpent(b []byte, v wire.Value, depth int) ([]byte, error) {
+// appendValue writes v the way serpent's Serializer._serialize does.
+func appendValue(b []byte, v wire.Value, depth int) ([]byte, error) {
 	if depth > wire.MaxDepth {
 		return b, fmt.Errorf("value nested deeper than %d levels", wire.MaxDepth)
 	}
@@ -108,32 +108,32 @@ func appendSerpent(b []byte, v wire.Value, depth int) ([]byte, error) {
 	case int64:
 		return strconv.AppendInt(b, x, 10), nil
 	case *big.Int:
-		return appendSerpentBigInt(b, x)
+		return appendBigInt(b, x)
 	case float64:
-		return appendSerpentFloat(b, x), nil
+		return appendFloat(b, x), nil
 	case complex128:
-		return appendSerpentComplex(b, x)
+		return appendComplex(b, x)
 	case string:
-		return appendSerpentStr(b, x), nil
+		return appendStr(b, x), nil
 	case []byte:
-		return appendSerpentBytes(b, x), nil
+		return appendBytes(b, x), nil
 	case wire.Tuple:
-		return appendSerpentTuple(b, x, depth)
+		return appendTuple(b, x, depth)
 	case wire.List:
-		return appendSerpentList(b, x, depth)
+		return appendList(b, x, depth)
 	case wire.Set:
-		return appendSerpentSet(b, x, depth)
+		return appendSet(b, x, depth)
 	case *wire.Dict:
-		return appendSerpentDict(b, x, depth)
+		return appendDict(b, x, depth)
 	case wire.URI:
-		return appendSerpent(b, x.Value(), depth)
+		return appendValue(b, x.Value(), depth)
 	case *wire.Exception:
-		return appendSerpent(b, x.Value(), depth)
+		return appendValue(b, x.Value(), depth)
 	}
 	return b, fmt.Errorf("cannot encode Go type %T", v)
 }
 
-func appendSerpentBigInt(b []byte, x *big.Int) ([]byte, error) {
+func appendBigInt(b []byte, x *big.Int) ([]byte, error) {
 	// 14300 bits is more than 4300 digits: refuse before a costly conversion
 	if x.BitLen() > 14300 {
 		return b, fmt.Errorf("int with more than %d digits: Python refuses to convert it", wire.MaxIntDigits)
@@ -150,9 +150,9 @@ func appendSerpentBigInt(b []byte, x *big.Int) ([]byte, error) {
 	return b, nil
 }
 
-// appendSerpentFloat writes repr(f), except that serpent spells the values
+// appendFloat writes repr(f), except that serpent spells the values
 // without a literal as an overflowing literal (inf) or a class dict (nan).
-func appendSerpentFloat(b []byte, f float64) []byte {
+func appendFloat(b []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
 		return append(b, "{'__class__':'float','value':'nan'}"...)
@@ -177,28 +177,28 @@ func appendSerpentFloat(b []byte, f float64) []byte {
 	return append(b, ".0"...)
 }
 
-// appendSerpentComplex writes "(real+imagj)" as serpent does. Two values
+// appendComplex writes "(real+imagj)" as serpent does. Two values
 // serpent writes but cannot read back are handled differently: a nan part
 // has no literal at all (an error here), and a -0.0 imaginary part, which
 // serpent writes as "+-0.0j", is written "-0.0j" (read back as +0.0j, an
 // equal value).
-func appendSerpentComplex(b []byte, c complex128) ([]byte, error) {
+func appendComplex(b []byte, c complex128) ([]byte, error) {
 	re, im := real(c), imag(c)
 	if math.IsNaN(re) || math.IsNaN(im) {
 		return b, errors.New("complex with a nan part has no serpent literal")
 	}
 	b = append(b, '(')
-	b = appendSerpentFloat(b, re)
+	b = appendFloat(b, re)
 	if im >= 0 && !math.Signbit(im) {
 		b = append(b, '+')
 	}
-	b = appendSerpentFloat(b, im)
+	b = appendFloat(b, im)
 	return append(b, "j)"...), nil
 }
 
-// appendSerpentBytes writes repr({'data': base64, 'encoding': 'base64'}),
+// appendBytes writes repr({'data': base64, 'encoding': 'base64'}),
 // which is how serpent sends bytes, bytearray and memoryview.
-func appendSerpentBytes(b []byte, p []byte) []byte {
+func appendBytes(b []byte, p []byte) []byte {
 	b = append(b, "{'data': '"...)
 	b = base64.StdEncoding.AppendEncode(b, p)
 	return append(b, "', 'encoding': 'base64'}"...)
@@ -234,11 +234,11 @@ var strClass, strRunSafe = func() (cls [256]byte, safe [2][256]bool) {
 	return cls, safe
 }()
 
-// appendSerpentStr writes Python's repr of a str. Invalid UTF-8 in s (which a
+// appendStr writes Python's repr of a str. Invalid UTF-8 in s (which a
 // Python str cannot hold) is written as U+FFFD. It is on the path of every
 // name and URI the name server sends, hence the tables and the copying of
 // whole runs of bytes that need no escape.
-func appendSerpentStr(b []byte, s string) []byte {
+func appendStr(b []byte, s string) []byte {
 	var cls byte
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
@@ -334,8 +334,8 @@ func appendHexEscape(b []byte, kind byte, r uint32, digits int) []byte {
 	return b
 }
 
-func appendSerpentTuple(b []byte, t []wire.Value, depth int) ([]byte, error) {
-	b, err := appendSerpentItems(append(b, '('), t, depth)
+func appendTuple(b []byte, t []wire.Value, depth int) ([]byte, error) {
+	b, err := appendItems(append(b, '('), t, depth)
 	if err != nil {
 		return b, err
 	}
@@ -345,31 +345,31 @@ func appendSerpentTuple(b []byte, t []wire.Value, depth int) ([]byte, error) {
 	return append(b, ')'), nil
 }
 
-func appendSerpentList(b []byte, l wire.List, depth int) ([]byte, error) {
-	b, err := appendSerpentItems(append(b, '['), l, depth)
+func appendList(b []byte, l wire.List, depth int) ([]byte, error) {
+	b, err := appendItems(append(b, '['), l, depth)
 	if err != nil {
 		return b, err
 	}
 	return append(b, ']'), nil
 }
 
-// appendSerpentItems writes the items of a tuple or list, separated by commas.
-func appendSerpentItems(b []byte, items []wire.Value, depth int) ([]byte, error) {
+// appendItems writes the items of a tuple or list, separated by commas.
+func appendItems(b []byte, items []wire.Value, depth int) ([]byte, error) {
 	var err error
 	for i, it := range items {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if b, err = appendSerpent(b, it, depth+1); err != nil {
+		if b, err = appendValue(b, it, depth+1); err != nil {
 			return b, err
 		}
 	}
 	return b, nil
 }
 
-// appendSerpentSet writes a set; Python has no empty-set literal, so serpent
+// appendSet writes a set; Python has no empty-set literal, so serpent
 // writes an empty set as an empty tuple.
-func appendSerpentSet(b []byte, s wire.Set, depth int) ([]byte, error) {
+func appendSet(b []byte, s wire.Set, depth int) ([]byte, error) {
 	if len(s) == 0 {
 		return append(b, "()"...), nil
 	}
@@ -379,19 +379,19 @@ func appendSerpentSet(b []byte, s wire.Set, depth int) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if err = checkSerpentKey(it); err != nil {
+		if err = checkKey(it); err != nil {
 			return b, fmt.Errorf("set element: %w", err)
 		}
-		if b, err = appendSerpent(b, it, depth+1); err != nil {
+		if b, err = appendValue(b, it, depth+1); err != nil {
 			return b, err
 		}
 	}
 	return append(b, '}'), nil
 }
 
-// appendSerpentDict writes the items in their order: serpent sorts keys
+// appendDict writes the items in their order: serpent sorts keys
 // only in indent mode, which Pyro4 does not use.
-func appendSerpentDict(b []byte, d *wire.Dict, depth int) ([]byte, error) {
+func appendDict(b []byte, d *wire.Dict, depth int) ([]byte, error) {
 	b = append(b, '{')
 	var err error
 	var items []wire.DictItem
@@ -402,25 +402,25 @@ func appendSerpentDict(b []byte, d *wire.Dict, depth int) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if err = checkSerpentKey(it.Key); err != nil {
+		if err = checkKey(it.Key); err != nil {
 			return b, fmt.Errorf("dict key: %w", err)
 		}
-		if b, err = appendSerpent(b, it.Key, depth+1); err != nil {
+		if b, err = appendValue(b, it.Key, depth+1); err != nil {
 			return b, err
 		}
 		b = append(b, ':')
-		if b, err = appendSerpent(b, it.Value, depth+1); err != nil {
+		if b, err = appendValue(b, it.Value, depth+1); err != nil {
 			return b, err
 		}
 	}
 	return append(b, '}'), nil
 }
 
-// checkSerpentKey refuses what serpent refuses as a dict key or set element
+// checkKey refuses what serpent refuses as a dict key or set element
 // (anything but bool, int, float, complex, str, bytes and tuple) and also
 // what serpent would write but Python could not read back: bytes (written as
 // a dict), and tuples holding an unhashable value or a nan.
-func checkSerpentKey(k wire.Value) error {
+func checkKey(k wire.Value) error {
 	switch x := k.(type) {
 	case bool, int64, *big.Int, string, complex128:
 		return nil
@@ -434,7 +434,7 @@ func checkSerpentKey(k wire.Value) error {
 			if it == nil {
 				continue
 			}
-			if err := checkSerpentKey(it); err != nil {
+			if err := checkKey(it); err != nil {
 				return err
 			}
 		}

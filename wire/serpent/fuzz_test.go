@@ -14,15 +14,15 @@ import (
 // Seeds: testdata/fuzz/FuzzSerpentDecode (the golden files) and the syntax
 // table of the Python comparison test.
 func FuzzSerpentDecode(f *testing.F) {
-	for _, s := range serpentSyntaxInputs {
+	for _, s := range syntaxInputs {
 		f.Add([]byte(s))
 	}
 	f.Add([]byte("-0j"))
 	codectest.ClassSeeds(f, "serpent")
-	codec := serpentCodec{}
+	codec := codec{}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := codec.Unmarshal(data)
-		codectest.CheckCall(t, codec, data, v, err, spCompare)
+		codectest.CheckCall(t, codec, data, v, err, compare)
 		if err != nil {
 			codectest.Refusal(t, "Unmarshal", err)
 			return
@@ -37,13 +37,13 @@ func FuzzSerpentDecode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("cannot read our own encoding %q of %q: %v", enc, data, err)
 		}
-		if !codectest.SameValueAnyOrder(spNormal(v), spNormal(v2)) {
+		if !codectest.SameValueAnyOrder(normal(v), normal(v2)) {
 			t.Fatalf("round trip changed the value:\n in  %q\n got %s\n then %s", data, wire.Repr(v), wire.Repr(v2))
 		}
-		// A normalized value (see spNormal) is a fixed point of the round
+		// A normalized value (see normal) is a fixed point of the round
 		// trip, byte for byte. Unnormalized ones need not be: serpent writes
 		// complex(-0.0, 0.0) as "(-0.0+0.0j)", which Python reads as 0j.
-		enc2, err := codec.Marshal(spNormal(v2))
+		enc2, err := codec.Marshal(normal(v2))
 		if err != nil {
 			t.Fatalf("cannot encode %s again: %v", wire.Repr(v2), err)
 		}
@@ -57,18 +57,18 @@ func FuzzSerpentDecode(f *testing.F) {
 	})
 }
 
-// spCompare is the serpent round trip's comparison: a normalized value
-// (spNormal) comes back the same, sets in any order.
-var spCompare = codectest.Compare{Normal: spNormal, Same: codectest.SameValueAnyOrder}
+// compare is the serpent round trip's comparison: a normalized value
+// (normal) comes back the same, sets in any order.
+var compare = codectest.Compare{Normal: normal, Same: codectest.SameValueAnyOrder}
 
-// spNormal maps a decoded value to what it becomes after one trip through
+// normal maps a decoded value to what it becomes after one trip through
 // serpent: bytes to the base64 dict, an empty set to an empty tuple, and a
 // complex's zero parts to +0.0 (a literal cannot always carry their sign).
-func spNormal(v wire.Value) wire.Value {
+func normal(v wire.Value) wire.Value {
 	switch x := v.(type) {
 	case []byte:
-		b, _ := serpentCodec{}.Marshal(x)
-		d, _ := parseSerpent(b)
+		b, _ := codec{}.Marshal(x)
+		d, _ := parse(b)
 		return d
 	case complex128:
 		return complex(real(x)+0, imag(x)+0)
@@ -80,25 +80,25 @@ func spNormal(v wire.Value) wire.Value {
 		if len(x) == 0 {
 			return wire.Tuple{}
 		}
-		return wire.Set(spNormalItems(x))
+		return wire.Set(normalItems(x))
 	case wire.Tuple:
-		return wire.Tuple(spNormalItems(x))
+		return wire.Tuple(normalItems(x))
 	case wire.List:
-		return wire.List(spNormalItems(x))
+		return wire.List(normalItems(x))
 	case *wire.Dict:
 		d := wire.NewDict(x.Len())
 		for _, it := range x.Items {
-			d.Append(spNormal(it.Key), spNormal(it.Value))
+			d.Append(normal(it.Key), normal(it.Value))
 		}
 		return d
 	}
 	return v
 }
 
-func spNormalItems(items []wire.Value) []wire.Value {
+func normalItems(items []wire.Value) []wire.Value {
 	out := make([]wire.Value, len(items))
 	for i, it := range items {
-		out[i] = spNormal(it)
+		out[i] = normal(it)
 	}
 	return out
 }

@@ -11,18 +11,18 @@ import (
 )
 
 func TestSerpentGoldenFilesHaveCases(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(serpentGoldenDir, "*.serpent"))
+	files, err := filepath.Glob(filepath.Join(goldenDir, "*.serpent"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files in %s (%v)", serpentGoldenDir, err)
+		t.Fatalf("no golden files in %s (%v)", goldenDir, err)
 	}
 	known := map[string]bool{}
-	for _, c := range serpentCases {
+	for _, c := range goldenCases {
 		known[c.name] = true
 	}
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".serpent")
 		if !known[name] {
-			t.Errorf("golden file %s has no case in serpentCases", name)
+			t.Errorf("golden file %s has no case in goldenCases", name)
 		}
 		delete(known, name)
 	}
@@ -32,16 +32,16 @@ func TestSerpentGoldenFilesHaveCases(t *testing.T) {
 }
 
 func TestSerpentGoldenDecode(t *testing.T) {
-	codec := serpentCodec{}
-	for _, c := range serpentCases {
+	codec := codec{}
+	for _, c := range goldenCases {
 		t.Run(c.name, func(t *testing.T) {
-			golden := spReadGolden(t, c.name)
+			golden := readGolden(t, c.name)
 			if c.isCall() {
 				got, err := wire.UnmarshalCall(codec, golden)
 				if err != nil {
 					t.Fatalf("UnmarshalCall: %v", err)
 				}
-				if want := c.value.(wire.Call); !spSameCall(got, want) {
+				if want := c.value.(wire.Call); !sameCall(got, want) {
 					t.Fatalf("UnmarshalCall = %#v\nwant %#v", got, want)
 				}
 				return
@@ -61,14 +61,14 @@ func TestSerpentGoldenDecode(t *testing.T) {
 // value, unless a set with several members makes the order arbitrary; and
 // for every decoded golden value, since decoding keeps the order it read.
 func TestSerpentGoldenEncode(t *testing.T) {
-	codec := serpentCodec{}
-	for _, c := range serpentCases {
+	codec := codec{}
+	for _, c := range goldenCases {
 		if c.decodeOnly() {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
-			golden := spReadGolden(t, c.name)
-			if !spHasUnorderedSet(c.value) {
+			golden := readGolden(t, c.name)
+			if !hasUnorderedSet(c.value) {
 				if got := c.encode(t); !bytes.Equal(got, golden) {
 					t.Errorf("encoding of the value:\n got %q\nwant %q", got, golden)
 				}
@@ -102,31 +102,31 @@ func TestSerpentGoldenEncode(t *testing.T) {
 	}
 }
 
-func spReadGolden(t *testing.T, name string) []byte {
+func readGolden(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(serpentGoldenDir, name+".serpent"))
+	b, err := os.ReadFile(filepath.Join(goldenDir, name+".serpent"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
-func spHasUnorderedSet(v any) bool {
+func hasUnorderedSet(v any) bool {
 	switch x := v.(type) {
 	case wire.Call:
-		return spHasUnorderedSet(wire.Tuple(x.Args)) || spHasUnorderedSet(x.Kwargs)
+		return hasUnorderedSet(wire.Tuple(x.Args)) || hasUnorderedSet(x.Kwargs)
 	case wire.Set:
 		return len(x) > 1
 	case wire.Tuple:
-		return spAnyUnordered(x)
+		return anyUnordered(x)
 	case wire.List:
-		return spAnyUnordered(x)
+		return anyUnordered(x)
 	case *wire.Dict:
 		if x == nil {
 			return false
 		}
 		for _, it := range x.Items {
-			if spHasUnorderedSet(it.Key) || spHasUnorderedSet(it.Value) {
+			if hasUnorderedSet(it.Key) || hasUnorderedSet(it.Value) {
 				return true
 			}
 		}
@@ -134,21 +134,21 @@ func spHasUnorderedSet(v any) bool {
 	return false
 }
 
-func spAnyUnordered(items []wire.Value) bool {
+func anyUnordered(items []wire.Value) bool {
 	for _, it := range items {
-		if spHasUnorderedSet(it) {
+		if hasUnorderedSet(it) {
 			return true
 		}
 	}
 	return false
 }
 
-func spSameCall(a, b wire.Call) bool {
+func sameCall(a, b wire.Call) bool {
 	return a.Object == b.Object && a.Method == b.Method && codectest.SameValueAnyOrder(wire.Tuple(a.Args), wire.Tuple(b.Args)) &&
-		codectest.SameValueAnyOrder(spOrEmpty(a.Kwargs), spOrEmpty(b.Kwargs))
+		codectest.SameValueAnyOrder(orEmpty(a.Kwargs), orEmpty(b.Kwargs))
 }
 
-func spOrEmpty(d *wire.Dict) *wire.Dict {
+func orEmpty(d *wire.Dict) *wire.Dict {
 	if d == nil {
 		return &wire.Dict{}
 	}

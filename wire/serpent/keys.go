@@ -36,9 +36,9 @@ func recreateFloats(v wire.Value) (wire.Value, error) {
 			if c != "float" {
 				return x, nil
 			}
-			f, err := serpentFloatClass(x)
+			f, err := floatFromClass(x)
 			if err != nil {
-				return nil, serpentErr("float class dict: %v", err)
+				return nil, codecErr("float class dict: %v", err)
 			}
 			return f, nil
 		}
@@ -51,16 +51,16 @@ func recreateFloats(v wire.Value) (wire.Value, error) {
 	return v, nil
 }
 
-// serpentFloatClass converts the class dict serpent writes for a float nan,
+// floatFromClass converts the class dict serpent writes for a float nan,
 // {'__class__': 'float', 'value': 'nan'}, as float(data["value"]) does.
-func serpentFloatClass(d *wire.Dict) (float64, error) {
+func floatFromClass(d *wire.Dict) (float64, error) {
 	v, ok := d.GetString("value")
 	if !ok {
 		return 0, errors.New("float class dict without a 'value'")
 	}
 	switch x := v.(type) {
 	case string:
-		if f, ok := serpentParseFloat(x); ok {
+		if f, ok := parseFloat(x); ok {
 			return f, nil
 		}
 		return 0, fmt.Errorf("could not convert string to float: %s", wire.StrRepr(x))
@@ -76,8 +76,8 @@ func serpentFloatClass(d *wire.Dict) (float64, error) {
 	return 0, fmt.Errorf("float() argument must be a string or a real number, not '%s'", wire.TypeName(v))
 }
 
-// serpentParseFloat parses like Python's float(str).
-func serpentParseFloat(s string) (float64, bool) {
+// parseFloat parses like Python's float(str).
+func parseFloat(s string) (float64, bool) {
 	t := strings.TrimSpace(s)
 	body := strings.TrimLeft(t, "+-")
 	if len(t)-len(body) > 1 {
@@ -91,7 +91,7 @@ func serpentParseFloat(s string) (float64, bool) {
 	case "inf", "infinity":
 		f = math.Inf(1)
 	default:
-		digits, ok := serpentFloatDigits(body)
+		digits, ok := floatDigits(body)
 		if !ok {
 			return 0, false
 		}
@@ -107,23 +107,23 @@ func serpentParseFloat(s string) (float64, bool) {
 	return f, true
 }
 
-// serpentFloatDigits checks the decimal float syntax of Python's float() (digits,
+// floatDigits checks the decimal float syntax of Python's float() (digits,
 // optional single underscores between digits, point, exponent) and returns
 // the text without underscores.
-func serpentFloatDigits(s string) (string, bool) {
+func floatDigits(s string) (string, bool) {
 	out := make([]byte, 0, len(s))
 	mantissa, seenDot, seenExp, expDigits := 0, false, false, 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case serpentDigit(c):
+		case digit(c):
 			if seenExp {
 				expDigits++
 			} else {
 				mantissa++
 			}
 		case c == '_':
-			if i == 0 || i+1 >= len(s) || !serpentDigit(s[i-1]) || !serpentDigit(s[i+1]) {
+			if i == 0 || i+1 >= len(s) || !digit(s[i-1]) || !digit(s[i+1]) {
 				return "", false
 			}
 			continue
@@ -144,27 +144,27 @@ func serpentFloatDigits(s string) (string, bool) {
 	return string(out), mantissa > 0 && (!seenExp || expDigits > 0)
 }
 
-// serpentHashable refuses dict keys and set elements Python cannot hash.
-func serpentHashable(v wire.Value) error {
+// hashable refuses dict keys and set elements Python cannot hash.
+func hashable(v wire.Value) error {
 	if t := wire.UnhashableDecoded(v); t != "" {
 		return fmt.Errorf("unhashable type: '%s'", t)
 	}
 	return nil
 }
 
-// serpentKeyIndex finds an equal earlier key while a dict or set is read. Small
-// containers are scanned; from serpentIndexMin keys on they are indexed, so that
+// keyIndex finds an equal earlier key while a dict or set is read. Small
+// containers are scanned; from indexMin keys on they are indexed, so that
 // hostile input with many keys costs linear time, not quadratic.
-type serpentKeyIndex struct {
+type keyIndex struct {
 	strs  map[string]int
 	other map[string]int
 }
 
-const serpentIndexMin = 16
+const indexMin = 16
 
-func (x *serpentKeyIndex) findInDict(items []wire.DictItem, k wire.Value) int {
+func (x *keyIndex) findInDict(items []wire.DictItem, k wire.Value) int {
 	if x.strs == nil {
-		if len(items) < serpentIndexMin {
+		if len(items) < indexMin {
 			for i := range items {
 				if wire.Equal(items[i].Key, k) {
 					return i
@@ -180,9 +180,9 @@ func (x *serpentKeyIndex) findInDict(items []wire.DictItem, k wire.Value) int {
 	return x.lookup(k)
 }
 
-func (x *serpentKeyIndex) findInSet(items wire.Set, k wire.Value) int {
+func (x *keyIndex) findInSet(items wire.Set, k wire.Value) int {
 	if x.strs == nil {
-		if len(items) < serpentIndexMin {
+		if len(items) < indexMin {
 			for i := range items {
 				if wire.Equal(items[i], k) {
 					return i
@@ -198,25 +198,25 @@ func (x *serpentKeyIndex) findInSet(items wire.Set, k wire.Value) int {
 	return x.lookup(k)
 }
 
-func (x *serpentKeyIndex) init(n int) {
+func (x *keyIndex) init(n int) {
 	x.strs = make(map[string]int, 2*n)
 	x.other = map[string]int{}
 }
 
-func (x *serpentKeyIndex) lookup(k wire.Value) int {
+func (x *keyIndex) lookup(k wire.Value) int {
 	if s, ok := k.(string); ok {
 		if i, ok := x.strs[s]; ok {
 			return i
 		}
 		return -1
 	}
-	if i, ok := x.other[string(appendSerpentKeyHash(nil, k))]; ok {
+	if i, ok := x.other[string(appendKeyHash(nil, k))]; ok {
 		return i
 	}
 	return -1
 }
 
-func (x *serpentKeyIndex) add(k wire.Value, i int) {
+func (x *keyIndex) add(k wire.Value, i int) {
 	if x.strs == nil {
 		return
 	}
@@ -224,12 +224,12 @@ func (x *serpentKeyIndex) add(k wire.Value, i int) {
 		x.strs[s] = i
 		return
 	}
-	x.other[string(appendSerpentKeyHash(nil, k))] = i
+	x.other[string(appendKeyHash(nil, k))] = i
 }
 
-// appendSerpentKeyHash writes a text that is equal for two hashable values exactly
+// appendKeyHash writes a text that is equal for two hashable values exactly
 // when Python sees them as the same key: 1, 1.0, True and (1+0j) share one.
-func appendSerpentKeyHash(b []byte, v wire.Value) []byte {
+func appendKeyHash(b []byte, v wire.Value) []byte {
 	switch x := v.(type) {
 	case nil:
 		return append(b, 'N')
@@ -253,7 +253,7 @@ func appendSerpentKeyHash(b []byte, v wire.Value) []byte {
 		return strconv.AppendUint(append(b, 'f'), math.Float64bits(x), 16)
 	case complex128:
 		if imag(x) == 0 {
-			return appendSerpentKeyHash(b, real(x))
+			return appendKeyHash(b, real(x))
 		}
 		b = strconv.AppendUint(append(b, 'c'), math.Float64bits(real(x)+0), 16)
 		return strconv.AppendUint(append(b, ','), math.Float64bits(imag(x)), 16)
@@ -266,7 +266,7 @@ func appendSerpentKeyHash(b []byte, v wire.Value) []byte {
 	case wire.Tuple:
 		b = append(b, '(')
 		for _, it := range x {
-			b = append(appendSerpentKeyHash(b, it), ';')
+			b = append(appendKeyHash(b, it), ';')
 		}
 		return append(b, ')')
 	}

@@ -11,7 +11,7 @@ import (
 
 // strings reads one string literal or several adjacent ones, which Python
 // joins into one value; str and bytes literals cannot be mixed.
-func (p *serpentParser) stringAtom() (wire.Value, error) {
+func (p *parser) stringAtom() (wire.Value, error) {
 	first, isBytes, err := p.stringLiteral()
 	if err != nil {
 		return nil, err
@@ -37,7 +37,7 @@ func (p *serpentParser) stringAtom() (wire.Value, error) {
 		joined = append(joined, next...)
 	}
 	if joined == nil {
-		if v, ok := serpentInterned[string(first)]; ok && !isBytes {
+		if v, ok := interned[string(first)]; ok && !isBytes {
 			return v, nil
 		}
 		joined = first
@@ -48,11 +48,11 @@ func (p *serpentParser) stringAtom() (wire.Value, error) {
 	return string(joined), nil
 }
 
-// serpentInterned holds, already boxed as Values, the strs that recur in
+// interned holds, already boxed as Values, the strs that recur in
 // every name server request and URI: the object id, method and keyword
 // names, class dict keys. Reading one costs a map lookup instead of two
 // allocations (its bytes and its interface box).
-var serpentInterned = func() map[string]wire.Value {
+var interned = func() map[string]wire.Value {
 	m := map[string]wire.Value{}
 	for _, s := range []string{
 		"Pyro.NameServer", "Pyro.DaemonObject", "get_metadata",
@@ -70,7 +70,7 @@ var serpentInterned = func() map[string]wire.Value {
 
 // atString reports whether a string literal (with an optional prefix)
 // starts at p.pos.
-func (p *serpentParser) atString() bool {
+func (p *parser) atString() bool {
 	for i := p.pos; i < len(p.src) && i < p.pos+3; i++ {
 		switch c := p.src[i]; c | 0x20 {
 		case 'r', 'u', 'b', 'f':
@@ -83,7 +83,7 @@ func (p *serpentParser) atString() bool {
 
 // stringLiteral reads one literal and returns its value, which may alias the
 // source or the parser's scratch buffer until the next literal is read.
-func (p *serpentParser) stringLiteral() (text []byte, isBytes bool, err error) {
+func (p *parser) stringLiteral() (text []byte, isBytes bool, err error) {
 	start := p.pos
 	raw, isBytes, err := p.stringPrefix()
 	if err != nil {
@@ -139,7 +139,7 @@ func (p *serpentParser) stringLiteral() (text []byte, isBytes bool, err error) {
 // writes: single-quoted, on one line, without escapes. It finds the closing
 // quote with a vectorised search and consumes the literal, or reports false
 // and consumes nothing.
-func (p *serpentParser) plainLiteral(q byte, triple, isBytes bool) ([]byte, bool) {
+func (p *parser) plainLiteral(q byte, triple, isBytes bool) ([]byte, bool) {
 	if triple {
 		return nil, false
 	}
@@ -165,7 +165,7 @@ func (p *serpentParser) plainLiteral(q byte, triple, isBytes bool) ([]byte, bool
 
 // stringPrefix reads the prefix letters of a string literal, up to its
 // opening quote.
-func (p *serpentParser) stringPrefix() (raw, isBytes bool, err error) {
+func (p *parser) stringPrefix() (raw, isBytes bool, err error) {
 	start := p.pos
 	uni, fstr := false, false
 letters:
@@ -197,7 +197,7 @@ letters:
 }
 
 // unescape decodes the backslash escapes of a str or bytes literal's body.
-func (p *serpentParser) unescape(body []byte, base int, isBytes bool) ([]byte, error) {
+func (p *parser) unescape(body []byte, base int, isBytes bool) ([]byte, error) {
 	out := p.scratch[:0]
 	defer func() { p.scratch = out[:0] }()
 	for i := 0; i < len(body); {
@@ -264,7 +264,7 @@ func (p *serpentParser) unescape(body []byte, base int, isBytes bool) ([]byte, e
 // number reads an int, float or imaginary literal with Python's syntax. Like
 // Python, it limits decimal int literals to MaxIntDigits digits (their
 // conversion is superlinear) but not hexadecimal, octal or binary ones.
-func (p *serpentParser) number() (wire.Value, litKind, error) {
+func (p *parser) number() (wire.Value, litKind, error) {
 	start := p.pos
 	if p.src[p.pos] == '0' && p.pos+1 < len(p.src) {
 		switch p.src[p.pos+1] | 0x20 {
@@ -280,14 +280,14 @@ func (p *serpentParser) number() (wire.Value, litKind, error) {
 		return nil, litNumber, p.errorAt(start, "invalid decimal literal")
 	}
 	isFloat := false
-	if serpentDigit(p.peek()) && !p.digitPart() {
+	if digit(p.peek()) && !p.digitPart() {
 		return bad()
 	}
 	intEnd := p.pos
 	if p.peek() == '.' {
 		isFloat = true
 		p.pos++
-		if serpentDigit(p.peek()) && !p.digitPart() {
+		if digit(p.peek()) && !p.digitPart() {
 			return bad()
 		}
 	}
@@ -297,7 +297,7 @@ func (p *serpentParser) number() (wire.Value, litKind, error) {
 		if c := p.peek(); c == '+' || c == '-' {
 			p.pos++
 		}
-		if !serpentDigit(p.peek()) || !p.digitPart() {
+		if !digit(p.peek()) || !p.digitPart() {
 			return bad()
 		}
 	}
@@ -307,13 +307,13 @@ func (p *serpentParser) number() (wire.Value, litKind, error) {
 		imaginary = true
 		p.pos++
 	}
-	if p.pos < len(p.src) && serpentIdentChar(p.src[p.pos]) {
+	if p.pos < len(p.src) && identChar(p.src[p.pos]) {
 		return bad()
 	}
 	if !isFloat && !imaginary {
 		return p.decimalInt(start, p.src[start:intEnd])
 	}
-	f, err := strconv.ParseFloat(serpentNoUnderscores(text), 64)
+	f, err := strconv.ParseFloat(noUnderscores(text), 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return bad()
 	}
@@ -325,14 +325,14 @@ func (p *serpentParser) number() (wire.Value, litKind, error) {
 
 // digitPart consumes digits with single underscores between them; p.pos is
 // at a digit.
-func (p *serpentParser) digitPart() bool {
+func (p *parser) digitPart() bool {
 	for p.pos < len(p.src) {
 		c := p.src[p.pos]
 		if c == '_' {
-			if p.pos+1 >= len(p.src) || !serpentDigit(p.src[p.pos+1]) {
+			if p.pos+1 >= len(p.src) || !digit(p.src[p.pos+1]) {
 				return false
 			}
-		} else if !serpentDigit(c) {
+		} else if !digit(c) {
 			break
 		}
 		p.pos++
@@ -340,8 +340,8 @@ func (p *serpentParser) digitPart() bool {
 	return true
 }
 
-func (p *serpentParser) decimalInt(start int, text []byte) (wire.Value, litKind, error) {
-	digits := serpentNoUnderscores(text)
+func (p *parser) decimalInt(start int, text []byte) (wire.Value, litKind, error) {
+	digits := noUnderscores(text)
 	if digits[0] == '0' {
 		for i := 1; i < len(digits); i++ {
 			if digits[i] != '0' {
@@ -367,12 +367,12 @@ func (p *serpentParser) decimalInt(start int, text []byte) (wire.Value, litKind,
 	return wire.Int(n), litNumber, nil
 }
 
-func (p *serpentParser) prefixedInt(start, base int, kind string) (wire.Value, litKind, error) {
+func (p *parser) prefixedInt(start, base int, kind string) (wire.Value, litKind, error) {
 	p.pos += 2
 	isBaseDigit := func(c byte) bool {
 		switch base {
 		case 16:
-			return serpentDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f')
+			return digit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f')
 		case 8:
 			return c >= '0' && c <= '7'
 		}
@@ -390,17 +390,17 @@ func (p *serpentParser) prefixedInt(start, base int, kind string) (wire.Value, l
 		}
 		p.pos++
 	}
-	if p.pos == digitStart || (p.pos < len(p.src) && serpentIdentChar(p.src[p.pos])) {
+	if p.pos == digitStart || (p.pos < len(p.src) && identChar(p.src[p.pos])) {
 		return nil, litNumber, p.errorAt(start, "invalid %s literal", kind)
 	}
-	n, ok := new(big.Int).SetString(serpentNoUnderscores(p.src[digitStart:p.pos]), base)
+	n, ok := new(big.Int).SetString(noUnderscores(p.src[digitStart:p.pos]), base)
 	if !ok {
 		return nil, litNumber, p.errorAt(start, "invalid %s literal", kind)
 	}
 	return wire.Int(n), litNumber, nil
 }
 
-func serpentNoUnderscores(b []byte) string {
+func noUnderscores(b []byte) string {
 	out := make([]byte, 0, len(b))
 	for _, c := range b {
 		if c != '_' {
@@ -410,8 +410,8 @@ func serpentNoUnderscores(b []byte) string {
 	return string(out)
 }
 
-func serpentDigit(c byte) bool      { return c >= '0' && c <= '9' }
-func serpentIdentStart(c byte) bool { return c == '_' || (c|0x20 >= 'a' && c|0x20 <= 'z') }
-func serpentIdentChar(c byte) bool {
-	return serpentIdentStart(c) || serpentDigit(c) || c >= utf8.RuneSelf
+func digit(c byte) bool      { return c >= '0' && c <= '9' }
+func identStart(c byte) bool { return c == '_' || (c|0x20 >= 'a' && c|0x20 <= 'z') }
+func identChar(c byte) bool {
+	return identStart(c) || digit(c) || c >= utf8.RuneSelf
 }

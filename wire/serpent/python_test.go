@@ -27,7 +27,7 @@ func TestSerpentPythonReadsOurs(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	for _, c := range serpentCases {
+	for _, c := range goldenCases {
 		if err := os.WriteFile(filepath.Join(dir, c.name+".serpent"), c.encode(t), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func TestSerpentPythonReadsOurs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("python check failed: %v\n%s", err, out)
 	}
-	for _, c := range serpentCases {
+	for _, c := range goldenCases {
 		if !strings.Contains(out, "ok "+c.name+"\n") {
 			t.Errorf("case %s not confirmed by Python; output:\n%s", c.name, out)
 		}
@@ -112,9 +112,9 @@ func runPyRoundTrip(t *testing.T, inputs [][]byte) []string {
 	return lines
 }
 
-// serpentSyntaxInputs exercise the literal grammar: what ast.literal_eval
+// syntaxInputs exercise the literal grammar: what ast.literal_eval
 // accepts and what it refuses. Python's verdict is the expected one.
-var serpentSyntaxInputs = []string{
+var syntaxInputs = []string{
 	"1", "\n\n1\n\n", "  1", "\t1", "1,2", "1,", "(1\n,2)", "1 \\\n + 2j", "'a' 'b'", "('a'\n'b')", "b'a' b'b'",
 	"u'x'", "Rb'x'", `'\777'`, `b'\777'`, `'\8'`, `'\q'`, `b'\N{BULLET}'`, `b'\u1234'`, "'''a\r\nb'''", "'a\\\r\nb'",
 	"1\r\n", "00", "0_0", "0777j", "0777.5", "0x_ff", "1.e5", ".5j", "-(1)", "- 1", "+1", "(-1)+2j", "-1-2j", "set()",
@@ -135,7 +135,7 @@ var serpentSyntaxInputs = []string{
 	"# serpent utf-8 python3.2\n('Pyro.NameServer','lookup',('x',),{})",
 	strings.Repeat("9", wire.MaxIntDigits), "-" + strings.Repeat("9", wire.MaxIntDigits),
 	"0x1" + strings.Repeat("0", 3573), "{0x1" + strings.Repeat("0", 20) + ": 1, 1208925819614629174706176: 2, 1.2089258196146292e+24: 3}",
-	serpentManyKeys(), serpentManySetItems(), strings.Repeat("[", 150) + strings.Repeat("]", 150),
+	manyKeys(), manySetItems(), strings.Repeat("[", 150) + strings.Repeat("]", 150),
 	// refused by Python
 	"# c\n  1", "\n  1", "1\n2", "'a'\n'b'", "'a' b'b'", "ur'x'", "f'x'", `'\x4'`, `'\U00110000'`, "0777", "1__0",
 	"1_", "0b", "1e", "1if 1 else 2", "1abc", "0xffj", "-(-1)", "--1", "-True", "(1+2j)+3j", "1+-2j", "1j+1", "1+2",
@@ -153,7 +153,7 @@ var serpentSyntaxInputs = []string{
 	"(100000000000000000000000000000000000000" + strings.Repeat("0", 300) + "+1j)",
 }
 
-func serpentManyKeys() string {
+func manyKeys() string {
 	var b strings.Builder
 	b.WriteString("{")
 	for i := 0; i < 40; i++ {
@@ -163,7 +163,7 @@ func serpentManyKeys() string {
 	return b.String()
 }
 
-func serpentManySetItems() string {
+func manySetItems() string {
 	var b strings.Builder
 	b.WriteString("{")
 	for i := 0; i < 60; i++ {
@@ -174,15 +174,15 @@ func serpentManySetItems() string {
 }
 
 // TestSerpentDecodeMatchesPython checks that we accept exactly what Python's
-// serpent.loads accepts among serpentSyntaxInputs, and read the same value.
+// serpent.loads accepts among syntaxInputs, and read the same value.
 func TestSerpentDecodeMatchesPython(t *testing.T) {
-	inputs := make([][]byte, len(serpentSyntaxInputs))
-	for i, s := range serpentSyntaxInputs {
+	inputs := make([][]byte, len(syntaxInputs))
+	for i, s := range syntaxInputs {
 		inputs[i] = []byte(s)
 	}
 	lines := runPyRoundTrip(t, inputs)
-	codec := serpentCodec{}
-	for i, in := range serpentSyntaxInputs {
+	codec := codec{}
+	for i, in := range syntaxInputs {
 		verdict, pyHex, _ := strings.Cut(lines[i], " ")
 		short := in
 		if len(short) > 80 {
@@ -228,7 +228,7 @@ func TestSerpentDecodeMatchesPython(t *testing.T) {
 // TestSerpentDecodeKnownDifferences pins where we deliberately differ from
 // ast.literal_eval.
 func TestSerpentDecodeKnownDifferences(t *testing.T) {
-	codec := serpentCodec{}
+	codec := codec{}
 	for _, c := range []struct{ in, wantErr string }{
 		{`'\N{BULLET}'`, `\N{...} escapes are not supported`}, // no Unicode name table
 		{"(set)()", "name 'set' is not a literal"},            // only the plain spelling
@@ -265,7 +265,7 @@ func TestSerpentBytesMatchPython(t *testing.T) {
 	}
 	inputs := make([][]byte, n)
 	for i := range inputs {
-		b, err := serpentCodec{}.Marshal(randomSerpentValue(rng, 0))
+		b, err := codec{}.Marshal(randomValue(rng, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -285,22 +285,22 @@ func TestSerpentBytesMatchPython(t *testing.T) {
 	}
 }
 
-var serpentRunePool = [][2]rune{
+var runePool = [][2]rune{
 	{0x20, 0x7e}, {0, 0x1f}, {0x7f, 0xff}, {0x100, 0x17f}, {0x370, 0x3ff}, {0x400, 0x4ff}, {0x2000, 0x206f},
 	{0x3000, 0x303f}, {0x4e00, 0x4fff}, {0xe000, 0xe0ff}, {0xfff0, 0xfffd}, {0x1f300, 0x1f64f}, {0x10fff0, 0x10ffff},
 	{0xe0000, 0xe007f}, {0x20, 0x7e}, {0x20, 0x7e},
 }
 
-func randomSerpentString(rng *rand.Rand) string {
+func randomString(rng *rand.Rand) string {
 	var b strings.Builder
 	for n := rng.IntN(12); n > 0; n-- {
-		r := serpentRunePool[rng.IntN(len(serpentRunePool))]
+		r := runePool[rng.IntN(len(runePool))]
 		b.WriteRune(r[0] + rng.Int32N(r[1]-r[0]+1))
 	}
 	return b.String()
 }
 
-func randomSerpentFloat(rng *rand.Rand) float64 {
+func randomFloat(rng *rand.Rand) float64 {
 	switch rng.IntN(4) {
 	case 0:
 		return math.Float64frombits(rng.Uint64())
@@ -312,17 +312,17 @@ func randomSerpentFloat(rng *rand.Rand) float64 {
 	return []float64{math.Inf(1), math.Inf(-1), math.NaN(), 0, math.Copysign(0, -1), 1e16, 1e-4, 5e-324}[rng.IntN(8)]
 }
 
-func randomSerpentKey(rng *rand.Rand, i int) wire.Value {
+func randomKey(rng *rand.Rand, i int) wire.Value {
 	switch rng.IntN(4) {
 	case 0:
 		return int64(i*7 - 50)
 	case 1:
 		return wire.Tuple{fmt.Sprint("t", i), int64(i)}
 	}
-	return fmt.Sprint(randomSerpentString(rng), "#", i)
+	return fmt.Sprint(randomString(rng), "#", i)
 }
 
-func randomSerpentValue(rng *rand.Rand, depth int) wire.Value {
+func randomValue(rng *rand.Rand, depth int) wire.Value {
 	kind := rng.IntN(14)
 	if depth >= 4 && kind >= 9 {
 		kind = rng.IntN(9)
@@ -341,19 +341,19 @@ func randomSerpentValue(rng *rand.Rand, depth int) wire.Value {
 		}
 		return n
 	case 4, 5:
-		return randomSerpentFloat(rng)
+		return randomFloat(rng)
 	case 6:
-		re, im := randomSerpentFloat(rng), randomSerpentFloat(rng)
+		re, im := randomFloat(rng), randomFloat(rng)
 		if math.IsNaN(re) || math.IsNaN(im) || (im == 0 && math.Signbit(im)) || (re == 0 && math.Signbit(re)) {
 			return complex(1, 2)
 		}
 		return complex(re, im)
 	case 7, 8:
-		return randomSerpentString(rng)
+		return randomString(rng)
 	case 9, 10:
 		items := make([]wire.Value, rng.IntN(5))
 		for i := range items {
-			items[i] = randomSerpentValue(rng, depth+1)
+			items[i] = randomValue(rng, depth+1)
 		}
 		if kind == 9 {
 			return wire.Tuple(items)
@@ -363,11 +363,11 @@ func randomSerpentValue(rng *rand.Rand, depth int) wire.Value {
 		if rng.IntN(2) == 0 {
 			return wire.Set{}
 		}
-		return wire.Set{randomSerpentKey(rng, 0)}
+		return wire.Set{randomKey(rng, 0)}
 	}
 	d := wire.NewDict(4)
 	for i := rng.IntN(6); i > 0; i-- {
-		d.Append(randomSerpentKey(rng, i), randomSerpentValue(rng, depth+1))
+		d.Append(randomKey(rng, i), randomValue(rng, depth+1))
 	}
 	return d
 }

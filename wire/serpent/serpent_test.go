@@ -38,19 +38,19 @@ func TestSerpentEncodeSpecialCases(t *testing.T) {
 		{"float exponent forms", wire.List{1e-7, 1.5e-5, 2e16, 1.25e100, -3e-300}, "[1e-07,1.5e-05,2e+16,1.25e+100,-3e-300]"},
 	}
 	for _, c := range cases {
-		got, err := serpentCodec{}.Marshal(c.v)
+		got, err := codec{}.Marshal(c.v)
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 			continue
 		}
-		if want := serpentHeader + c.want; string(got) != want {
+		if want := header + c.want; string(got) != want {
 			t.Errorf("%s: got %q, want %q", c.name, got, want)
 		}
 	}
 }
 
 func TestSerpentEncodeErrors(t *testing.T) {
-	deep := spDeepList(wire.MaxDepth + 5)
+	deep := deepList(wire.MaxDepth + 5)
 	cyclic := wire.List{nil}
 	cyclic[0] = cyclic
 	huge := new(big.Int).Exp(big.NewInt(10), big.NewInt(wire.MaxIntDigits), nil) // 4301 digits
@@ -72,19 +72,19 @@ func TestSerpentEncodeErrors(t *testing.T) {
 		{"huge int", huge, "more than 4300 digits"},
 	}
 	for _, c := range cases {
-		_, err := serpentCodec{}.Marshal(c.v)
+		_, err := codec{}.Marshal(c.v)
 		var exc *wire.Exception
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		} else if !errors.As(err, &exc) || exc.Class != wire.ClassSerializeError {
 			t.Errorf("%s: error %T is not a SerializeError", c.name, err)
 		}
-		dst, err := serpentCodec{}.AppendMarshal([]byte("keep"), c.v)
+		dst, err := codec{}.AppendMarshal([]byte("keep"), c.v)
 		if err == nil || !errors.As(err, &exc) || string(dst) != "keep" {
 			t.Errorf("%s: AppendMarshal = %q, %v; want dst unchanged and a SerializeError", c.name, dst, err)
 		}
 	}
-	if _, err := (serpentCodec{}).Marshal(new(big.Int).Sub(huge, big.NewInt(1))); err != nil {
+	if _, err := (codec{}).Marshal(new(big.Int).Sub(huge, big.NewInt(1))); err != nil {
 		t.Errorf("4300-digit int refused: %v", err)
 	}
 }
@@ -98,8 +98,8 @@ func TestSerpentUnmarshalCall(t *testing.T) {
 		{"['o','m',[1,2],{'k':None}]", wire.Call{Object: "o", Method: "m", Args: []wire.Value{int64(1), int64(2)}, Kwargs: codectest.DictOf("k", nil)}},
 	}
 	for _, c := range ok {
-		got, err := wire.UnmarshalCall(serpentCodec{}, []byte(c.in))
-		if err != nil || !spSameCall(got, c.want) {
+		got, err := wire.UnmarshalCall(codec{}, []byte(c.in))
+		if err != nil || !sameCall(got, c.want) {
 			t.Errorf("UnmarshalCall(%s) = %#v, %v", c.in, got, err)
 		}
 		if c.want.Kwargs == nil && got.Kwargs != nil {
@@ -117,7 +117,7 @@ func TestSerpentUnmarshalCall(t *testing.T) {
 		{"('o','m',(),{}", "expected ',' or ')'"},
 	}
 	for _, c := range bad {
-		_, err := wire.UnmarshalCall(serpentCodec{}, []byte(c.in))
+		_, err := wire.UnmarshalCall(codec{}, []byte(c.in))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("UnmarshalCall(%s) error %v, want %q", c.in, err, c.want)
 		}
@@ -125,11 +125,11 @@ func TestSerpentUnmarshalCall(t *testing.T) {
 }
 
 func TestSerpentMarshalCallEmpty(t *testing.T) {
-	got, err := wire.MarshalCall(serpentCodec{}, wire.Call{Object: "o", Method: "m"})
-	if err != nil || string(got) != serpentHeader+"('o','m',(),{})" {
+	got, err := wire.MarshalCall(codec{}, wire.Call{Object: "o", Method: "m"})
+	if err != nil || string(got) != header+"('o','m',(),{})" {
 		t.Fatalf("MarshalCall = %q, %v", got, err)
 	}
-	_, err = wire.MarshalCall(serpentCodec{}, wire.Call{Object: "o", Method: "m", Args: []wire.Value{codectest.DictOf(wire.List{}, int64(1))}})
+	_, err = wire.MarshalCall(codec{}, wire.Call{Object: "o", Method: "m", Args: []wire.Value{codectest.DictOf(wire.List{}, int64(1))}})
 	if err == nil || !strings.Contains(err.Error(), "call m args") {
 		t.Fatalf("MarshalCall with a bad arg: %v", err)
 	}
@@ -184,8 +184,8 @@ func TestSerpentStrRepr(t *testing.T) {
 		{"invalid \xff utf-8", "'invalid \ufffd utf-8'"}, // a Python str cannot hold it
 	}
 	for _, c := range cases {
-		if got := string(appendSerpentStr(nil, c.in)); got != c.want {
-			t.Errorf("appendSerpentStr(%q) = %s, want %s", c.in, got, c.want)
+		if got := string(appendStr(nil, c.in)); got != c.want {
+			t.Errorf("appendStr(%q) = %s, want %s", c.in, got, c.want)
 		}
 	}
 }
@@ -193,7 +193,7 @@ func TestSerpentStrRepr(t *testing.T) {
 // Interned strs come back as the same values as any other str, and a bytes
 // literal with an interned text stays bytes.
 func TestSerpentInternedStrings(t *testing.T) {
-	v, err := serpentCodec{}.Unmarshal([]byte("('lookup',b'lookup','look' 'up',\"lookup\",'lookup2')"))
+	v, err := codec{}.Unmarshal([]byte("('lookup',b'lookup','look' 'up',\"lookup\",'lookup2')"))
 	if err != nil {
 		t.Fatal(err)
 	}
