@@ -189,7 +189,7 @@ func (c *NscCmd) removeMatching(out io.Writer, in io.Reader, ns *locator.NameSer
 		}
 		line, err := bufio.NewReader(in).ReadString('\n')
 		if err != nil && (!errors.Is(err, io.EOF) || line == "") {
-			return &wire.Exception{Class: "builtins.EOFError", Message: "EOF when reading a line"}
+			return &wire.Exception{Class: wire.ClassEOFError, Message: "EOF when reading a line"}
 		}
 		if sure := strings.TrimSpace(line); sure != "y" && sure != "Y" {
 			return nil

@@ -271,14 +271,14 @@ func (cn *conn) handshakeResponse(m *wire.Message, codec wire.Codec) (handshakeR
 		return none, 0, typeError("'%s' object is not subscriptable", typeName(v))
 	}
 	if _, ok := d.GetString("handshake"); !ok {
-		return none, 0, &wire.Exception{Class: "builtins.KeyError", Message: "'handshake'"}
+		return none, 0, &wire.Exception{Class: wire.ClassKeyError, Message: "'handshake'"}
 	}
 	if m.Flags&wire.FlagMetaOnConnect == 0 {
 		return none, 0, nil
 	}
 	id, ok := d.GetString("object")
 	if !ok {
-		return none, 0, &wire.Exception{Class: "builtins.KeyError", Message: "'object'"}
+		return none, 0, &wire.Exception{Class: wire.ClassKeyError, Message: "'object'"}
 	}
 	if err := unhashable(id); err != nil {
 		return none, 0, err

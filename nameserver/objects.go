@@ -141,7 +141,7 @@ func (o *object) methodNamed(s string) (*method, error) {
 // refused, with the message Pyro4 gives for it.
 func (o *object) property(args []wire.Value) error {
 	if len(args) == 0 {
-		return &wire.Exception{Class: "builtins.IndexError", Message: "tuple index out of range"}
+		return &wire.Exception{Class: wire.ClassIndexError, Message: "tuple index out of range"}
 	}
 	s, ok := args[0].(string)
 	if !ok {

@@ -19,14 +19,6 @@ import (
 // bottom-up order has an inner object replace its dict before the outer
 // dict is looked at, the outer dict is still checked as if it held the dict.
 
-// Python exception classes the check raises besides Pyro4's own.
-const (
-	classIndexError         = "builtins.IndexError"
-	classUnicodeDecodeError = "builtins.UnicodeDecodeError"
-	classUnicodeEncodeError = "builtins.UnicodeEncodeError"
-	classBinasciiError      = "binascii.Error"
-)
-
 // classOrder is the order in which a serializer's Pyro4 loads meets the
 // class dicts of a value.
 type classOrder uint8

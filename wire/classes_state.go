@@ -122,7 +122,7 @@ func encodeASCII(s string) error {
 		for end < len(r) && r[end] >= 0x80 {
 			end++
 		}
-		return &Exception{Class: classUnicodeEncodeError,
+		return &Exception{Class: ClassUnicodeEncodeError,
 			Args: Tuple{"ascii", s, int64(i), int64(end), "ordinal not in range(128)"}}
 	}
 	return nil
@@ -150,10 +150,10 @@ func pyB64Decode(s string) ([]byte, error) {
 	}
 	switch quad {
 	case 1:
-		return nil, &Exception{Class: classBinasciiError, Message: fmt.Sprintf("Invalid base64-encoded string: "+
+		return nil, &Exception{Class: ClassBinasciiError, Message: fmt.Sprintf("Invalid base64-encoded string: "+
 			"number of data characters (%d) cannot be 1 more than a multiple of 4", len(data))}
 	case 2, 3:
-		return nil, &Exception{Class: classBinasciiError, Message: "Incorrect padding"}
+		return nil, &Exception{Class: ClassBinasciiError, Message: "Incorrect padding"}
 	}
 	return base64.RawStdEncoding.DecodeString(string(data))
 }
@@ -166,7 +166,7 @@ func isBase64Char(c byte) bool {
 func pySubscript(v Value, i int) (Value, error) {
 	if items, ok := Sequence(v); ok {
 		if i >= len(items) {
-			return nil, &Exception{Class: classIndexError, Message: TypeName(v) + " index out of range"}
+			return nil, &Exception{Class: ClassIndexError, Message: TypeName(v) + " index out of range"}
 		}
 		return items[i], nil
 	}
@@ -174,12 +174,12 @@ func pySubscript(v Value, i int) (Value, error) {
 	case string:
 		r := []rune(x)
 		if i >= len(r) {
-			return nil, &Exception{Class: classIndexError, Message: "string index out of range"}
+			return nil, &Exception{Class: ClassIndexError, Message: "string index out of range"}
 		}
 		return string(r[i]), nil
 	case []byte:
 		if i >= len(x) {
-			return nil, &Exception{Class: classIndexError, Message: "index out of range"}
+			return nil, &Exception{Class: ClassIndexError, Message: "index out of range"}
 		}
 		return int64(x[i]), nil
 	case *Dict:
@@ -226,7 +226,7 @@ func decodeUTF8(b []byte) (string, error) {
 		i += n
 	}
 	n, reason := badUTF8(b[i:])
-	return "", &Exception{Class: classUnicodeDecodeError,
+	return "", &Exception{Class: ClassUnicodeDecodeError,
 		Args: Tuple{"utf-8", b, int64(i), int64(i + n), reason}}
 }
 

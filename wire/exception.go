@@ -5,7 +5,9 @@ import (
 	"strings"
 )
 
-// Class names of the exceptions the name server raises or relays.
+// Class names of the exceptions the name server, the class check and the
+// client tools raise or relay. Code names a class by these constants, never
+// by a literal.
 const (
 	ClassPyroError            = "Pyro4.errors.PyroError"
 	ClassCommunicationError   = "Pyro4.errors.CommunicationError"
@@ -21,6 +23,11 @@ const (
 	ClassValueError           = "builtins.ValueError"
 	ClassAttributeError       = "builtins.AttributeError"
 	ClassKeyError             = "builtins.KeyError"
+	ClassIndexError           = "builtins.IndexError"
+	ClassEOFError             = "builtins.EOFError"
+	ClassUnicodeDecodeError   = "builtins.UnicodeDecodeError"
+	ClassUnicodeEncodeError   = "builtins.UnicodeEncodeError"
+	ClassBinasciiError        = "binascii.Error"
 )
 
 // Exception is a Python exception as Pyro4 serializes it: a class name, the
@@ -83,7 +90,7 @@ func (e *Exception) Text() string {
 // unicodeErrorText is str() of a UnicodeDecodeError or UnicodeEncodeError
 // made from its five args (encoding, object, start, end, reason).
 func unicodeErrorText(class string, args Tuple) (string, bool) {
-	if class != classUnicodeDecodeError && class != classUnicodeEncodeError || len(args) != 5 {
+	if class != ClassUnicodeDecodeError && class != ClassUnicodeEncodeError || len(args) != 5 {
 		return "", false
 	}
 	enc, ok1 := args[0].(string)
@@ -95,18 +102,18 @@ func unicodeErrorText(class string, args Tuple) (string, bool) {
 	}
 	if end > start+1 {
 		verb := "decode bytes"
-		if class == classUnicodeEncodeError {
+		if class == ClassUnicodeEncodeError {
 			verb = "encode characters"
 		}
 		return fmt.Sprintf("'%s' codec can't %s in position %d-%d: %s", enc, verb, start, end-1, reason), true
 	}
 	switch obj := args[1].(type) {
 	case []byte:
-		if class == classUnicodeDecodeError && start < int64(len(obj)) {
+		if class == ClassUnicodeDecodeError && start < int64(len(obj)) {
 			return fmt.Sprintf("'%s' codec can't decode byte 0x%02x in position %d: %s", enc, obj[start], start, reason), true
 		}
 	case string:
-		if r := []rune(obj); class == classUnicodeEncodeError && start < int64(len(r)) {
+		if r := []rune(obj); class == ClassUnicodeEncodeError && start < int64(len(r)) {
 			return fmt.Sprintf("'%s' codec can't encode character '%s' in position %d: %s", enc,
 				pyCharEscape(r[start]), start, reason), true
 		}

@@ -261,7 +261,7 @@ func TestURIUnicodeClasses(t *testing.T) {
 
 func TestURIValueForms(t *testing.T) {
 	d := NewDict(2)
-	d.Append("__class__", "Pyro4.core.URI")
+	d.Append("__class__", ClassURI)
 	d.Append("state", List{"PYROMETA", List{"b", "a", "b"}, nil, "host", int64(9091)}) // json sends lists
 	u, err := URIFromValue(d)
 	if err != nil || u.String() != "PYROMETA:a,b@host:9091" {
@@ -273,8 +273,8 @@ func TestURIValueForms(t *testing.T) {
 		msg  string
 	}{
 		{"int", int64(1), "uri parameter object is of wrong type"},
-		{"other class", dictOf("__class__", "Pyro4.core.Proxy", "state", Tuple{}), "uri parameter object is of wrong type"},
-		{"short state", dictOf("__class__", "Pyro4.core.URI", "state", Tuple{"PYRO"}), "invalid uri state"},
+		{"other class", dictOf("__class__", ClassProxy, "state", Tuple{}), "uri parameter object is of wrong type"},
+		{"short state", dictOf("__class__", ClassURI, "state", Tuple{"PYRO"}), "invalid uri state"},
 		{"bad string", "nonsense", "invalid uri"},
 	}
 	for _, tt := range tests {

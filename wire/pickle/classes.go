@@ -11,7 +11,7 @@ import (
 // refused before anything is built.
 
 const (
-	uriClass     = "Pyro4.core.URI"
+	uriClass     = wire.ClassURI
 	wrapperClass = wire.ExceptionWrapperClass
 )
 

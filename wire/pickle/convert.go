@@ -106,7 +106,7 @@ func (c *converter) dict(o *dictObj, depth int) (*wire.Dict, error) {
 func (c *converter) object(o *instance, depth int) (wire.Value, error) {
 	d := wire.NewDict(4)
 	d.Append("__class__", o.class)
-	if o.class == "Pyro4.core.URI" {
+	if o.class == uriClass {
 		if o.state == nil {
 			return nil, wire.CodecError("pickle", "Pyro4.core.URI without state")
 		}

@@ -313,7 +313,7 @@ func uriState(d *wire.Dict) (wire.Tuple, bool) {
 	if d.Len() != 2 {
 		return nil, false
 	}
-	if c, _ := d.GetString("__class__"); c != "Pyro4.core.URI" {
+	if c, _ := d.GetString("__class__"); c != wire.ClassURI {
 		return nil, false
 	}
 	st, _ := d.GetString("state")

@@ -59,7 +59,7 @@ var interned = func() map[string]wire.Value {
 		"lookup", "register", "remove", "list", "count", "ping", "set_metadata",
 		"name", "uri", "safe", "metadata", "return_metadata", "prefix", "regex",
 		"metadata_all", "metadata_any", "metadata_add", "metadata_remove",
-		"__class__", "state", "Pyro4.core.URI", "PYRO", "data", "encoding", "base64",
+		"__class__", "state", wire.ClassURI, "PYRO", "data", "encoding", "base64",
 		"methods", "attrs", "oneway", "handshake", "object", "hello",
 		"localhost", "127.0.0.1", "::1",
 	} {

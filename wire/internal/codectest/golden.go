@@ -62,7 +62,7 @@ func ExceptionValue(class, msg string, tb []string) wire.Value {
 // WrapperValue is a Pyro4.futures._ExceptionWrapper, as a batch result holds
 // the exception that ended the batch.
 func WrapperValue(exc wire.Value) wire.Value {
-	return DictOf("__class__", "Pyro4.futures._ExceptionWrapper", "exception", exc)
+	return DictOf("__class__", wire.ExceptionWrapperClass, "exception", exc)
 }
 
 func cgStrs(ss ...string) wire.List {
