@@ -280,7 +280,7 @@ func (cn *conn) handshakeResponse(m *wire.Message, codec wire.Codec) (handshakeR
 	if !ok {
 		return none, 0, &wire.Exception{Class: wire.ClassKeyError, Message: "'object'"}
 	}
-	if err := unhashable(id); err != nil {
+	if err := unhashableArg(id); err != nil {
 		return none, 0, err
 	}
 	name, _ := id.(string)

@@ -32,7 +32,7 @@ func nsCount(s *Server, _ []wire.Value) (wire.Value, error) {
 }
 
 func nsLookup(s *Server, a []wire.Value) (wire.Value, error) {
-	if err := unhashable(a[0]); err != nil {
+	if err := unhashableArg(a[0]); err != nil {
 		return nil, err
 	}
 	name, ok := a[0].(string)
@@ -196,7 +196,7 @@ func (s *Server) nameCheckFirst(name string, failIf bool, nameErr, memberErr *wi
 func nsRemove(s *Server, a []wire.Value) (wire.Value, error) {
 	name, prefix, regex := a[0], a[1], a[2]
 	if wire.Truthy(name) {
-		if err := unhashable(name); err != nil {
+		if err := unhashableArg(name); err != nil {
 			return nil, err
 		}
 		if n, ok := name.(string); ok {
@@ -421,7 +421,7 @@ func daemonInfo(s *Server, _ []wire.Value) (wire.Value, error) {
 
 // metadataFor is DaemonObject.get_metadata's lookup of an object id.
 func metadataFor(id wire.Value, asLists bool) (*wire.Dict, error) {
-	if err := unhashable(id); err != nil {
+	if err := unhashableArg(id); err != nil {
 		return nil, err
 	}
 	s, _ := id.(string)
@@ -438,14 +438,14 @@ func daemonGetMetadata(_ *Server, a []wire.Value) (wire.Value, error) {
 
 // This daemon never streams results, so every stream id is unknown.
 func daemonNextStreamItem(_ *Server, a []wire.Value) (wire.Value, error) {
-	if err := unhashable(a[0]); err != nil {
+	if err := unhashableArg(a[0]); err != nil {
 		return nil, err
 	}
 	return nil, wire.NewException(wire.ClassPyroError, "item stream terminated")
 }
 
 func daemonCloseStream(_ *Server, a []wire.Value) (wire.Value, error) {
-	if err := unhashable(a[0]); err != nil {
+	if err := unhashableArg(a[0]); err != nil {
 		return nil, err
 	}
 	return nil, nil

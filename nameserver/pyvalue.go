@@ -27,9 +27,13 @@ func attributeError(format string, a ...any) *wire.Exception {
 	return wire.NewException(wire.ClassAttributeError, format, a...)
 }
 
-// unhashable returns the TypeError Python raises when v is used as a dict
-// key or set member, or nil when v is hashable.
-func unhashable(v wire.Value) *wire.Exception {
+// unhashableArg returns the TypeError Python raises when v, a method's
+// argument, is used as a dict key or set member, or nil when v is hashable.
+// Its rule is the one after Pyro4 recreated classes: a class dict is the
+// object it stands for (a URI, a Proxy, an exception) and hashable; only a
+// plain dict, a list or a set is not. wire.UnhashableDecoded is the rule
+// before, where every dict is a dict.
+func unhashableArg(v wire.Value) *wire.Exception {
 	switch x := v.(type) {
 	case *wire.Dict:
 		if _, isDict := plainDict(x); isDict {
@@ -40,7 +44,7 @@ func unhashable(v wire.Value) *wire.Exception {
 		return typeError("unhashable type: '%s'", wire.TypeName(v))
 	case wire.Tuple:
 		for _, it := range x {
-			if err := unhashable(it); err != nil {
+			if err := unhashableArg(it); err != nil {
 				return err
 			}
 		}
@@ -149,7 +153,7 @@ func metadataStrings(param string, its []wire.Value) ([]string, *wire.Exception)
 	}
 	out := make([]string, 0, len(its))
 	for _, it := range its {
-		if err := unhashable(it); err != nil {
+		if err := unhashableArg(it); err != nil {
 			return nil, err
 		}
 		s, ok := it.(string)
@@ -171,7 +175,7 @@ func searchArg(param string, v wire.Value) (tags []string, hasOther bool, err *w
 		return nil, false, err
 	}
 	for _, it := range its {
-		if err := unhashable(it); err != nil {
+		if err := unhashableArg(it); err != nil {
 			return nil, false, err
 		}
 		if s, ok := it.(string); ok {
