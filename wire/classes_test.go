@@ -3,9 +3,6 @@ package wire_test
 import (
 	"errors"
 	"fmt"
-	"github.com/pyro4/pyro4/wire"
-	_ "github.com/pyro4/pyro4/wire/codecs"
-	"github.com/pyro4/pyro4/wire/internal/codectest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +10,9 @@ import (
 	"time"
 
 	"github.com/pyro4/pyro4/internal/pypeer"
+	"github.com/pyro4/pyro4/wire"
+	_ "github.com/pyro4/pyro4/wire/codecs"
+	"github.com/pyro4/pyro4/wire/internal/codectest"
 )
 
 // ourVerdict is what UnmarshalCall makes of data, written as the cases are.

@@ -2,11 +2,12 @@ package wire_test
 
 import (
 	"bytes"
+	"math/big"
+	"testing"
+
 	"github.com/pyro4/pyro4/wire"
 	_ "github.com/pyro4/pyro4/wire/codecs"
 	"github.com/pyro4/pyro4/wire/internal/codectest"
-	"math/big"
-	"testing"
 )
 
 // AppendMarshal must append exactly what Marshal returns, and leave dst as

@@ -2,12 +2,13 @@ package wire_test
 
 import (
 	"errors"
-	"github.com/pyro4/pyro4/wire"
-	_ "github.com/pyro4/pyro4/wire/codecs"
-	"github.com/pyro4/pyro4/wire/internal/codectest"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pyro4/pyro4/wire"
+	_ "github.com/pyro4/pyro4/wire/codecs"
+	"github.com/pyro4/pyro4/wire/internal/codectest"
 )
 
 // pyro4IDs are the serializer ids Pyro4 assigns ("never change this").

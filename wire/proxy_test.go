@@ -1,14 +1,15 @@
 package wire_test
 
 import (
-	"github.com/pyro4/pyro4/wire"
-	_ "github.com/pyro4/pyro4/wire/codecs"
-	"github.com/pyro4/pyro4/wire/internal/codectest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pyro4/pyro4/wire"
+	_ "github.com/pyro4/pyro4/wire/codecs"
+	"github.com/pyro4/pyro4/wire/internal/codectest"
 )
 
 // TestProxyFromGolden reads the proxies the real Pyro4 serialized.

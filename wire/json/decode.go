@@ -1,11 +1,12 @@
 package json
 
 import (
-	"github.com/pyro4/pyro4/wire"
 	"math"
 	"math/big"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/pyro4/pyro4/wire"
 )
 
 type decoder struct {

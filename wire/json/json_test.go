@@ -3,11 +3,12 @@ package json
 import (
 	"errors"
 	"fmt"
-	"github.com/pyro4/pyro4/wire"
-	"github.com/pyro4/pyro4/wire/internal/codectest"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/pyro4/pyro4/wire"
+	"github.com/pyro4/pyro4/wire/internal/codectest"
 )
 
 func TestJSONEncode(t *testing.T) {

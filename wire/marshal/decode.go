@@ -2,12 +2,13 @@ package marshal
 
 import (
 	"encoding/binary"
-	"github.com/pyro4/pyro4/wire"
 	"math"
 	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pyro4/pyro4/wire"
 )
 
 // refSlot is one slot of CPython's reference table. A container's slot is

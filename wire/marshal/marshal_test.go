@@ -5,11 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/pyro4/pyro4/wire"
-	"github.com/pyro4/pyro4/wire/internal/codectest"
 	"math/big"
 	"strings"
 	"testing"
+
+	"github.com/pyro4/pyro4/wire"
+	"github.com/pyro4/pyro4/wire/internal/codectest"
 )
 
 // mb builds a marshal payload from parts: strings as raw bytes, ints as

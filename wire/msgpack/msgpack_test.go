@@ -3,11 +3,12 @@ package msgpack
 import (
 	"bytes"
 	"errors"
-	"github.com/pyro4/pyro4/wire"
-	"github.com/pyro4/pyro4/wire/internal/codectest"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/pyro4/pyro4/wire"
+	"github.com/pyro4/pyro4/wire/internal/codectest"
 )
 
 func TestMsgpackEncodeForms(t *testing.T) {

@@ -1,6 +1,8 @@
 package pickle
 
-import "github.com/pyro4/pyro4/wire"
+import (
+	"github.com/pyro4/pyro4/wire"
+)
 
 // After STOP the unpickler's result is converted into the value model once,
 // sharing converted containers, refusing cycles, and charging every

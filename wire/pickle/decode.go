@@ -3,12 +3,13 @@ package pickle
 import (
 	"bytes"
 	"encoding/binary"
-	"github.com/pyro4/pyro4/wire"
 	"math"
 	"math/big"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pyro4/pyro4/wire"
 )
 
 // The unpickler runs the pickle machine over objects of its own (pk* types):

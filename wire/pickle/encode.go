@@ -2,126 +2,12 @@ package pickle
 
 import (
 	"encoding/binary"
-	"github.com/pyro4/pyro4/wire"
 	"math"
 	"math/big"
 	"strings"
 	"unicode/utf8"
-)
 
-// codec is Pyro4's PickleSerializer. A Pyro4 peer only uses it when the
-// server accepts pickle (not the default).
-//
-// The decoder (pickle_decode.go) is a restricted unpickler for protocols 0-5
-// as Python 3.11 writes them: it builds only values of the value model, and
-// the only classes it will "call" are Pyro4.core.URI (decoded to the class
-// dict URI.Value gives), the Pyro4.errors and builtin exception classes
-// (decoded to the class dict Exception.Value gives), the
-// Pyro4.futures._ExceptionWrapper that carries an exception among batch
-// results (decoded to {"__class__": ..., "exception": <exception class
-// dict>}, as Pyro4's other serializers send it), and the builtins and
-// copyreg helpers that older protocols use for sets, bytes, bytearray and
-// complex. Any other global is refused: nothing is ever constructed or
-// executed from a name in the payload.
-//
-// The unpickler is our own, not github.com/kisielk/og-rek (the maintained Go
-// pickle library, and no dependency of this module): og-rek v1.3.0, its
-// latest release, has no case for EMPTY_SET, ADDITEMS, FROZENSET or NEWOBJ
-// and answers BUILD with "unimplemented opcode", yet Python 3.11 writes
-// those for every set, URI and exception; its encoder writes neither NEWOBJ
-// nor BUILD. And og-rek decodes any GLOBAL into a class value, where this
-// decoder must refuse all but the classes above before building anything.
-//
-// The encoder writes protocol 2, which both Python 3 and Python 2 Pyro4 peers
-// read (Python 2's pickle stops at protocol 2). It writes the forms Python 3's
-// own protocol 2 pickler uses: bytes as _codecs.encode(latin-1 text), sets via
-// set([...]), complex via complex(re, im). A URI class dict becomes a real
-// Pyro4.core.URI (NEWOBJ + BUILD with the state tuple) and an exception class
-// dict a real exception (REDUCE with args, BUILD with the attributes), which
-// is what a Pyro4 client expects to receive and raise. An _ExceptionWrapper
-// class dict becomes a real wrapper (NEWOBJ + BUILD with its __dict__, as
-// object.__reduce_ex__(2) gives): a batch client only raises the exception
-// that ends a batch when it finds that class among the results. Only the
-// exact forms URI.Value, Exception.Value and such a wrapper of one produce,
-// for classes the decoder accepts, are turned into objects; any other dict,
-// "__class__" key or not, stays a dict.
-type codec struct{}
-
-func init() { wire.Register(codec{}) }
-
-func (codec) ID() uint16   { return wire.PickleID }
-func (codec) Name() string { return "pickle" }
-
-// Pickle opcodes (Python's Lib/pickle.py).
-const (
-	opMark           = '('
-	opStop           = '.'
-	opPop            = '0'
-	opPopMark        = '1'
-	opDup            = '2'
-	opFloat          = 'F'
-	opInt            = 'I'
-	opBinInt         = 'J'
-	opBinInt1        = 'K'
-	opLong           = 'L'
-	opBinInt2        = 'M'
-	opNone           = 'N'
-	opPersID         = 'P'
-	opBinPersID      = 'Q'
-	opReduce         = 'R'
-	opString         = 'S'
-	opBinString      = 'T'
-	opShortBinString = 'U'
-	opUnicode        = 'V'
-	opBinUnicode     = 'X'
-	opAppend         = 'a'
-	opBuild          = 'b'
-	opGlobal         = 'c'
-	opDict           = 'd'
-	opEmptyDict      = '}'
-	opAppends        = 'e'
-	opGet            = 'g'
-	opBinGet         = 'h'
-	opInst           = 'i'
-	opLongBinGet     = 'j'
-	opList           = 'l'
-	opEmptyList      = ']'
-	opObj            = 'o'
-	opPut            = 'p'
-	opBinPut         = 'q'
-	opLongBinPut     = 'r'
-	opSetItem        = 's'
-	opTuple          = 't'
-	opEmptyTuple     = ')'
-	opSetItems       = 'u'
-	opBinFloat       = 'G'
-	opProto          = 0x80
-	opNewObj         = 0x81
-	opExt1           = 0x82
-	opExt2           = 0x83
-	opExt4           = 0x84
-	opTuple1         = 0x85
-	opTuple2         = 0x86
-	opTuple3         = 0x87
-	opNewTrue        = 0x88
-	opNewFalse       = 0x89
-	opLong1          = 0x8a
-	opLong4          = 0x8b
-	opBinBytes       = 'B'
-	opShortBinBytes  = 'C'
-	opShortBinUni    = 0x8c
-	opBinUnicode8    = 0x8d
-	opBinBytes8      = 0x8e
-	opEmptySet       = 0x8f
-	opAddItems       = 0x90
-	opFrozenSet      = 0x91
-	opNewObjEx       = 0x92
-	opStackGlobal    = 0x93
-	opMemoize        = 0x94
-	opFrame          = 0x95
-	opByteArray8     = 0x96
-	opNextBuffer     = 0x97
-	opReadOnlyBuffer = 0x98
+	"github.com/pyro4/pyro4/wire"
 )
 
 // exceptionClass splits a class name of an exception the codec may build,
@@ -139,15 +25,6 @@ func exceptionClass(class string) (module, name string, ok bool) {
 		return module, name, wire.IsBuiltinException(name)
 	}
 	return "", "", false
-}
-
-func (codec) Marshal(v wire.Value) ([]byte, error) {
-	return appendValue(make([]byte, 0, 256), v)
-}
-
-func (codec) Unmarshal(data []byte) (v wire.Value, err error) {
-	defer wire.RecoverPanic("pickle", &err)
-	return decode(data)
 }
 
 func appendValue(buf []byte, v wire.Value) ([]byte, error) {

@@ -2,10 +2,11 @@ package pickle
 
 import (
 	"encoding/binary"
-	"github.com/pyro4/pyro4/wire"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/pyro4/pyro4/wire"
 )
 
 // step executes one opcode of the pickle machine.

@@ -3,10 +3,11 @@ package pickle
 import (
 	"errors"
 	"fmt"
-	"github.com/pyro4/pyro4/wire"
-	"github.com/pyro4/pyro4/wire/internal/codectest"
 	"strings"
 	"testing"
+
+	"github.com/pyro4/pyro4/wire"
+	"github.com/pyro4/pyro4/wire/internal/codectest"
 )
 
 // decodeInputs are hand-made pickles that only name safe builtins; Python's

@@ -1,12 +1,13 @@
 package serpent
 
 import (
-	"github.com/pyro4/pyro4/wire"
-	"github.com/pyro4/pyro4/wire/internal/codectest"
 	"math"
 	"math/big"
 	"strings"
 	"testing"
+
+	"github.com/pyro4/pyro4/wire"
+	"github.com/pyro4/pyro4/wire/internal/codectest"
 )
 
 // The golden files are made by testdata/gen_serpent.py with the real

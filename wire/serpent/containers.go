@@ -1,6 +1,8 @@
 package serpent
 
-import "github.com/pyro4/pyro4/wire"
+import (
+	"github.com/pyro4/pyro4/wire"
+)
 
 // The containers of a serpent document: tuples, lists, sets and dicts, whose
 // items are read onto the parser's stack and copied out when they close.

@@ -3,11 +3,12 @@ package serpent
 import (
 	"bytes"
 	"fmt"
-	"github.com/pyro4/pyro4/wire"
 	"math"
 	"math/big"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/pyro4/pyro4/wire"
 )
 
 // parse reads a serpent document: one Python expression made of the

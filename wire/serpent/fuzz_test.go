@@ -2,10 +2,11 @@ package serpent
 
 import (
 	"bytes"
-	"github.com/pyro4/pyro4/wire"
-	"github.com/pyro4/pyro4/wire/internal/codectest"
 	"math"
 	"testing"
+
+	"github.com/pyro4/pyro4/wire"
+	"github.com/pyro4/pyro4/wire/internal/codectest"
 )
 
 // FuzzSerpentDecode checks that the decoder never panics, fails only with a

@@ -2,12 +2,13 @@ package serpent
 
 import (
 	"bytes"
-	"github.com/pyro4/pyro4/wire"
-	"github.com/pyro4/pyro4/wire/internal/codectest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pyro4/pyro4/wire"
+	"github.com/pyro4/pyro4/wire/internal/codectest"
 )
 
 func TestSerpentGoldenFilesHaveCases(t *testing.T) {

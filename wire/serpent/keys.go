@@ -3,11 +3,12 @@ package serpent
 import (
 	"errors"
 	"fmt"
-	"github.com/pyro4/pyro4/wire"
 	"math"
 	"math/big"
 	"strconv"
 	"strings"
+
+	"github.com/pyro4/pyro4/wire"
 )
 
 // What decoded serpent values become, in Python's terms: which values can be

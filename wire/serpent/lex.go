@@ -3,10 +3,11 @@ package serpent
 import (
 	"bytes"
 	"errors"
-	"github.com/pyro4/pyro4/wire"
 	"math/big"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/pyro4/pyro4/wire"
 )
 
 // strings reads one string literal or several adjacent ones, which Python

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"encoding/hex"
 	"fmt"
-	"github.com/pyro4/pyro4/wire"
-	"github.com/pyro4/pyro4/wire/internal/codectest"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -16,6 +14,8 @@ import (
 	"time"
 
 	"github.com/pyro4/pyro4/internal/pypeer"
+	"github.com/pyro4/pyro4/wire"
+	"github.com/pyro4/pyro4/wire/internal/codectest"
 )
 
 // TestSerpentPythonReadsOurs sends our encoding of every golden case through

@@ -3,12 +3,13 @@ package serpent
 import (
 	"errors"
 	"fmt"
-	"github.com/pyro4/pyro4/wire"
-	"github.com/pyro4/pyro4/wire/internal/codectest"
 	"math"
 	"math/big"
 	"strings"
 	"testing"
+
+	"github.com/pyro4/pyro4/wire"
+	"github.com/pyro4/pyro4/wire/internal/codectest"
 )
 
 func TestSerpentCodecRegistered(t *testing.T) {

@@ -2,8 +2,9 @@ package codectest
 
 import (
 	"fmt"
-	"github.com/pyro4/pyro4/wire"
 	"testing"
+
+	"github.com/pyro4/pyro4/wire"
 )
 
 // The benchmark payloads: the lookup call every client makes, and a list()

@@ -2,10 +2,11 @@ package codectest
 
 import (
 	"errors"
-	"github.com/pyro4/pyro4/wire"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/pyro4/pyro4/wire"
 )
 
 // The properties the decoder fuzz targets check. A decoder's panic is

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/pyro4/pyro4/wire"
 	"math"
 	"math/big"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pyro4/pyro4/internal/pypeer"
+	"github.com/pyro4/pyro4/wire"
 )
 
 // The cases of testdata/gen_codecs.py, as Go values: what a Python peer's

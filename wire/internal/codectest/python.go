@@ -2,7 +2,6 @@ package codectest
 
 import (
 	"fmt"
-	"github.com/pyro4/pyro4/wire"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pyro4/pyro4/internal/pypeer"
+	"github.com/pyro4/pyro4/wire"
 )
 
 // PyVerdict is what Python made of one payload: ok with repr(value), or

@@ -2,9 +2,10 @@ package codectest
 
 import (
 	"bytes"
-	"github.com/pyro4/pyro4/wire"
 	"math"
 	"math/big"
+
+	"github.com/pyro4/pyro4/wire"
 )
 
 // SameValue is strict structural equality: same types, same order, floats by
