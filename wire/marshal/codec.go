@@ -15,7 +15,7 @@ import (
 // set that is a dict key or a set member is written as a frozenset, so that
 // Python can hash it.
 //
-// The decoder (marshal_decode.go) reads everything CPython's marshal.loads
+// The decoder (decode.go) reads everything CPython's marshal.loads
 // reads for the value model, including back-references.
 //
 // Pyro4's marshal peers send URIs and exceptions as class dicts and turn them

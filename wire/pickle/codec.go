@@ -7,7 +7,7 @@ import (
 // codec is Pyro4's PickleSerializer. A Pyro4 peer only uses it when the
 // server accepts pickle (not the default).
 //
-// The decoder (pickle_decode.go) is a restricted unpickler for protocols 0-5
+// The decoder (decode.go) is a restricted unpickler for protocols 0-5
 // as Python 3.11 writes them: it builds only values of the value model, and
 // the only classes it will "call" are Pyro4.core.URI (decoded to the class
 // dict URI.Value gives), the Pyro4.errors and builtin exception classes

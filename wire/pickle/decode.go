@@ -15,7 +15,7 @@ import (
 // The unpickler runs the pickle machine over objects of its own (pk* types):
 // lists, dicts and sets are mutable and shared through the memo, so APPENDS
 // or SETITEMS after a GET must be seen by every holder. After STOP the result
-// is converted into the value model (pickle_convert.go).
+// is converted into the value model (convert.go).
 
 type listObj struct{ items []any }
 

@@ -181,7 +181,7 @@ func fzCallParts(codec string, v wire.Value) (args []wire.Value, kwargs *wire.Di
 	return args, kwargs, true
 }
 
-// ClassSeeds adds the calls of the class check's cases (classes_test.go)
+// ClassSeeds adds the calls of the class check's cases (ClassCases)
 // as codec encodes them.
 func ClassSeeds(f *testing.F, codec string) {
 	c := CodecFor(f, codec)
