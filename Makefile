@@ -12,7 +12,7 @@ test: test-deps lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 	# Allocation budgets need a build without the race detector, whose
 	# sync.Pool drops items at random.
-	$(GO) test -count=1 -run AllocBudget ./wire ./nameserver
+	$(GO) test -count=1 -run AllocBudget ./wire/... ./nameserver
 
 test-deps:
 	./scripts/test-deps.sh
