@@ -104,6 +104,8 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-h.done:
+			return
 		case <-tick.C:
 			if !send(": keep-alive\n\n", nil) {
 				return

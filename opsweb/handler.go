@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,6 +47,15 @@ type Handler struct {
 	metrics http.Handler
 	page    http.Handler
 	streams atomic.Int64
+	done    chan struct{} // closed by Close: event streams end
+	close   sync.Once
+}
+
+// Close ends every event stream and makes new ones end at once; the rest
+// of the handler goes on serving. An http.Server's Shutdown waits for open
+// streams, so register it: srv.RegisterOnShutdown(h.Close).
+func (h *Handler) Close() {
+	h.close.Do(func() { close(h.done) })
 }
 
 // New returns the handler, with a Prometheus registry of its own holding
@@ -86,6 +96,7 @@ func New(opts Options) (*Handler, error) {
 			ErrorLog: nil, ErrorHandling: promhttp.ContinueOnError,
 		})),
 		page: page,
+		done: make(chan struct{}),
 	}
 	return h, nil
 }
