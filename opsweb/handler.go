@@ -93,7 +93,9 @@ func New(opts Options) (*Handler, error) {
 		// InstrumentMetricHandler counts the scrapes themselves on the
 		// same registry, as the Prometheus convention is.
 		metrics: promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-			ErrorLog: nil, ErrorHandling: promhttp.ContinueOnError,
+			// a collector failing (the registrations count on a closed
+			// store) still leaves every other metric scrapeable
+			ErrorHandling: promhttp.ContinueOnError,
 		})),
 		page: page,
 		done: make(chan struct{}),
