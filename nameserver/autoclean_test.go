@@ -12,14 +12,6 @@ import (
 	"github.com/pyro4/pyro4/persist"
 )
 
-// lowAutoCleanMin lets a test use autoclean intervals below Pyro4's 3 s
-// minimum, as Pyro4's own tests set override_autoclean_min.
-func lowAutoCleanMin(t *testing.T) {
-	old := minAutoClean
-	minAutoClean = 10 * time.Millisecond
-	t.Cleanup(func() { minAutoClean = old })
-}
-
 // deadAddr is a loopback TCP address where nothing listens.
 func deadAddr(t *testing.T) string {
 	t.Helper()
@@ -33,14 +25,14 @@ func deadAddr(t *testing.T) string {
 }
 
 // fastAutoClean are autoclean options that remove an unreachable entry
-// within a second.
+// within a second, with intervals below Pyro4's 3 s minimum.
 func fastAutoClean(log *logRecorder, store persist.Store) Options {
 	return Options{NoBroadcast: true, Store: store, Logger: slog.New(log), AutoClean: 20 * time.Millisecond,
-		AutoCleanLoopDelay: 5 * time.Millisecond, AutoCleanUnreachable: 300 * time.Millisecond}
+		AutoCleanLoopDelay: 5 * time.Millisecond, AutoCleanUnreachable: 300 * time.Millisecond,
+		autoCleanMin: 10 * time.Millisecond}
 }
 
 func TestAutoClean(t *testing.T) {
-	lowAutoCleanMin(t)
 	alive, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +100,6 @@ func (p *panickyStore) Range(prefix string, fn func(persist.Entry) bool) error {
 // TestAutoCleanSurvivesPanic: a panic in an autoclean round is logged and
 // the next rounds run; the server keeps serving.
 func TestAutoCleanSurvivesPanic(t *testing.T) {
-	lowAutoCleanMin(t)
 	requireCodecs(t, "serpent")
 	store := &panickyStore{Store: persist.NewMemory()}
 	defer store.Store.Close()

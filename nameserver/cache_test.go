@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/pyro4/pyro4/persist"
 	"github.com/pyro4/pyro4/wire"
 )
 
@@ -40,13 +41,13 @@ func TestURIValueCacheBoundedAndExact(t *testing.T) {
 }
 
 func TestLookupAfterReregisterReturnsNewURI(t *testing.T) {
-	s := startServer(t, Options{NoBroadcast: true})
+	ns := newNameServer(NewRegistry(persist.NewMemory()))
 	for i := range 3 {
 		uri := fmt.Sprintf("PYRO:obj@localhost:%d", 5000+i)
-		if _, err := nsRegister(s, []wire.Value{"re.name", uri, false, nil}); err != nil {
+		if _, err := ns.register([]wire.Value{"re.name", uri, false, nil}); err != nil {
 			t.Fatal(err)
 		}
-		v, err := nsLookup(s, []wire.Value{"re.name", false})
+		v, err := ns.lookup([]wire.Value{"re.name", false})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/pyro4/pyro4/wire"
@@ -212,12 +211,6 @@ type handshakeKey struct {
 	meta       bool
 }
 
-// handshakeReplies holds encoded CONNECTOK payloads, shared read-only. It
-// only gets keys of known objects, so it stays small. The payload, not the
-// packed message, is kept: the correlation id, HMAC and compression differ
-// per connection and server.
-var handshakeReplies sync.Map // handshakeKey -> []byte
-
 // handshakeReply decodes the client's {'handshake': ..., 'object': id} and
 // returns the encoded CONNECTOK payload and its flags.
 func (cn *conn) handshakeReply(m *wire.Message, codec wire.Codec) ([]byte, uint16, error) {
@@ -229,12 +222,12 @@ func (cn *conn) handshakeReply(m *wire.Message, codec wire.Codec) ([]byte, uint1
 	if key.meta {
 		key.object = req.object
 	}
-	if b, ok := handshakeReplies.Load(key); ok {
+	if b, ok := cn.s.handshakeReplies.Load(key); ok {
 		return b.([]byte), flags, nil
 	}
 	v := wire.Value("hello") // Daemon.validateHandshake's answer
 	if key.meta {
-		meta, err := metadataFor(key.object, true)
+		meta, err := cn.s.objects.metadataFor(key.object, true)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -247,7 +240,7 @@ func (cn *conn) handshakeReply(m *wire.Message, codec wire.Codec) ([]byte, uint1
 	if err != nil {
 		return nil, 0, err
 	}
-	handshakeReplies.Store(key, data)
+	cn.s.handshakeReplies.Store(key, data)
 	return data, flags, nil
 }
 
@@ -284,7 +277,7 @@ func (cn *conn) handshakeResponse(m *wire.Message, codec wire.Codec) (handshakeR
 		return none, 0, err
 	}
 	name, _ := id.(string)
-	if objectByID(name) == nil {
+	if cn.s.objects.get(name) == nil {
 		return none, 0, wire.NewException(wire.ClassDaemonError, "unknown object")
 	}
 	return handshakeRequest{object: name}, wire.FlagMetaOnConnect, nil
@@ -373,12 +366,12 @@ func (cn *conn) invoke(m *wire.Message) (result wire.Value, flags uint16, where 
 	if err != nil {
 		return nil, 0, "", decodeError{asSerializeError(err)}
 	}
-	obj := objectByID(call.Object)
+	obj := cn.s.objects.get(call.Object)
 	if obj == nil {
 		return nil, 0, "", wire.NewException(wire.ClassDaemonError, "unknown object")
 	}
 	if m.Flags&wire.FlagBatch != 0 {
-		res, err := cn.s.batch(obj, call.Args)
+		res, err := obj.batch(call.Args)
 		return res, wire.FlagBatch, "<batch>", err
 	}
 	switch call.Method {
@@ -389,7 +382,7 @@ func (cn *conn) invoke(m *wire.Message) (result wire.Value, flags uint16, where 
 	if err != nil {
 		return nil, 0, "", err
 	}
-	res, err := cn.s.call(obj, mt, call.Args, call.Kwargs)
+	res, err := obj.call(mt, call.Args, call.Kwargs)
 	return res, 0, mt.name, err
 }
 

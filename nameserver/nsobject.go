@@ -1,37 +1,48 @@
 package nameserver
 
 import (
-	"fmt"
-	"hash/maphash"
 	"regexp"
 	"slices"
-	"sync"
 
 	"github.com/pyro4/pyro4/persist"
 	"github.com/pyro4/pyro4/wire"
 )
 
-// nameServerObject is Pyro4.naming.NameServer: the methods, their
-// signatures, and the argument checks in the order Pyro4 4.82 makes them.
-var nameServerObject = newObject("Pyro4.naming", "NameServer", []string{"lock", "storage"},
-	&method{name: "ping", fn: nsPing},
-	&method{name: "count", fn: nsCount},
-	&method{name: "lookup", params: []param{req("name"), opt("return_metadata", false)}, fn: nsLookup},
-	&method{name: "register", params: []param{req("name"), req("uri"), opt("safe", false), opt("metadata", nil)}, fn: nsRegister},
-	&method{name: "set_metadata", params: []param{req("name"), req("metadata")}, fn: nsSetMetadata},
-	&method{name: "remove", params: []param{opt("name", nil), opt("prefix", nil), opt("regex", nil)}, fn: nsRemove},
-	&method{name: "list", params: []param{opt("prefix", nil), opt("regex", nil), opt("metadata_all", nil),
-		opt("metadata_any", nil), opt("return_metadata", false)}, fn: nsList},
-)
+// nameServer is Pyro4.naming.NameServer over a registry. Its methods take
+// the arguments already bound to their Python signatures, so they can be
+// called, and tested, without a daemon or a socket.
+type nameServer struct {
+	reg  *Registry
+	uris *uriValueCache // lookup's answers, by stored URI string
+}
 
-func nsPing(*Server, []wire.Value) (wire.Value, error) { return nil, nil }
+func newNameServer(reg *Registry) *nameServer {
+	return &nameServer{reg: reg, uris: newURIValueCache()}
+}
 
-func nsCount(s *Server, _ []wire.Value) (wire.Value, error) {
-	n, err := s.reg.Count()
+// object is the dispatch table: the methods, their signatures, and the
+// argument checks in the order Pyro4 4.82 makes them.
+func (ns *nameServer) object() *object {
+	return newObject("Pyro4.naming", "NameServer", []string{"lock", "storage"},
+		&method{name: "ping", fn: ns.ping},
+		&method{name: "count", fn: ns.count},
+		&method{name: "lookup", params: []param{req("name"), opt("return_metadata", false)}, fn: ns.lookup},
+		&method{name: "register", params: []param{req("name"), req("uri"), opt("safe", false), opt("metadata", nil)}, fn: ns.register},
+		&method{name: "set_metadata", params: []param{req("name"), req("metadata")}, fn: ns.setMetadata},
+		&method{name: "remove", params: []param{opt("name", nil), opt("prefix", nil), opt("regex", nil)}, fn: ns.remove},
+		&method{name: "list", params: []param{opt("prefix", nil), opt("regex", nil), opt("metadata_all", nil),
+			opt("metadata_any", nil), opt("return_metadata", false)}, fn: ns.list},
+	)
+}
+
+func (ns *nameServer) ping([]wire.Value) (wire.Value, error) { return nil, nil }
+
+func (ns *nameServer) count([]wire.Value) (wire.Value, error) {
+	n, err := ns.reg.Count()
 	return int64(n), err
 }
 
-func nsLookup(s *Server, a []wire.Value) (wire.Value, error) {
+func (ns *nameServer) lookup(a []wire.Value) (wire.Value, error) {
 	if err := unhashableArg(a[0]); err != nil {
 		return nil, err
 	}
@@ -39,14 +50,14 @@ func nsLookup(s *Server, a []wire.Value) (wire.Value, error) {
 	if !ok {
 		return nil, concatName("unknown name: ", a[0])
 	}
-	e, found, err := s.reg.Lookup(name)
+	e, found, err := ns.reg.Lookup(name)
 	if err != nil {
 		return nil, err
 	}
 	if !found {
 		return nil, namingError("unknown name: %s", name)
 	}
-	u, err := uriValues.get(e.URI)
+	u, err := ns.uris.get(e.URI)
 	if err != nil {
 		return nil, err
 	}
@@ -55,67 +66,6 @@ func nsLookup(s *Server, a []wire.Value) (wire.Value, error) {
 	}
 	return u, nil
 }
-
-// uriValueCache holds the class-dict form of stored URI strings. Lookups
-// hand out the same URIs over and over, and parsing one costs a regexp run
-// and a handful of allocations. The values are shared and only ever read
-// (encoded). Keys are the URI strings themselves, so a re-registered name
-// (a new URI string) can never be answered with its old URI.
-//
-// The cache is sharded to keep lock contention low; a full shard evicts one
-// arbitrary entry (Go's map iteration order), which keeps the hit rate near
-// capacity/names for a name space larger than the cache instead of dropping
-// everything at once.
-type uriValueCache struct {
-	shards [uriCacheShards]uriCacheShard
-}
-
-type uriCacheShard struct {
-	mu sync.RWMutex
-	m  map[string]wire.Value
-}
-
-const (
-	uriCacheShards   = 64
-	uriCachePerShard = 256 // 16,384 URIs in all, a few MB
-)
-
-var uriValues = newURIValueCache()
-
-func newURIValueCache() *uriValueCache {
-	c := &uriValueCache{}
-	for i := range c.shards {
-		c.shards[i].m = make(map[string]wire.Value)
-	}
-	return c
-}
-
-func (c *uriValueCache) get(s string) (wire.Value, error) {
-	sh := &c.shards[maphash.String(uriCacheSeed, s)%uriCacheShards]
-	sh.mu.RLock()
-	v, ok := sh.m[s]
-	sh.mu.RUnlock()
-	if ok {
-		return v, nil
-	}
-	u, err := wire.ParseURI(s)
-	if err != nil {
-		return nil, err
-	}
-	v = u.Value()
-	sh.mu.Lock()
-	if len(sh.m) >= uriCachePerShard {
-		for k := range sh.m {
-			delete(sh.m, k)
-			break
-		}
-	}
-	sh.m[s] = v
-	sh.mu.Unlock()
-	return v, nil
-}
-
-var uriCacheSeed = maphash.MakeSeed()
 
 // uriArg accepts what NameServer.register accepts for uri: a URI object (a
 // URI class dict on the wire) or a str that parses as a URI.
@@ -138,7 +88,7 @@ func uriArg(v wire.Value) (string, error) {
 	return "", typeError("only URIs or strings can be registered")
 }
 
-func nsRegister(s *Server, a []wire.Value) (wire.Value, error) {
+func (ns *nameServer) register(a []wire.Value) (wire.Value, error) {
 	uri, err := uriArg(a[1])
 	if err != nil {
 		return nil, err
@@ -157,12 +107,12 @@ func nsRegister(s *Server, a []wire.Value) (wire.Value, error) {
 		if !safe {
 			return nil, xerr
 		}
-		return nil, s.nameCheckFirst(name, true, namingError("name already registered: %s", name), xerr)
+		return nil, ns.nameCheckFirst(name, true, namingError("name already registered: %s", name), xerr)
 	}
-	return nil, s.reg.Register(persist.Entry{Name: name, URI: uri, Metadata: md}, safe)
+	return nil, ns.reg.Register(persist.Entry{Name: name, URI: uri, Metadata: md}, safe)
 }
 
-func nsSetMetadata(s *Server, a []wire.Value) (wire.Value, error) {
+func (ns *nameServer) setMetadata(a []wire.Value) (wire.Value, error) {
 	name, ok := a[0].(string)
 	if !ok {
 		return nil, typeError("name must be a str")
@@ -173,17 +123,17 @@ func nsSetMetadata(s *Server, a []wire.Value) (wire.Value, error) {
 	}
 	md, xerr := metadataStrings("metadata", its)
 	if xerr != nil {
-		return nil, s.nameCheckFirst(name, false, namingError("unknown name: %s", name), xerr)
+		return nil, ns.nameCheckFirst(name, false, namingError("unknown name: %s", name), xerr)
 	}
-	return nil, s.reg.SetMetadata(name, md)
+	return nil, ns.reg.SetMetadata(name, md)
 }
 
 // nameCheckFirst answers a register or set_metadata whose metadata members
 // were refused. Pyro4 checks the name before it builds the metadata set, so
 // when the name's presence is failIf, the name's error wins. Nothing is
 // written either way, so one look at the name answers as of that moment.
-func (s *Server) nameCheckFirst(name string, failIf bool, nameErr, memberErr *wire.Exception) error {
-	found, err := s.reg.exists(name)
+func (ns *nameServer) nameCheckFirst(name string, failIf bool, nameErr, memberErr *wire.Exception) error {
+	found, err := ns.reg.exists(name)
 	switch {
 	case err != nil:
 		return err
@@ -193,14 +143,14 @@ func (s *Server) nameCheckFirst(name string, failIf bool, nameErr, memberErr *wi
 	return memberErr
 }
 
-func nsRemove(s *Server, a []wire.Value) (wire.Value, error) {
+func (ns *nameServer) remove(a []wire.Value) (wire.Value, error) {
 	name, prefix, regex := a[0], a[1], a[2]
 	if wire.Truthy(name) {
 		if err := unhashableArg(name); err != nil {
 			return nil, err
 		}
 		if n, ok := name.(string); ok {
-			removed, err := s.reg.Remove(n)
+			removed, err := ns.reg.Remove(n)
 			if err != nil {
 				return nil, err
 			}
@@ -218,16 +168,16 @@ func nsRemove(s *Server, a []wire.Value) (wire.Value, error) {
 			return nil, xerr
 		}
 		if one, ok := p.single(); ok {
-			removed, err = s.reg.RemoveMatching(one, nil)
+			removed, err = ns.reg.RemoveMatching(one, nil)
 		} else {
-			removed, err = s.reg.RemoveMatching("", func(n string) bool { ok, _ := p.match(n); return ok })
+			removed, err = ns.reg.RemoveMatching("", func(n string) bool { ok, _ := p.match(n); return ok })
 		}
 	case wire.Truthy(regex):
 		re, xerr := regexArg(regex)
 		if xerr != nil {
 			return nil, xerr
 		}
-		removed, err = s.reg.RemoveMatching("", re.MatchString)
+		removed, err = ns.reg.RemoveMatching("", re.MatchString)
 	default:
 		return int64(0), nil
 	}
@@ -272,7 +222,7 @@ func regexArg(v wire.Value) (*regexp.Regexp, error) {
 	return nil, typeError("first argument must be string or compiled pattern")
 }
 
-func nsList(s *Server, a []wire.Value) (wire.Value, error) {
+func (ns *nameServer) list(a []wire.Value) (wire.Value, error) {
 	given := 0
 	for _, v := range a[:4] {
 		if v != nil {
@@ -292,7 +242,7 @@ func nsList(s *Server, a []wire.Value) (wire.Value, error) {
 		return out, nil
 	}
 	var ferr error
-	err = s.reg.Range(start, func(e persist.Entry, _ bool) bool {
+	err = ns.reg.Range(start, func(e persist.Entry, _ bool) bool {
 		if keep != nil {
 			ok, err := keep(e)
 			if err != nil {
@@ -381,72 +331,4 @@ func hasAny(md, tags []string) bool {
 		}
 	}
 	return false
-}
-
-// daemonObject is Pyro4.core.DaemonObject, the daemon's own Pyro.Daemon.
-var daemonObject = newObject("Pyro4.core", "DaemonObject", []string{"daemon"},
-	&method{name: "ping", fn: nsPing},
-	&method{name: "registered", fn: daemonRegistered},
-	&method{name: "info", fn: daemonInfo},
-	&method{name: "get_metadata", params: []param{req("objectId"), opt("as_lists", false)}, fn: daemonGetMetadata},
-	&method{name: "get_next_stream_item", params: []param{req("streamId")}, fn: daemonNextStreamItem},
-	&method{name: "close_stream", params: []param{req("streamId")}, fn: daemonCloseStream},
-)
-
-// objectIDs lists the registered objects in registration order.
-var objectIDs = []string{DaemonName, NameServerName}
-
-// objects is filled in init: the Pyro.Daemon methods look objects up, so a
-// direct initialisation would refer to itself.
-var objects map[string]*object
-
-func init() {
-	objects = map[string]*object{NameServerName: nameServerObject, DaemonName: daemonObject}
-}
-
-func objectByID(id string) *object { return objects[id] }
-
-func daemonRegistered(*Server, []wire.Value) (wire.Value, error) {
-	return wire.StrList(objectIDs), nil
-}
-
-func daemonInfo(s *Server, _ []wire.Value) (wire.Value, error) {
-	nat := "None"
-	if loc := s.natLocation(); loc != "" {
-		nat = loc
-	}
-	return fmt.Sprintf("%s bound on %s, NAT %s, %d objects registered. Servertype: <goroutine server on %s; %d connections>",
-		DaemonName, s.internal.Location(), nat, len(objectIDs), s.internal.Location(), s.connCount()), nil
-}
-
-// metadataFor is DaemonObject.get_metadata's lookup of an object id.
-func metadataFor(id wire.Value, asLists bool) (*wire.Dict, error) {
-	if err := unhashableArg(id); err != nil {
-		return nil, err
-	}
-	s, _ := id.(string)
-	o := objectByID(s)
-	if o == nil {
-		return nil, wire.NewException(wire.ClassDaemonError, "unknown object")
-	}
-	return o.metadata(asLists), nil
-}
-
-func daemonGetMetadata(_ *Server, a []wire.Value) (wire.Value, error) {
-	return metadataFor(a[0], wire.Truthy(a[1]))
-}
-
-// This daemon never streams results, so every stream id is unknown.
-func daemonNextStreamItem(_ *Server, a []wire.Value) (wire.Value, error) {
-	if err := unhashableArg(a[0]); err != nil {
-		return nil, err
-	}
-	return nil, wire.NewException(wire.ClassPyroError, "item stream terminated")
-}
-
-func daemonCloseStream(_ *Server, a []wire.Value) (wire.Value, error) {
-	if err := unhashableArg(a[0]); err != nil {
-		return nil, err
-	}
-	return nil, nil
 }

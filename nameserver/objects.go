@@ -25,11 +25,13 @@ type object struct {
 }
 
 // method is one exposed method: its Python signature (without self), for
-// binding arguments with CPython's rules and messages, and its body.
+// binding arguments with CPython's rules and messages, and its body, a
+// method value bound to the object's own receiver (net/rpc's service.rcvr):
+// it sees what that object needs, never the whole server.
 type method struct {
 	name   string
 	params []param
-	fn     func(s *Server, args []wire.Value) (wire.Value, error)
+	fn     func(args []wire.Value) (wire.Value, error)
 }
 
 type param struct {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/pyro4/pyro4/persist"
 	"github.com/pyro4/pyro4/wire"
 )
 
@@ -17,7 +18,7 @@ func TestBind(t *testing.T) {
 		}
 		return d
 	}
-	ns := nameServerObject
+	ns := newNameServer(NewRegistry(persist.NewMemory())).object()
 	tests := []struct {
 		method string
 		args   []wire.Value
@@ -58,6 +59,8 @@ func TestBind(t *testing.T) {
 }
 
 func TestMethodLookup(t *testing.T) {
+	nameServerObject := newNameServer(NewRegistry(persist.NewMemory())).object()
+	daemonObject := (&daemonObject{objects: newObjectTable()}).object()
 	tests := []struct {
 		obj  *object
 		name wire.Value

@@ -42,11 +42,14 @@ type Options struct {
 	// AutoCleanLoopDelay is how often the autocleaner wakes up to see whether
 	// a round (every AutoClean) is due; 0 -> 2s, as in Pyro4.
 	AutoCleanLoopDelay time.Duration
+
+	// autoCleanMin replaces minAutoClean when set: tests lower it, as
+	// Pyro4's own tests set override_autoclean_min.
+	autoCleanMin time.Duration
 }
 
-// minAutoClean is Pyro4's AutoCleaner.min_autoclean_value. Tests lower it,
-// as Pyro4's own tests set override_autoclean_min.
-var minAutoClean = 3 * time.Second
+// minAutoClean is Pyro4's AutoCleaner.min_autoclean_value.
+const minAutoClean = 3 * time.Second
 
 // Server is a name server whose listeners are bound. Serve runs it.
 type Server struct {
@@ -72,6 +75,16 @@ type Server struct {
 	closeOnce sync.Once
 	closeErr  error
 	done      chan struct{} // closed once Close has finished
+
+	// objects is what connections dispatch to, by object id; built in New,
+	// read-only after.
+	objects *objectTable
+	ns      *nameServer // the Pyro.NameServer object's receiver
+	// handshakeReplies holds encoded CONNECTOK payloads, shared read-only.
+	// It only gets keys of known objects, so it stays small. The payload,
+	// not the packed message, is kept: the correlation id, HMAC and
+	// compression differ per connection.
+	handshakeReplies sync.Map // handshakeKey -> []byte
 }
 
 // New binds the listeners (TCP or Unix socket, plus the UDP broadcast
@@ -101,6 +114,10 @@ func New(opts Options) (*Server, error) {
 		store, s.ownStore = persist.NewMemory(), true
 	}
 	s.reg = NewRegistry(store)
+	s.objects = newObjectTable()
+	s.objects.register(DaemonName, (&daemonObject{state: s, objects: s.objects}).object())
+	s.ns = newNameServer(s.reg)
+	s.objects.register(NameServerName, s.ns.object())
 	if err := s.listen(); err != nil {
 		s.release()
 		return nil, err
@@ -117,10 +134,14 @@ func New(opts Options) (*Server, error) {
 }
 
 func checkOptions(o *Options) error {
-	if o.AutoClean < 0 || (o.AutoClean > 0 && o.AutoClean < minAutoClean) {
+	least := minAutoClean
+	if o.autoCleanMin > 0 {
+		least = o.autoCleanMin
+	}
+	if o.AutoClean < 0 || (o.AutoClean > 0 && o.AutoClean < least) {
 		// Pyro4's words, with its config item's name: an operator sets it
 		// as PYRO_NS_AUTOCLEAN.
-		return fmt.Errorf("autoclean interval %v: NS_AUTOCLEAN cannot be smaller than %g", o.AutoClean, minAutoClean.Seconds())
+		return fmt.Errorf("autoclean interval %v: NS_AUTOCLEAN cannot be smaller than %g", o.AutoClean, least.Seconds())
 	}
 	if o.NATHost != "" && o.UnixSocket != "" {
 		return errors.New("cannot use a NAT host together with a Unix socket")
@@ -251,6 +272,9 @@ func (s *Server) setNAT(host string, port int) {
 	u := wire.URI{Protocol: "PYRO", Object: NameServerName, Host: strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), Port: port}
 	s.nat.Store(&u)
 }
+
+// boundLocation is the listener's location as the internal URI names it.
+func (s *Server) boundLocation() string { return s.internal.Location() }
 
 // natLocation is Pyro4's natLocationStr, "" without NAT.
 func (s *Server) natLocation() string {
