@@ -131,11 +131,8 @@ func (s *Server) probe(entries []persist.Entry) []bool {
 		if err != nil {
 			continue
 		}
-		network, addr := "tcp", u.Location()
-		switch {
-		case u.Sockname != "":
-			network, addr = "unix", u.Sockname
-		case u.Host == "":
+		network, addr, ok := dialAddress(u)
+		if !ok {
 			reachable[i] = true
 			continue
 		}
@@ -154,4 +151,16 @@ func (s *Server) probe(entries []persist.Entry) []bool {
 	}
 	wg.Wait()
 	return reachable
+}
+
+// dialAddress is where a URI's server listens, as net.Dial takes it: a TCP
+// host:port or a Unix socket path. ok is false for a URI without a location.
+func dialAddress(u wire.URI) (network, address string, ok bool) {
+	switch {
+	case u.Sockname != "":
+		return "unix", u.Sockname, true
+	case u.Host != "":
+		return "tcp", u.Location(), true
+	}
+	return "", "", false
 }

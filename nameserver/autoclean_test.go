@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pyro4/pyro4/persist"
+	"github.com/pyro4/pyro4/wire"
 )
 
 // deadAddr is a loopback TCP address where nothing listens.
@@ -166,5 +167,28 @@ func TestBroadcastResponderSurvivesPanic(t *testing.T) {
 	if want := s.InternalURI().String(); err != nil || !strings.HasPrefix(want, "PYRO:Pyro.NameServer@0.0.0.0:") ||
 		string(buf[:n]) != strings.Replace(want, "0.0.0.0", "127.0.0.1", 1) {
 		t.Errorf("reply after the panic: %q %v", buf[:n], err)
+	}
+}
+
+func TestDialAddress(t *testing.T) {
+	tests := []struct {
+		uri, network, addr string
+		ok                 bool
+	}{
+		{"PYRO:obj@localhost:4711", "tcp", "localhost:4711", true},
+		{"PYRO:obj@[::1]:4711", "tcp", "[::1]:4711", true},
+		{"PYRO:obj@./u:/tmp/ns.sock", "unix", "/tmp/ns.sock", true},
+		{"PYRONAME:some.name", "", "", false},
+		{"PYROMETA:a,b", "", "", false},
+	}
+	for _, tt := range tests {
+		u, err := wire.ParseURI(tt.uri)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.uri, err)
+		}
+		network, addr, ok := dialAddress(u)
+		if network != tt.network || addr != tt.addr || ok != tt.ok {
+			t.Errorf("dialAddress(%s) = %q, %q, %v; want %q, %q, %v", tt.uri, network, addr, ok, tt.network, tt.addr, tt.ok)
+		}
 	}
 }
