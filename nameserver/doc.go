@@ -9,6 +9,28 @@
 // client only ever holds up itself. Objects are dispatched through fixed
 // method tables, never by reflection.
 //
+// # Layout
+//
+// A Server (server.go) owns all it serves: its listeners, its connections
+// (conn.go: handshake, requests, replies), its cache of encoded CONNECTOK
+// payloads and an object table (table.go), all built in New, as net/rpc's
+// Server keeps its service map. An object (objects.go) is a fixed
+// table of methods with their Python signatures, bound with CPython's rules;
+// dispatch.go runs calls and batches. Each method is bound to its own
+// object's receiver and sees only what that object needs:
+//
+//   - Pyro.NameServer (nsobject.go) works on the Registry (registry.go), the
+//     name space over a persist.Store, and answers lookups from its URI
+//     cache (uricache.go);
+//   - Pyro.Daemon (daemonobject.go) answers from a small view of the
+//     daemon's state (locations, connection count) and the object table.
+//
+// pyvalue.go holds Python's value rules for arguments (hashability,
+// iteration, the exceptions), regex.go Python regular expressions on RE2;
+// broadcast.go is the UDP responder and autoclean.go the autocleaner.
+// Nothing mutable is kept at package level, only fixed tables, so servers
+// in one process share nothing but a store they are both given.
+//
 // # Compatibility
 //
 // Results, exception classes and messages are those of Pyro4 4.82's name

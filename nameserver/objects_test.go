@@ -59,21 +59,21 @@ func TestBind(t *testing.T) {
 }
 
 func TestMethodLookup(t *testing.T) {
-	nameServerObject := newNameServer(NewRegistry(persist.NewMemory())).object()
-	daemonObject := (&daemonObject{objects: newObjectTable()}).object()
+	nsObj := newNameServer(NewRegistry(persist.NewMemory())).object()
+	daemonObj := (&daemonObject{objects: newObjectTable()}).object()
 	tests := []struct {
 		obj  *object
 		name wire.Value
 		want string
 	}{
-		{nameServerObject, "frobnicate", "'NameServer' object has no attribute 'frobnicate'"},
-		{nameServerObject, "_x", "attempt to access private attribute '_x'"},
-		{nameServerObject, "__init__", "attempt to access private attribute '__init__'"},
-		{nameServerObject, "__len__", "'NameServer' object has no attribute '__len__'"},
-		{nameServerObject, "lock", "attempt to access unexposed attribute 'lock'"},
-		{daemonObject, "daemon", "attempt to access unexposed attribute 'daemon'"},
-		{daemonObject, int64(5), "'int' object has no attribute 'startswith'"},
-		{nameServerObject, "lookup", ""},
+		{nsObj, "frobnicate", "'NameServer' object has no attribute 'frobnicate'"},
+		{nsObj, "_x", "attempt to access private attribute '_x'"},
+		{nsObj, "__init__", "attempt to access private attribute '__init__'"},
+		{nsObj, "__len__", "'NameServer' object has no attribute '__len__'"},
+		{nsObj, "lock", "attempt to access unexposed attribute 'lock'"},
+		{daemonObj, "daemon", "attempt to access unexposed attribute 'daemon'"},
+		{daemonObj, int64(5), "'int' object has no attribute 'startswith'"},
+		{nsObj, "lookup", ""},
 	}
 	for _, tt := range tests {
 		_, err := tt.obj.lookup(tt.name)
