@@ -27,7 +27,8 @@
 //
 // pyvalue.go holds Python's value rules for arguments (hashability,
 // iteration, the exceptions), regex.go Python regular expressions on RE2;
-// broadcast.go is the UDP responder and autoclean.go the autocleaner.
+// broadcast.go is the UDP responder and autoclean.go the autocleaner;
+// codecs.go links in every serializer.
 // Nothing mutable is kept at package level, only fixed tables, so servers
 // in one process share nothing but a store they are both given.
 //
