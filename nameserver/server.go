@@ -44,9 +44,9 @@ type Options struct {
 	AutoCleanLoopDelay time.Duration
 }
 
-// minAutoClean is Pyro4's AutoCleaner.min_autoclean_value. Tests lower it,
+// minAutoClean is wire.MinAutoClean, which tests lower,
 // as Pyro4's own tests set override_autoclean_min.
-var minAutoClean = 3 * time.Second
+var minAutoClean = wire.MinAutoClean
 
 // Server is a name server whose listeners are bound. Serve runs it.
 type Server struct {
