@@ -49,8 +49,28 @@ type Config struct {
 	// the file names neither.
 	HMACKey []byte
 
+	// TLS is the [tls] table.
+	TLS TLSConfig
+
 	// Registrations are the static entries, in file order.
 	Registrations []persist.Entry
+
+	// lines are where the keys set are, by setting key, for Layer's sources.
+	lines map[string]int
+}
+
+// TLSConfig is the [tls] table: Pyro4's SSL_* items. Passwords come from a
+// file or an environment variable, never from the configuration file.
+type TLSConfig struct {
+	Enabled           *bool
+	ServerCert        *string // relative paths are resolved against the file's directory
+	ServerKey         *string
+	ServerKeyPassword []byte
+	RequireClientCert *bool
+	ClientCert        *string
+	ClientKey         *string
+	ClientKeyPassword []byte
+	CACerts           *string
 }
 
 // Error is a problem in a configuration file, at a line when one is known.
@@ -66,9 +86,6 @@ func (e *Error) Error() string {
 	}
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
-
-// minAutoClean is Pyro4's AutoCleaner.min_autoclean_value.
-const minAutoClean = 3 * time.Second
 
 // model is the file as TOML sees it. Unknown keys are found through the
 // decoder's metadata; registrations are decoded by hand, so that an error
@@ -87,6 +104,7 @@ type model struct {
 	HMACKeyEnv          *string          `toml:"hmac_key_env"`
 	Broadcast           *broadcastModel  `toml:"broadcast"`
 	NAT                 *natModel        `toml:"nat"`
+	TLS                 *tlsModel        `toml:"tls"`
 	Registration        []map[string]any `toml:"registration"`
 }
 
@@ -99,6 +117,20 @@ type broadcastModel struct {
 type natModel struct {
 	Host *string `toml:"host"`
 	Port *int64  `toml:"port"`
+}
+
+type tlsModel struct {
+	SSL                   *bool   `toml:"ssl"`
+	ServerCert            *string `toml:"server_cert"`
+	ServerKey             *string `toml:"server_key"`
+	ServerKeyPasswordFile *string `toml:"server_key_password_file"`
+	ServerKeyPasswordEnv  *string `toml:"server_key_password_env"`
+	RequireClientCert     *bool   `toml:"require_client_cert"`
+	ClientCert            *string `toml:"client_cert"`
+	ClientKey             *string `toml:"client_key"`
+	ClientKeyPasswordFile *string `toml:"client_key_password_file"`
+	ClientKeyPasswordEnv  *string `toml:"client_key_password_env"`
+	CACerts               *string `toml:"ca_certs"`
 }
 
 // seconds is a duration written as a number of seconds (as the PYRO_*
@@ -169,12 +201,13 @@ func Parse(path string, data []byte, lookup func(string) (string, bool)) (*Confi
 	}
 	c := &Config{Path: path}
 	for _, step := range []func(*model, *Config, func(string) (string, bool)) error{
-		p.server, p.broadcast, p.nat, p.hmacKey, p.registrations,
+		p.server, p.broadcast, p.nat, p.hmacKey, p.tls, p.registrations,
 	} {
 		if err := step(&m, c, lookup); err != nil {
 			return nil, err
 		}
 	}
+	c.lines = p.settingLines()
 	return c, nil
 }
 
@@ -299,8 +332,8 @@ func (p *parser) server(m *model, c *Config, _ func(string) (string, bool)) erro
 	}
 	if m.AutoClean != nil {
 		d := time.Duration(*m.AutoClean)
-		if d != 0 && d < minAutoClean {
-			return p.errorf(p.at(1, "autoclean"), "autoclean: %v is below the minimum of %v (0 turns it off)", d, minAutoClean)
+		if d != 0 && d < wire.MinAutoClean {
+			return p.errorf(p.at(1, "autoclean"), "autoclean: %v is below the minimum of %v (0 turns it off)", d, wire.MinAutoClean)
 		}
 		c.AutoClean = &d
 	}
@@ -347,30 +380,71 @@ func (p *parser) nat(m *model, c *Config, _ func(string) (string, bool)) error {
 }
 
 func (p *parser) hmacKey(m *model, c *Config, lookup func(string) (string, bool)) error {
+	var err error
+	c.HMACKey, err = p.Secret(m.HMACKeyFile, m.HMACKeyEnv, lookup, []string{"hmac_key_file"}, []string{"hmac_key_env"})
+	return err
+}
+
+// secret reads a key or password from the file named by the fileKey key or
+// the environment variable named by the envKey key (at most one of the two
+// is set); nil when neither is.
+func (p *parser) Secret(file, env *string, lookup func(string) (string, bool), fileKey, envKey []string) ([]byte, error) {
+	fk, ek := strings.Join(fileKey, "."), strings.Join(envKey, ".")
 	switch {
-	case m.HMACKeyFile != nil && m.HMACKeyEnv != nil:
-		return p.errorf(p.at(1, "hmac_key_env"), "hmac_key_env: set either hmac_key_file or hmac_key_env, not both")
-	case m.HMACKeyFile != nil:
-		name := p.resolvePath(*m.HMACKeyFile)
+	case file != nil && env != nil:
+		return nil, p.errorf(p.at(1, envKey...), "%s: set either %s or %s, not both", ek, fk, ek)
+	case file != nil:
+		name := p.resolvePath(*file)
 		b, err := readKeyFile(name)
 		if err != nil {
-			return p.errorf(p.at(1, "hmac_key_file"), "hmac_key_file: %v", err)
+			return nil, p.errorf(p.at(1, fileKey...), "%s: %v", fk, err)
 		}
 		// One final line break is the editor's, not the key's.
 		b = bytes.TrimSuffix(b, []byte("\n"))
 		b = bytes.TrimSuffix(b, []byte("\r"))
 		if len(b) == 0 {
-			return p.errorf(p.at(1, "hmac_key_file"), "hmac_key_file: %s is empty", name)
+			return nil, p.errorf(p.at(1, fileKey...), "%s: %s is empty", fk, name)
 		}
-		c.HMACKey = b
-	case m.HMACKeyEnv != nil:
-		v, ok := lookup(*m.HMACKeyEnv)
+		return b, nil
+	case env != nil:
+		v, ok := lookup(*env)
 		if !ok || v == "" {
-			return p.errorf(p.at(1, "hmac_key_env"), "hmac_key_env: environment variable %s is not set or empty", *m.HMACKeyEnv)
+			return nil, p.errorf(p.at(1, envKey...), "%s: environment variable %s is not set or empty", ek, *env)
 		}
-		c.HMACKey = []byte(v)
+		return []byte(v), nil
 	}
-	return nil
+	return nil, nil
+}
+
+func (p *parser) tls(m *model, c *Config, lookup func(string) (string, bool)) error {
+	t := m.TLS
+	if t == nil {
+		return nil
+	}
+	path := func(v *string) *string {
+		if v == nil {
+			return nil
+		}
+		s := p.resolvePath(*v)
+		return &s
+	}
+	c.TLS = TLSConfig{
+		Enabled:           t.SSL,
+		ServerCert:        path(t.ServerCert),
+		ServerKey:         path(t.ServerKey),
+		RequireClientCert: t.RequireClientCert,
+		ClientCert:        path(t.ClientCert),
+		ClientKey:         path(t.ClientKey),
+		CACerts:           path(t.CACerts),
+	}
+	var err error
+	if c.TLS.ServerKeyPassword, err = p.Secret(t.ServerKeyPasswordFile, t.ServerKeyPasswordEnv, lookup,
+		[]string{"tls", "server_key_password_file"}, []string{"tls", "server_key_password_env"}); err != nil {
+		return err
+	}
+	c.TLS.ClientKeyPassword, err = p.Secret(t.ClientKeyPasswordFile, t.ClientKeyPasswordEnv, lookup,
+		[]string{"tls", "client_key_password_file"}, []string{"tls", "client_key_password_env"})
+	return err
 }
 
 // maxKeyFile bounds what is read as an HMAC key: a key is short, and a
