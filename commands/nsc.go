@@ -83,10 +83,11 @@ func (c *NscCmd) Run(io *IO) error {
 	if c.JSON && c.Command != "lookup" && !strings.HasPrefix(c.Command, "list") {
 		return nscUsage("--json applies to list, listmatching, listmeta_all, listmeta_any and lookup, not %s", c.Command)
 	}
-	opts, err := c.locateOptions("nsc", io.Stderr)
+	s, err := c.settings("nsc", io.Stderr)
 	if err != nil {
 		return err
 	}
+	opts := c.locateOptions(s)
 	// in JSON mode standard output holds nothing but the JSON
 	out, info := io.Stdout, io.Stdout
 	if c.JSON {
