@@ -22,6 +22,14 @@ type nsLocation struct {
 	Key        string `short:"k" placeholder:"KEY" help:"HMAC key (deprecated, visible to other users: set PYRO_HMAC_KEY instead)."`
 }
 
+// Validate checks -p as it is parsed.
+func (f *nsLocation) Validate() error {
+	if f.Port < 0 || f.Port > 65535 {
+		return fmt.Errorf("option -p: port %d is out of range (0-65535)", f.Port)
+	}
+	return nil
+}
+
 // defaultDialTimeout bounds connecting when PYRO_COMMTIMEOUT is 0, so that
 // an unreachable host does not hang a script for minutes.
 const defaultDialTimeout = 10 * time.Second

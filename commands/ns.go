@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/pyro4/pyro4/nameserver"
@@ -36,6 +37,59 @@ type NsCmd struct {
 	NoBc       bool    `short:"x" name:"nobc" help:"don't start a broadcast server"`
 	Key        *string `short:"k" name:"key" placeholder:"KEY" help:"the HMAC key to use (deprecated)"`
 	Config     string  `name:"config" type:"path" placeholder:"FILE" help:"TOML configuration file (see nsctl.toml.example); watched, and re-read on SIGHUP"`
+	Check      bool    `name:"check" help:"Check the flags, the PYRO_* items and the --config file, print every setting in effect with where it came from, and exit (0 valid, 1 not); serves nothing"`
+}
+
+// Help is the detailed help of pyro4 ns.
+func (c *NsCmd) Help() string {
+	return `Settings are layered: a flag over its PYRO_* item, over the --config file, over Pyro4's default. --check prints the result with the source of each value (default, FILE:LINE, environment PYRO_X, flag -p).
+
+Exit status: 0 after a clean shutdown (SIGINT, SIGTERM) or a passing --check; 1 when the server cannot start or stops on an error, or --check finds a problem; 2 for a usage error or a malformed setting (flag, PYRO_* item or config file).`
+}
+
+// Validate checks the port flags as they are parsed, as optparse checks
+// an integer.
+func (c *NsCmd) Validate() error {
+	for _, p := range []struct {
+		name string
+		v    *int
+	}{{"-p", c.Port}, {"--bcport", c.BcPort}, {"--natport", c.NatPort}} {
+		if p.v != nil && (*p.v < 0 || *p.v > 65535) {
+			return fmt.Errorf("option %s: port %d is out of range (0-65535)", p.name, *p.v)
+		}
+	}
+	return nil
+}
+
+// check is --check: resolve every source, print what is in effect and from
+// where, or the first problem.
+func (c *NsCmd) check(io *IO) error {
+	r, _, err := c.resolve(io)
+	if err == nil {
+		_, err = persist.ParseStorage(r.Settings().Storage)
+		if err != nil {
+			err = &ExitError{Code: 1, Msg: "pyro4 ns: storage: " + err.Error()}
+		}
+	}
+	if err == nil {
+		_, err = r.Settings().Options(nil, nil)
+	}
+	if err != nil {
+		var ee *ExitError
+		if errors.As(err, &ee) {
+			return &ExitError{Code: 1, Msg: ee.Msg}
+		}
+		return nsFail(err)
+	}
+	tw := tabwriter.NewWriter(io.Stdout, 0, 0, 2, ' ', 0)
+	for _, st := range r.Report(config.ForServer) {
+		v := st.Value
+		if v == "" {
+			v = `""`
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", st.Key, v, st.Source)
+	}
+	return tw.Flush()
 }
 
 // keyWarning is the text of Pyro4's deprecation warning for -k.
@@ -48,6 +102,9 @@ func (c *NsCmd) Run(io *IO) error {
 	ctx := io.Context
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if c.Check {
+		return c.check(io)
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -108,7 +108,10 @@ func (v *Value[T]) text() string {
 		for i, e := range x {
 			names[i] = e.Name
 		}
-		return strconv.Itoa(len(x)) + " " + sampleNames(names)
+		if len(x) == 0 {
+			return "0"
+		}
+		return strconv.Itoa(len(x)) + " (" + sampleNames(names) + ")"
 	}
 	return fmt.Sprint(v.V)
 }
