@@ -10,8 +10,8 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/alecthomas/kong"
