@@ -1,12 +1,17 @@
 package commands
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pyro4/pyro4/internal/pypeer"
 )
 
 // TestNsCheck: --check prints every setting in effect with its source, for
@@ -86,6 +91,68 @@ func TestNamesInvoked(t *testing.T) {
 		out, _ := cmd.CombinedOutput()
 		if code := cmd.ProcessState.ExitCode(); code != tc.code || !strings.Contains(string(out), tc.want) {
 			t.Errorf("%s %v: exit %d, want %d and %q in\n%s", filepath.Base(tc.bin), tc.args, code, tc.code, tc.want, out)
+		}
+	}
+}
+
+// TestNscInvalidRegexMessage: an invalid pattern is quoted as the user
+// wrote it, not inside the anchoring group the server adds.
+func TestNscInvalidRegexMessage(t *testing.T) {
+	nsCleanEnv(t)
+	port := pypeer.FreePort(t)
+	r := startNsInProcess(t, "-n", "127.0.0.1", "-p", strconv.Itoa(port), "-x")
+	r.waitOut(t, "URI =")
+	got := runOurs(t, "", append([]string{"nsc"}, append(hostFlags(port), "listmatching", "(")...)...)
+	if want := "Error: NamingError - invalid regex: error parsing regexp: missing closing ): `(`\n"; got.stdout != want || got.code != 1 {
+		t.Fatalf("exit %d, stdout %q, want %q", got.code, got.stdout, want)
+	}
+}
+
+// TestJSONHelpExamples: the JSON shown in the help is what --json prints,
+// byte for byte (compact, in field order).
+func TestJSONHelpExamples(t *testing.T) {
+	examples := func(help string) []string {
+		var out []string
+		for _, l := range strings.Split(help, "\n") {
+			if strings.HasPrefix(l, "    [") || strings.HasPrefix(l, "    {") {
+				out = append(out, strings.TrimPrefix(l, "    "))
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		help string
+		into func() any
+	}{
+		{"nsc", (&NscCmd{}).Help(), nil},
+		{"resolve", (&ResolveCmd{}).Help(), func() any { return &[]resolveJSON{} }},
+		{"locate", (&LocateCmd{}).Help(), func() any { return &locateJSON{} }},
+	} {
+		ex := examples(tc.help)
+		if len(ex) == 0 {
+			t.Errorf("%s: no JSON example in the help", tc.name)
+		}
+		for _, e := range ex {
+			var v any
+			switch {
+			case tc.into != nil:
+				v = tc.into()
+			case strings.HasPrefix(e, "["):
+				v = &[]nscEntryJSON{}
+			default:
+				v = &nscEntryJSON{}
+			}
+			if err := json.Unmarshal([]byte(e), v); err != nil {
+				t.Fatalf("%s: example %s: %v", tc.name, e, err)
+			}
+			var b bytes.Buffer
+			if err := writeJSON(&b, v); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.TrimSuffix(b.String(), "\n"); got != e {
+				t.Errorf("%s: help shows\n%s\n--json prints\n%s", tc.name, e, got)
+			}
 		}
 	}
 }

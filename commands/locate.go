@@ -104,7 +104,7 @@ Exit status: 0 when found, 1 when no name server answered (the places tried are 
 
 With --json the output is one object:
 
-    {"uri": "PYRO:Pyro.NameServer@host:9090", "step": "local", "location": "host:9090"}
+    {"uri":"PYRO:Pyro.NameServer@host:9090","step":"local","location":"host:9090"}
 
 where step is one of host, local, broadcast, ns-host.`
 }

@@ -45,8 +45,8 @@ Exit status: 0 on success; 1 when the command failed or no name server was found
 
 With --json, list, listmatching, listmeta_all and listmeta_any print an array sorted by name, and lookup one object; metadata is a sorted array, empty when there is none; errors go to standard error:
 
-    [{"name": "Pyro.NameServer", "uri": "PYRO:Pyro.NameServer@localhost:9090", "metadata": ["class:Pyro4.naming.NameServer"]}]
-    {"name": "x", "uri": "PYRO:obj@host:5000", "metadata": []}`
+    [{"name":"Pyro.NameServer","uri":"PYRO:Pyro.NameServer@localhost:9090","metadata":["class:Pyro4.naming.NameServer"]}]
+    {"name":"x","uri":"PYRO:obj@host:5000","metadata":[]}`
 }
 
 // nscArgCheck is each command's argument rule and pyro4-nsc's message for

@@ -26,7 +26,7 @@ Exit status: 0 when every URI resolved; 1 when any failed, with one line per fai
 
 With --json the output is one array, an object per argument, holding either the URI or the error:
 
-    [{"input": "PYRONAME:x", "uri": "PYRO:obj@host:5000"}, {"input": "PYRONAME:y", "error": "NamingError: unknown name: y"}]`
+    [{"input":"PYRONAME:x","uri":"PYRO:obj@host:5000"},{"input":"PYRONAME:y","error":"NamingError: unknown name: y"}]`
 }
 
 // resolveJSON is the --json shape of one resolved argument.

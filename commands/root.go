@@ -131,7 +131,8 @@ func invokedName(argv []string, text string) string {
 	return re.ReplaceAllString(text, "pyro4-"+sub)
 }
 
-// exitStatusHelp is the one exit-status rule, stated in every command's help.
+// exitStatusHelp is the one exit-status rule that every command's help
+// states, in these words or in its own detail.
 const exitStatusHelp = "Exit status: 0 on success; 1 on failure; 2 for a usage error or a malformed setting (flag, PYRO_* item or config file)."
 
 // NewParser builds the kong parser for the CLI model.
