@@ -91,9 +91,9 @@ var envItems = []envItem{
 		e.l.SerializersAccepted = Given(names, e.src)
 	}},
 	{"LOGWIRE", Accepted, "the log has no wire-level messages (PYRO_LOGLEVEL=DEBUG logs the server's events)", (*envParser).checkBool},
-	{"PICKLE_PROTOCOL_VERSION", Accepted, "replies in pickle use one fixed protocol that every Pyro4 reader accepts", (*envParser).checkInt},
+	{"PICKLE_PROTOCOL_VERSION", Accepted, "replies in pickle are written in protocol 2, which every Pyro4 peer reads", (*envParser).checkInt},
 	{"DILL_PROTOCOL_VERSION", Accepted, "dill is not a serializer of this name server", (*envParser).checkInt},
-	{"METADATA", Accepted, clientsOnly + " (the server always answers the metadata handshake)", (*envParser).checkBool},
+	{"METADATA", Accepted, "the client tools always ask for the metadata on connect, as with the default; the server answers a client either way", (*envParser).checkBool},
 	{"REQUIRE_EXPOSE", Accepted, noObjects + ", all of it exposed", (*envParser).checkBool},
 	{"USE_MSG_WAITALL", Accepted, goIO, (*envParser).checkBool},
 	{"JSON_MODULE", Accepted, "json is Go's own encoder, writing what Python's json module writes", func(*envParser, string) {}},
