@@ -164,6 +164,7 @@ func TestEnvSSLStops(t *testing.T) {
 		{map[string]string{"PYRO_SSL": "1", "PYRO_SSL_SERVERCERT": "env_test.go"}, `PYRO_SSL="true": TLS is not supported by this build yet`},
 		{map[string]string{"PYRO_SSL": "true", "PYRO_SSL_SERVERKEY": "/k.pem"}, `PYRO_SSL_SERVERKEY="/k.pem": a key needs its certificate`},
 		{map[string]string{"PYRO_SSL": "on", "PYRO_SSL_SERVERCERT": "/nonexistent/c.pem"}, `PYRO_SSL_SERVERCERT="/nonexistent/c.pem": open /nonexistent/c.pem: no such file`},
+		{map[string]string{"PYRO_SSL": "yes", "PYRO_SSL_SERVERCERT": "env_test.go", "PYRO_SSL_REQUIRECLIENTCERT": "1"}, `tls.ca_certs: require_client_cert needs the certificates`},
 	} {
 		l, err := EnvLayer(func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
 		if err != nil {
@@ -174,5 +175,27 @@ func TestEnvSSLStops(t *testing.T) {
 		if !errors.As(err, &se) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want %q", tc.env, err, tc.want)
 		}
+	}
+}
+
+// TestTLSConf: the resolved TLS settings reach tlsconf item for item.
+func TestTLSConf(t *testing.T) {
+	env := map[string]string{
+		"PYRO_SSL": "0", "PYRO_SSL_SERVERCERT": "s.crt", "PYRO_SSL_SERVERKEY": "s.key", "PYRO_SSL_SERVERKEYPASSWD": "sp",
+		"PYRO_SSL_REQUIRECLIENTCERT": "TRUE", "PYRO_SSL_CLIENTCERT": "c.crt", "PYRO_SSL_CLIENTKEY": "c.key",
+		"PYRO_SSL_CLIENTKEYPASSWD": "cp", "PYRO_SSL_CACERTS": "ca",
+	}
+	l, err := EnvLayer(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Resolve(ForBoth, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.Settings().TLS.TLSConf()
+	if got.SSL || got.ServerCert != "s.crt" || got.ServerKey != "s.key" || got.ServerKeyPassword != "sp" || !got.RequireClientCert ||
+		got.ClientCert != "c.crt" || got.ClientKey != "c.key" || got.ClientKeyPassword != "cp" || got.CACerts != "ca" {
+		t.Fatalf("tlsconf settings %+v", got)
 	}
 }

@@ -3,12 +3,15 @@ package config
 import (
 	"fmt"
 	"os"
+
+	"github.com/pyro4/pyro4/tlsconf"
 )
 
 // TLSLayer is the TLS part of a Layer: Pyro4's SSL_* items and the file's
-// [tls] table. They are parsed, traced to their source and checked here;
-// no listener or connection uses them yet, so a server or client asked for
-// TLS stops rather than talk in the clear (see validate).
+// [tls] table. They are parsed, traced to their source and checked here,
+// and handed to package tlsconf through TLS.TLSConf; no listener or
+// connection uses them yet, so a server or client asked for TLS stops
+// rather than talk in the clear (validateTLS).
 type TLSLayer struct {
 	Enabled           Value[bool]   // SSL
 	ServerCert        Value[string] // SSL_SERVERCERT: PEM certificate chain (may hold the key too)
@@ -32,6 +35,22 @@ type TLS struct {
 	ClientKey         string
 	ClientKeyPassword []byte
 	CACerts           string
+}
+
+// TLSConf is the settings as package tlsconf takes them, for the server's
+// listener and the client's connections.
+func (t TLS) TLSConf() tlsconf.Settings {
+	return tlsconf.Settings{
+		SSL:               t.Enabled,
+		ServerCert:        t.ServerCert,
+		ServerKey:         t.ServerKey,
+		ServerKeyPassword: string(t.ServerKeyPassword),
+		RequireClientCert: t.RequireClientCert,
+		ClientCert:        t.ClientCert,
+		ClientKey:         t.ClientKey,
+		ClientKeyPassword: string(t.ClientKeyPassword),
+		CACerts:           t.CACerts,
+	}
 }
 
 func (t *TLSLayer) settings() TLS {
@@ -87,6 +106,11 @@ func (r *Resolved) validateTLS(scope Scope) error {
 	}
 	if scope&ForServer != 0 && t.ServerCert.V == "" {
 		return settingErr("tls.server_cert", &t.ServerCert, "TLS on the server needs a certificate")
+	}
+	if scope&ForServer != 0 && t.RequireClientCert.V && t.CACerts.V == "" {
+		// Client certificates are verified against these alone, never
+		// the system roots: without them every client would be refused.
+		return settingErr("tls.ca_certs", &t.CACerts, "require_client_cert needs the certificates to verify clients against")
 	}
 	if ca := t.CACerts.V; ca != "" {
 		if _, err := os.Stat(ca); err != nil {
