@@ -26,6 +26,11 @@ type InstallLinksCmd struct {
 	Verbose bool   `short:"v" help:"Print each link created, kept or replaced."`
 }
 
+// Help is the detailed help of pyro4 install-links.
+func (c *InstallLinksCmd) Help() string {
+	return "Creates pyro4-ns and pyro4-nsc as symbolic links to this binary, which runs the subcommand a link is named after (pyro4-resolve and pyro4-locate work too when made by hand).\n\n" + exitStatusHelp
+}
+
 // linkAction is what install-links will do with one link name.
 type linkAction int
 

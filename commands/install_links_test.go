@@ -353,8 +353,8 @@ func TestInstalledLinksDispatch(t *testing.T) {
 		t.Errorf("install-links -v output %q", out)
 	}
 	tests := []struct{ link, want, notWant string }{
-		{"pyro4-nsc", "Usage: pyro4 nsc", "Usage: pyro4 ns "},
-		{"pyro4-ns", "Usage: pyro4 ns", "Usage: pyro4 nsc"},
+		{"pyro4-nsc", "Usage: pyro4-nsc", "Usage: pyro4-ns "},
+		{"pyro4-ns", "Usage: pyro4-ns", "Usage: pyro4-nsc"},
 	}
 	for _, tc := range tests {
 		out, err := exec.Command(filepath.Join(dir, tc.link), "--help").CombinedOutput()

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/pyro4/pyro4/locator"
-	"github.com/pyro4/pyro4/wire"
+	"github.com/pyro4/pyro4/nameserver/config"
 )
 
 // nsLocation are the flags nsc, resolve and locate share to say where the
@@ -21,59 +22,69 @@ type nsLocation struct {
 	Key        string `short:"k" placeholder:"KEY" help:"HMAC key (deprecated, visible to other users: set PYRO_HMAC_KEY instead)."`
 }
 
+// Validate checks -p as it is parsed.
+func (f *nsLocation) Validate() error {
+	if f.Port < 0 || f.Port > 65535 {
+		return fmt.Errorf("option -p: port %d is out of range (0-65535)", f.Port)
+	}
+	return nil
+}
+
 // defaultDialTimeout bounds connecting when PYRO_COMMTIMEOUT is 0, so that
 // an unreachable host does not hang a script for minutes.
 const defaultDialTimeout = 10 * time.Second
 
-// locateOptions turns the flags and the PYRO_* environment into the
-// locator's options. The HMAC key rules are pyro4-nsc's: -k warns, and -k
-// together with PYRO_HMAC_KEY is an error.
-func (f *nsLocation) locateOptions(cmd string, stderr io.Writer) (locator.LocateOptions, error) {
-	env, err := LoadPyroEnv(nil)
+// settings resolves a client command's settings: the PYRO_* environment
+// and -k. The HMAC key rules are pyro4-nsc's: -k warns, and -k together
+// with PYRO_HMAC_KEY is an error.
+func (f *nsLocation) settings(cmd string, stderr io.Writer) (config.Settings, error) {
+	env, err := config.EnvLayer(os.LookupEnv)
 	if err != nil {
-		return locator.LocateOptions{}, &ExitError{Code: 2, Msg: fmt.Sprintf("pyro4 %s: %v", cmd, err)}
+		return config.Settings{}, settingFail(cmd, err)
 	}
-	key := f.Key
-	if key != "" {
+	var flags config.Layer
+	if f.Key != "" {
 		fmt.Fprintf(stderr, "pyro4 %s: warning: using -k to supply the HMAC key on the command line is a security problem; set PYRO_HMAC_KEY instead\n", cmd)
-	}
-	if env.HMACKeySet {
-		if key != "" {
-			return locator.LocateOptions{}, &ExitError{Code: 2,
+		if env.HMACKey.Set {
+			return config.Settings{}, &ExitError{Code: 2,
 				Msg: fmt.Sprintf("pyro4 %s: error: don't use -k and PYRO_HMAC_KEY at the same time", cmd)}
 		}
-		key = env.HMACKey
+		flags.HMACKey = config.Given(config.Secret(f.Key), config.FlagSource("-k"))
 	}
-	if _, ok := wire.CodecByName(env.Serializer); !ok {
-		return locator.LocateOptions{}, &ExitError{Code: 2,
-			Msg: fmt.Sprintf("pyro4 %s: PYRO_SERIALIZER=%q: unknown serializer", cmd, env.Serializer)}
+	r, err := config.Resolve(config.ForClient, env, flags)
+	if err != nil {
+		return config.Settings{}, settingFail(cmd, err)
 	}
-	dial := env.CommTimeout
+	return r.Settings(), nil
+}
+
+// locateOptions turns the flags and the resolved settings into the
+// locator's options.
+func (f *nsLocation) locateOptions(s config.Settings) locator.LocateOptions {
+	dial := s.CommTimeout
 	if dial == 0 {
 		dial = defaultDialTimeout
 	}
 	o := locator.LocateOptions{
 		Options: locator.Options{
-			Serializer:     env.Serializer,
-			Timeout:        env.CommTimeout,
+			Serializer:     s.Serializer,
+			Timeout:        s.CommTimeout,
 			DialTimeout:    dial,
-			MaxMessageSize: env.MaxMessageSize,
-			Compression:    env.Compression,
+			MaxMessageSize: s.MaxMessageSize,
+			Compression:    s.Compression,
+			HMACKey:        s.HMACKey,
 		},
 		Host:           f.Host,
 		Port:           f.Port,
-		NSHost:         env.NSHost,
-		NSPort:         env.NSPort,
-		BcPort:         env.NSBcPort,
-		BroadcastAddrs: env.BroadcastAddrs,
-	}
-	if key != "" {
-		o.HMACKey = []byte(key)
+		NSHost:         s.NSHost,
+		NSPort:         s.Port,
+		BcPort:         s.BroadcastPort,
+		BroadcastAddrs: s.BroadcastAddrs,
 	}
 	if f.Unixsocket != "" {
 		o.Host = "./u:" + f.Unixsocket
 	}
-	return o, nil
+	return o
 }
 
 // LocateCmd finds a name server and prints its URI.
@@ -93,7 +104,7 @@ Exit status: 0 when found, 1 when no name server answered (the places tried are 
 
 With --json the output is one object:
 
-    {"uri": "PYRO:Pyro.NameServer@host:9090", "step": "local", "location": "host:9090"}
+    {"uri":"PYRO:Pyro.NameServer@host:9090","step":"local","location":"host:9090"}
 
 where step is one of host, local, broadcast, ns-host.`
 }
@@ -107,10 +118,11 @@ type locateJSON struct {
 
 // Run executes the command.
 func (c *LocateCmd) Run(io *IO) error {
-	opts, err := c.locateOptions("locate", io.Stderr)
+	s, err := c.settings("locate", io.Stderr)
 	if err != nil {
 		return err
 	}
+	opts := c.locateOptions(s)
 	if c.Verbose {
 		opts.OnAttempt = func(a locator.Attempt) {
 			if a.Err != nil {

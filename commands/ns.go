@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	stdio "io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/pyro4/pyro4/nameserver"
@@ -35,6 +37,59 @@ type NsCmd struct {
 	NoBc       bool    `short:"x" name:"nobc" help:"don't start a broadcast server"`
 	Key        *string `short:"k" name:"key" placeholder:"KEY" help:"the HMAC key to use (deprecated)"`
 	Config     string  `name:"config" type:"path" placeholder:"FILE" help:"TOML configuration file (see nsctl.toml.example); watched, and re-read on SIGHUP"`
+	Check      bool    `name:"check" help:"Check the flags, the PYRO_* items and the --config file, print every setting in effect with where it came from, and exit (0 valid, 1 not); serves nothing"`
+}
+
+// Help is the detailed help of pyro4 ns.
+func (c *NsCmd) Help() string {
+	return `Settings are layered: a flag over its PYRO_* item, over the --config file, over Pyro4's default. --check prints the result with the source of each value (default, FILE:LINE, environment PYRO_X, flag -p).
+
+Exit status: 0 after a clean shutdown (SIGINT, SIGTERM) or a passing --check; 1 when the server cannot start or stops on an error, or --check finds a problem; 2 for a usage error or a malformed setting (flag, PYRO_* item or config file).`
+}
+
+// Validate checks the port flags as they are parsed, as optparse checks
+// an integer.
+func (c *NsCmd) Validate() error {
+	for _, p := range []struct {
+		name string
+		v    *int
+	}{{"-p", c.Port}, {"--bcport", c.BcPort}, {"--natport", c.NatPort}} {
+		if p.v != nil && (*p.v < 0 || *p.v > 65535) {
+			return fmt.Errorf("option %s: port %d is out of range (0-65535)", p.name, *p.v)
+		}
+	}
+	return nil
+}
+
+// check is --check: resolve every source, print what is in effect and from
+// where, or the first problem.
+func (c *NsCmd) check(io *IO) error {
+	r, _, err := c.resolve(io)
+	if err == nil {
+		_, err = persist.ParseStorage(r.Settings().Storage)
+		if err != nil {
+			err = &ExitError{Code: 1, Msg: "pyro4 ns: storage: " + err.Error()}
+		}
+	}
+	if err == nil {
+		_, err = r.Settings().Options(nil, nil)
+	}
+	if err != nil {
+		var ee *ExitError
+		if errors.As(err, &ee) {
+			return &ExitError{Code: 1, Msg: ee.Msg}
+		}
+		return nsFail(err)
+	}
+	tw := tabwriter.NewWriter(io.Stdout, 0, 0, 2, ' ', 0)
+	for _, st := range r.Report(config.ForServer) {
+		v := st.Value
+		if v == "" {
+			v = `""`
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", st.Key, v, st.Source)
+	}
+	return tw.Flush()
 }
 
 // keyWarning is the text of Pyro4's deprecation warning for -k.
@@ -48,21 +103,20 @@ func (c *NsCmd) Run(io *IO) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if c.Check {
+		return c.check(io)
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env, err := LoadPyroEnv(os.LookupEnv)
+	settings, reloader, err := c.load(io)
 	if err != nil {
-		return nsFail(err)
+		return err
 	}
-	logs, err := openNsLogs(io, env)
+	logs, err := openNsLogs(io, settings)
 	if err != nil {
 		return nsFail(err)
 	}
 	defer logs.close() // last: the server logs its shutdown
-	settings, reloader, err := c.load(io, env, logs.reload)
-	if err != nil {
-		return err
-	}
 	store, err := persist.Open(settings.Storage)
 	if err != nil {
 		return nsFail(fmt.Errorf("storage: %w", err))
@@ -80,6 +134,7 @@ func (c *NsCmd) Run(io *IO) error {
 	}
 	defer srv.Close()
 	if reloader != nil {
+		reloader.Logger = logs.reload
 		if err := reloader.Bind(config.ServerTarget(srv)); err != nil {
 			return nsFail(err)
 		}
@@ -108,35 +163,77 @@ func (c *NsCmd) Run(io *IO) error {
 
 func nsFail(err error) error { return &ExitError{Code: 1, Msg: "pyro4 ns: " + err.Error()} }
 
-// load layers the settings: Pyro4's defaults, the config file (with a
-// reloader for it), the PYRO_* items, the flags.
-func (c *NsCmd) load(io *IO, env PyroEnv, log *slog.Logger) (config.Settings, *config.Reloader, error) {
-	if c.Key != nil && *c.Key != "" {
-		fmt.Fprintln(io.Stderr, "UserWarning: "+keyWarning)
-		if env.HMACKeySet {
-			return config.Settings{}, nil, &ExitError{Code: 1, Msg: "error: don't use -k and PYRO_HMAC_KEY at the same time"}
-		}
+// flags is the command line's layer of settings: the flags given.
+func (c *NsCmd) flags() config.Layer {
+	l := config.Layer{
+		Host:          config.Flag(c.Host, "-n"),
+		Port:          config.Flag(c.Port, "-p"),
+		UnixSocket:    config.Flag(c.UnixSocket, "-u"),
+		Storage:       config.Flag(c.Storage, "-s"),
+		BroadcastHost: config.Flag(c.BcHost, "--bchost"),
+		BroadcastPort: config.Flag(c.BcPort, "--bcport"),
+		NATHost:       config.Flag(c.NatHost, "--nathost"),
+		NATPort:       config.Flag(c.NatPort, "--natport"),
 	}
-	resolve := func(file *config.Config) (config.Settings, error) {
-		s := config.Defaults()
-		file.Apply(&s)
-		applyPyroEnv(&s, env, os.LookupEnv)
-		c.apply(&s)
-		return s, nil
+	if c.NoBc {
+		l.Broadcast = config.Given(false, config.FlagSource("-x"))
+	}
+	// An empty -k is no -k, as in Pyro4.
+	if c.Key != nil && *c.Key != "" {
+		l.HMACKey = config.Given(config.Secret(*c.Key), config.FlagSource("-k"))
+	}
+	return l
+}
+
+// load resolves the settings from the config file (with a reloader for
+// it), the PYRO_* items and the flags.
+func (c *NsCmd) load(io *IO) (config.Settings, *config.Reloader, error) {
+	r, reloader, err := c.resolve(io)
+	if err != nil {
+		return config.Settings{}, nil, err
+	}
+	return r.Settings(), reloader, nil
+}
+
+// resolve is load's resolution, with every value's source.
+func (c *NsCmd) resolve(io *IO) (config.Resolved, *config.Reloader, error) {
+	env, err := config.EnvLayer(os.LookupEnv)
+	if err != nil {
+		return config.Resolved{}, nil, settingFail("ns", err)
+	}
+	flags := c.flags()
+	if flags.HMACKey.Set {
+		fmt.Fprintln(io.Stderr, "UserWarning: "+keyWarning)
+		if env.HMACKey.Set {
+			return config.Resolved{}, nil, &ExitError{Code: 1, Msg: "error: don't use -k and PYRO_HMAC_KEY at the same time"}
+		}
 	}
 	if c.Config == "" {
-		s, err := resolve(nil)
+		r, err := config.Resolve(config.ForServer, env, flags)
 		if err != nil {
-			return config.Settings{}, nil, nsFail(err)
+			return config.Resolved{}, nil, settingFail("ns", err)
 		}
-		return s, nil, nil
+		return r, nil, nil
 	}
-	r := &config.Reloader{Path: c.Config, Lookup: os.LookupEnv, Resolve: resolve, Logger: log}
-	s, err := r.Load()
+	reloader := &config.Reloader{Path: c.Config, Lookup: os.LookupEnv, Over: []config.Layer{env, flags}}
+	r, err := reloader.Load()
 	if err != nil {
-		return config.Settings{}, nil, nsFail(err)
+		return config.Resolved{}, nil, settingFail("ns", err)
 	}
-	return s, r, nil
+	return r, reloader, nil
+}
+
+// settingFail is the exit of a command whose settings do not resolve: 2
+// for a malformed setting, 1 for a file that cannot be read.
+func settingFail(cmd string, err error) error {
+	code := 1
+	var fe *config.Error
+	var se *config.SettingError
+	var ee *config.EnvError
+	if errors.As(err, &fe) || errors.As(err, &se) || errors.As(err, &ee) {
+		code = 2
+	}
+	return &ExitError{Code: code, Msg: "pyro4 " + cmd + ": " + err.Error()}
 }
 
 // followConfig applies the config file when it changes and on SIGHUP,
@@ -144,7 +241,7 @@ func (c *NsCmd) load(io *IO, env PyroEnv, log *slog.Logger) (config.Settings, *c
 func followConfig(ctx context.Context, r *config.Reloader, hup <-chan os.Signal, log *slog.Logger) {
 	go func() {
 		if err := r.Watch(ctx); err != nil {
-			log.Error(fmt.Sprintf("not watching the config file (SIGHUP still reloads it): %v", err))
+			log.Error("not watching the config file (SIGHUP still reloads it)", "config", r.Path, "err", err)
 		}
 	}()
 	for {
@@ -154,72 +251,6 @@ func followConfig(ctx context.Context, r *config.Reloader, hup <-chan os.Signal,
 		case <-ctx.Done():
 			return
 		}
-	}
-}
-
-// applyPyroEnv overlays the PYRO_* items that are set in the environment.
-func applyPyroEnv(s *config.Settings, env PyroEnv, lookup func(string) (string, bool)) {
-	set := func(name string) bool {
-		_, ok := lookup("PYRO_" + name)
-		return ok
-	}
-	overlay(set("HOST"), &s.Host, env.Host)
-	overlay(set("NS_PORT"), &s.Port, env.NSPort)
-	overlay(set("NS_BCHOST"), &s.BroadcastHost, env.NSBcHost)
-	overlay(set("NS_BCPORT"), &s.BroadcastPort, env.NSBcPort)
-	overlay(set("NATHOST"), &s.NATHost, env.NATHost)
-	overlay(set("NATPORT"), &s.NATPort, env.NATPort)
-	if set("SERIALIZERS_ACCEPTED") {
-		s.SerializersAccepted = nil
-		for _, n := range ParseAddresses(env.SerializersAccepted) {
-			if n != "" {
-				s.SerializersAccepted = append(s.SerializersAccepted, n)
-			}
-		}
-	}
-	overlay(set("COMMTIMEOUT"), &s.CommTimeout, env.CommTimeout)
-	overlay(set("MAX_MESSAGE_SIZE"), &s.MaxMessageSize, env.MaxMessageSize)
-	overlay(set("COMPRESSION"), &s.Compression, env.Compression)
-	overlay(set("NS_AUTOCLEAN"), &s.AutoClean, env.NSAutoclean)
-	if env.HMACKeySet {
-		// Set but empty means no key, as in Pyro4.
-		s.HMACKey = []byte(env.HMACKey)
-		if env.HMACKey == "" {
-			s.HMACKey = nil
-		}
-	}
-}
-
-// apply overlays the flags that were given.
-func (c *NsCmd) apply(s *config.Settings) {
-	overlayFlag(&s.Host, c.Host)
-	overlayFlag(&s.Port, c.Port)
-	overlayFlag(&s.UnixSocket, c.UnixSocket)
-	overlayFlag(&s.Storage, c.Storage)
-	overlayFlag(&s.BroadcastHost, c.BcHost)
-	overlayFlag(&s.BroadcastPort, c.BcPort)
-	overlayFlag(&s.NATHost, c.NatHost)
-	overlayFlag(&s.NATPort, c.NatPort)
-	if c.NoBc {
-		s.Broadcast = false
-	}
-	// An empty -k is no -k, as in Pyro4.
-	if c.Key != nil && *c.Key != "" {
-		s.HMACKey = []byte(*c.Key)
-	}
-}
-
-// overlay sets *dst to v when the item is set.
-func overlay[T any](set bool, dst *T, v T) {
-	if set {
-		*dst = v
-	}
-}
-
-// overlayFlag sets *dst to the flag's value when the flag was given.
-func overlayFlag[T any](dst *T, flag *T) {
-	if flag != nil {
-		*dst = *flag
 	}
 }
 
@@ -299,10 +330,10 @@ type nsLogs struct {
 // it changed; PYRO_LOGLEVEL sets one level for both. The log goes to stderr
 // unless PYRO_LOGFILE names a file to append to (Pyro4's default is
 // pyro.log in the working directory); "{stderr}" is stderr, as in Pyro4.
-func openNsLogs(io *IO, env PyroEnv) (nsLogs, error) {
+func openNsLogs(io *IO, s config.Settings) (nsLogs, error) {
 	serverLevel, reloadLevel := slog.LevelWarn, slog.LevelInfo
-	if env.LogLevel != "" {
-		l, err := parseLogLevel(env.LogLevel)
+	if s.LogLevel != "" {
+		l, err := config.ParseLogLevel(s.LogLevel)
 		if err != nil {
 			return nsLogs{}, err
 		}
@@ -310,7 +341,7 @@ func openNsLogs(io *IO, env PyroEnv) (nsLogs, error) {
 	}
 	var w stdio.Writer = io.Stderr
 	closeFn := func() error { return nil }
-	if f := env.LogFile; f != "" && f != "{stderr}" {
+	if f := s.LogFile; f != "" && f != "{stderr}" {
 		file, err := os.OpenFile(f, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err == nil {
 			w, closeFn = file, file.Close
@@ -325,22 +356,4 @@ func openNsLogs(io *IO, env PyroEnv) (nsLogs, error) {
 		reload: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: reloadLevel})),
 		close:  closeFn,
 	}, nil
-}
-
-// parseLogLevel maps the names of Python's logging levels, which
-// PYRO_LOGLEVEL takes, to slog levels.
-func parseLogLevel(name string) (slog.Level, error) {
-	switch strings.ToUpper(strings.TrimSpace(name)) {
-	case "DEBUG", "NOTSET":
-		return slog.LevelDebug, nil
-	case "INFO":
-		return slog.LevelInfo, nil
-	case "WARNING", "WARN":
-		return slog.LevelWarn, nil
-	case "ERROR":
-		return slog.LevelError, nil
-	case "CRITICAL", "FATAL":
-		return slog.LevelError + 4, nil
-	}
-	return 0, fmt.Errorf("PYRO_LOGLEVEL=%q: not a log level (DEBUG, INFO, WARNING, ERROR or CRITICAL)", name)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -241,11 +240,7 @@ func nsSettings(t *testing.T, env []string, args ...string) config.Settings {
 	if _, err := parser.Parse(append([]string{"ns"}, args...)); err != nil {
 		t.Fatal(err)
 	}
-	pyroEnv, err := LoadPyroEnv(os.LookupEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _, err := cli.Ns.load(&IO{Stderr: io.Discard}, pyroEnv, slog.New(slog.DiscardHandler))
+	s, _, err := cli.Ns.load(&IO{Stderr: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,9 +380,10 @@ func TestNsReloadNAT(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		env, flags []string
+		by         string
 	}{
-		{"overridden by --nathost", nil, []string{"--nathost", "over.example"}},
-		{"overridden by PYRO_NATHOST", []string{"PYRO_NATHOST=over.example"}, nil},
+		{"overridden by --nathost", nil, []string{"--nathost", "over.example"}, "flag --nathost"},
+		{"overridden by PYRO_NATHOST", []string{"PYRO_NATHOST=over.example"}, nil, "environment PYRO_NATHOST"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			nsCleanEnv(t, tc.env...)
@@ -398,8 +394,8 @@ func TestNsReloadNAT(t *testing.T) {
 			r := startNsInProcess(t, append([]string{"--config", cfg}, tc.flags...)...)
 			r.waitOut(t, "external URI =")
 			writeNsFile(t, cfg, head+"[nat]\nhost = \"edited.example\"\n"+nsStaticReg("svc.a", "PYRO:a@h:1"))
-			r.waitErr(t, "config "+cfg+": nat.host (overridden by --nathost, PYRO_NATHOST) changed in the file, but the command line or environment setting stays in effect")
-			if !strings.Contains(r.err.String(), "config "+cfg+" reloaded: added svc.a\"") {
+			r.waitErr(t, `msg="config setting changed in the file, but another source stays in effect" config=`+cfg+` key=nat.host overridden_by="`+tc.by+`"`)
+			if !strings.Contains(r.err.String(), `msg="config reloaded" config=`+cfg+` added=1 changed=0 removed=0 added_names=svc.a`+"\n") {
 				t.Fatalf("reload log:\n%s", r.err.String())
 			}
 			m := nsPyList(t, nsURI(port), "")
@@ -416,7 +412,7 @@ func TestNsReloadNAT(t *testing.T) {
 		r := startNsInProcess(t, "--config", cfg, "-u", sock)
 		r.waitOut(t, "URI =")
 		writeNsFile(t, cfg, "[nat]\nhost = \"ext.example\"\n"+nsStaticReg("svc.b", "PYRO:b@h:1"))
-		r.waitErr(t, "config "+cfg+" not applied, keeping the running configuration: nat: NAT ext.example: the name server listens on a Unix socket, which has no NAT")
+		r.waitErr(t, `msg="config not applied, keeping the running configuration" config=`+cfg+` err="nat: NAT ext.example: the name server listens on a Unix socket, which has no NAT"`)
 		uri := "PYRO:Pyro.NameServer@./u:" + sock
 		m := nsPyList(t, uri, "")
 		if got := nsNames(m); got != "svc.a=PYRO:a@h:1" || m["Pyro.NameServer"].URI != uri {

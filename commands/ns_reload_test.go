@@ -49,7 +49,7 @@ func TestNsReload(t *testing.T) {
 	t.Run("edit in place", func(t *testing.T) {
 		writeNsFile(t, cfg, head+nsStaticReg("svc.a", "PYRO:a@h:2", "class:A")+nsStaticReg("svc.c", "PYRO:c@h:1"))
 		nsWaitNames(t, uri, "client.x=PYRO:x@h:9 svc.a=PYRO:a@h:2 svc.c=PYRO:c@h:1")
-		r.waitErr(t, "reloaded: added svc.c; changed svc.a; removed svc.b")
+		r.waitErr(t, "added=1 changed=1 removed=1 added_names=svc.c changed_names=svc.a removed_names=svc.b")
 	})
 	t.Run("rename over", func(t *testing.T) {
 		tmp := filepath.Join(dir, ".nsctl.toml.tmp")
@@ -58,7 +58,7 @@ func TestNsReload(t *testing.T) {
 			t.Fatal(err)
 		}
 		nsWaitNames(t, uri, "client.x=PYRO:x@h:9 svc.d=PYRO:d@h:1")
-		r.waitErr(t, "reloaded: added svc.d; removed svc.a, svc.c")
+		r.waitErr(t, "added=1 changed=0 removed=2 added_names=svc.d removed_names=svc.a,svc.c")
 	})
 	t.Run("broken then fixed", func(t *testing.T) {
 		for _, tc := range []struct{ text, want string }{
@@ -82,7 +82,7 @@ func TestNsReload(t *testing.T) {
 		if err := os.Remove(cfg); err != nil {
 			t.Fatal(err)
 		}
-		r.waitErr(t, "config "+cfg+" was removed; keeping the running configuration")
+		r.waitErr(t, `msg="config file is missing; keeping the running configuration until it is back" config=`+cfg)
 		if got := nsNames(nsPyList(t, uri, "")); got != "client.x=PYRO:x@h:9 svc.e=PYRO:e@h:1" {
 			t.Fatalf("removing the file changed the registrations: %s", got)
 		}
@@ -94,18 +94,19 @@ func TestNsReload(t *testing.T) {
 	})
 	t.Run("nat", func(t *testing.T) {
 		writeNsFile(t, cfg, head+"[nat]\nhost = \"ext.example\"\nport = 5555\n"+nsStaticReg("svc.f", "PYRO:f@h:1", "x", "y"))
-		r.waitErr(t, "reloaded: NAT ext.example:5555")
+		r.waitErr(t, "added=0 changed=0 removed=0 nat=ext.example:5555")
 		nsPoll(t, "the name server's own entry to show the NAT location", func() bool {
 			return nsPyList(t, uri, "")["Pyro.NameServer"].URI == "PYRO:Pyro.NameServer@ext.example:5555"
 		})
 		writeNsFile(t, cfg, head+nsStaticReg("svc.f", "PYRO:f@h:1", "x", "y"))
-		r.waitErr(t, "reloaded: NAT off")
+		r.waitErr(t, "added=0 changed=0 removed=0 nat=off")
 		nsPoll(t, "the NAT location to go", func() bool { return nsPyList(t, uri, "")["Pyro.NameServer"].URI == uri })
 	})
 	t.Run("needs a restart", func(t *testing.T) {
 		other := pypeer.FreePort(t)
 		writeNsFile(t, cfg, fmt.Sprintf("host = \"127.0.0.1\"\nport = %d\nstorage = \"bolt:ns.db\"\n", other)+nsStaticReg("svc.f", "PYRO:f@h:1", "x", "y"))
-		r.waitErr(t, fmt.Sprintf(`port (\"%d\" -> \"%d\"), storage (\"memory\" -> \"bolt:%s\") changed: needs a restart`, port, other, filepath.Join(dir, "ns.db")))
+		r.waitErr(t, fmt.Sprintf(`needs a restart" config=%s key=port old=%d new=%d`, cfg, port, other))
+		r.waitErr(t, fmt.Sprintf(`needs a restart" config=%s key=storage old=memory new=bolt:%s`, cfg, filepath.Join(dir, "ns.db")))
 		if got := nsNames(nsPyList(t, uri, "")); got != "client.x=PYRO:x@h:9 svc.f=PYRO:f@h:1" {
 			t.Fatalf("registrations: %s", got)
 		}
@@ -177,15 +178,15 @@ func testNsSignals(t *testing.T, bin string) {
 		p := startNsProc(t, pypeer.Env(), bin, "ns", "--config", cfg)
 		p.waitOut(t, "URI =")
 		for _, step := range []struct{ text, log, names string }{
-			{head + nsStaticReg("svc.a", "PYRO:a@h:1"), "reloaded: no changes", "svc.a=PYRO:a@h:1"},
-			{head + nsStaticReg("svc.b", "PYRO:b@h:2", "m"), "reloaded: added svc.b; removed svc.a", "svc.b=PYRO:b@h:2"},
-			{head + nsStaticReg("svc.b", "PYRO:b@h:3", "m"), "reloaded: changed svc.b", "svc.b=PYRO:b@h:3"},
+			{head + nsStaticReg("svc.a", "PYRO:a@h:1"), `msg="config reloaded, no changes" config=CFG`, "svc.a=PYRO:a@h:1"},
+			{head + nsStaticReg("svc.b", "PYRO:b@h:2", "m"), `msg="config reloaded" config=CFG added=1 changed=0 removed=1 added_names=svc.b removed_names=svc.a`, "svc.b=PYRO:b@h:2"},
+			{head + nsStaticReg("svc.b", "PYRO:b@h:3", "m"), `msg="config reloaded" config=CFG added=0 changed=1 removed=0 changed_names=svc.b`, "svc.b=PYRO:b@h:3"},
 		} {
 			writeNsFile(t, edit, step.text)
 			if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGHUP); err != nil {
 				t.Fatal(err)
 			}
-			line := "config " + cfg + " " + step.log
+			line := strings.ReplaceAll(step.log, "CFG", cfg)
 			nsPoll(t, "the reload after SIGHUP: "+step.log, func() bool { return strings.Contains(p.err.String(), line) })
 			// The line is logged once the registry has changed.
 			m := nsPyList(t, nsURI(port), "")

@@ -311,7 +311,7 @@ func TestNsHMACKeyPrecedence(t *testing.T) {
 }
 
 // TestNsStartupFailures checks that a server that cannot start says why on
-// one line and exits with status 1.
+// one line and exits with status 2 for a malformed setting, 1 otherwise.
 func TestNsStartupFailures(t *testing.T) {
 	nsCleanEnv(t)
 	dir := t.TempDir()
@@ -323,24 +323,25 @@ func TestNsStartupFailures(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		args []string
+		code int // 2 for a malformed setting, 1 for any other failure
 		want string
 	}{
-		{"broken config", []string{"--config", broken}, "pyro4 ns: " + broken + ":4: registration \"a\": invalid uri \"PYRO:a@h:x\""},
-		{"missing config", []string{"--config", filepath.Join(dir, "nope.toml")}, "pyro4 ns: read config: open " + filepath.Join(dir, "nope.toml") + ": no such file or directory"},
-		{"storage directory missing", []string{"-n", "127.0.0.1", "-p", "0", "-s", "bolt:" + filepath.Join(dir, "no", "ns.db")}, "pyro4 ns: storage: "},
-		{"python sqlite storage", []string{"-n", "127.0.0.1", "-p", "0", "-s", "sql:" + filepath.Join(dir, "ns.sqlite")},
+		{"broken config", []string{"--config", broken}, 2, "pyro4 ns: " + broken + ":4: registration \"a\": invalid uri \"PYRO:a@h:x\""},
+		{"missing config", []string{"--config", filepath.Join(dir, "nope.toml")}, 1, "pyro4 ns: read config: open " + filepath.Join(dir, "nope.toml") + ": no such file or directory"},
+		{"storage directory missing", []string{"-n", "127.0.0.1", "-p", "0", "-s", "bolt:" + filepath.Join(dir, "no", "ns.db")}, 1, "pyro4 ns: storage: "},
+		{"python sqlite storage", []string{"-n", "127.0.0.1", "-p", "0", "-s", "sql:" + filepath.Join(dir, "ns.sqlite")}, 1,
 			"pyro4 ns: storage: storage 'sql:" + filepath.Join(dir, "ns.sqlite") + "' is Pyro4's Python sqlite store, which this name server does not read; use bolt:FILE with a new file instead"},
-		{"python dbm storage", []string{"-n", "127.0.0.1", "-p", "0", "-s", "dbm:" + filepath.Join(dir, "ns.dbm")},
+		{"python dbm storage", []string{"-n", "127.0.0.1", "-p", "0", "-s", "dbm:" + filepath.Join(dir, "ns.dbm")}, 1,
 			"pyro4 ns: storage: storage 'dbm:" + filepath.Join(dir, "ns.dbm") + "' is Pyro4's Python dbm store, which this name server does not read; use bolt:FILE with a new file instead"},
-		{"storage in use", []string{"-n", "127.0.0.1", "-p", "0", "-s", "bolt:" + locked}, "in use"},
-		{"bad PYRO item", nil, "PYRO_NS_PORT=\"x\": not an integer"},
+		{"storage in use", []string{"-n", "127.0.0.1", "-p", "0", "-s", "bolt:" + locked}, 1, "in use"},
+		{"bad PYRO item", nil, 2, "PYRO_NS_PORT=\"x\": not an integer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.args == nil {
 				t.Setenv("PYRO_NS_PORT", "x")
 			}
 			code, stdout, stderr := runNsToEnd(t, tc.args...)
-			if code != 1 || stdout != "" || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+			if code != tc.code || stdout != "" || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
 				t.Fatalf("exit %d\nstdout %q\nstderr %q\nwant one line containing %q", code, stdout, stderr, tc.want)
 			}
 		})

@@ -45,8 +45,8 @@ Exit status: 0 on success; 1 when the command failed or no name server was found
 
 With --json, list, listmatching, listmeta_all and listmeta_any print an array sorted by name, and lookup one object; metadata is a sorted array, empty when there is none; errors go to standard error:
 
-    [{"name": "Pyro.NameServer", "uri": "PYRO:Pyro.NameServer@localhost:9090", "metadata": ["class:Pyro4.naming.NameServer"]}]
-    {"name": "x", "uri": "PYRO:obj@host:5000", "metadata": []}`
+    [{"name":"Pyro.NameServer","uri":"PYRO:Pyro.NameServer@localhost:9090","metadata":["class:Pyro4.naming.NameServer"]}]
+    {"name":"x","uri":"PYRO:obj@host:5000","metadata":[]}`
 }
 
 // nscArgCheck is each command's argument rule and pyro4-nsc's message for
@@ -83,10 +83,11 @@ func (c *NscCmd) Run(io *IO) error {
 	if c.JSON && c.Command != "lookup" && !strings.HasPrefix(c.Command, "list") {
 		return nscUsage("--json applies to list, listmatching, listmeta_all, listmeta_any and lookup, not %s", c.Command)
 	}
-	opts, err := c.locateOptions("nsc", io.Stderr)
+	s, err := c.settings("nsc", io.Stderr)
 	if err != nil {
 		return err
 	}
+	opts := c.locateOptions(s)
 	// in JSON mode standard output holds nothing but the JSON
 	out, info := io.Stdout, io.Stdout
 	if c.JSON {

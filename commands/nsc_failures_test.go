@@ -74,19 +74,24 @@ func TestClientUsageErrors(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{[]string{"resolve"}, `pyro4: error: expected "<uri> ..."`},
-		{[]string{"resolve", "--bogus", "PYRONAME:x"}, "pyro4: error: unknown flag --bogus"},
-		{[]string{"resolve", "-p", "x", "PYRONAME:x"}, `pyro4: error: --port: expected a valid 64 bit int but got "x"`},
-		{[]string{"locate", "extra"}, "pyro4: error: unexpected argument extra"},
-		{[]string{"locate", "-p"}, "pyro4: error: --port: expected int value"},
-		{[]string{"locate", "-p", "x"}, `pyro4: error: --port: expected a valid 64 bit int but got "x"`},
-		{[]string{"locate", "-v", "--bogus"}, "pyro4: error: unknown flag --bogus"},
+		{[]string{"resolve"}, `pyro4 resolve: error: expected "<uri> ..."`},
+		{[]string{"resolve", "--bogus", "PYRONAME:x"}, "pyro4 resolve: error: unknown flag --bogus"},
+		{[]string{"resolve", "-p", "x", "PYRONAME:x"}, `pyro4 resolve: error: --port: expected a valid 64 bit int but got "x"`},
+		{[]string{"resolve", "-p", "65536", "PYRONAME:x"}, `pyro4 resolve: error: option -p: port 65536 is out of range (0-65535)`},
+		{[]string{"locate", "extra"}, "pyro4 locate: error: unexpected argument extra"},
+		{[]string{"locate", "-p"}, "pyro4 locate: error: --port: expected int value"},
+		{[]string{"locate", "-p", "x"}, `pyro4 locate: error: --port: expected a valid 64 bit int but got "x"`},
+		{[]string{"locate", "--port=-1"}, `pyro4 locate: error: option -p: port -1 is out of range (0-65535)`},
+		{[]string{"locate", "-v", "--bogus"}, "pyro4 locate: error: unknown flag --bogus"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			// As optparse: a usage line, a blank line, the error.
 			r := runOurs(t, "", tt.args...)
-			if r.code != 2 || r.stdout != "" || !strings.HasPrefix(r.stderr, tt.stderr) || strings.Count(r.stderr, "\n") != 1 {
-				t.Fatalf("%+v, want exit 2 and one line on stderr starting %q", r, tt.stderr)
+			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+			if r.code != 2 || r.stdout != "" || len(lines) != 3 || !strings.HasPrefix(lines[0], "Usage: pyro4 "+tt.args[0]+" ") ||
+				lines[1] != "" || !strings.HasPrefix(lines[2], tt.stderr) {
+				t.Fatalf("%+v, want exit 2, a usage line and a line starting %q", r, tt.stderr)
 			}
 		})
 	}

@@ -26,7 +26,7 @@ Exit status: 0 when every URI resolved; 1 when any failed, with one line per fai
 
 With --json the output is one array, an object per argument, holding either the URI or the error:
 
-    [{"input": "PYRONAME:x", "uri": "PYRO:obj@host:5000"}, {"input": "PYRONAME:y", "error": "NamingError: unknown name: y"}]`
+    [{"input":"PYRONAME:x","uri":"PYRO:obj@host:5000"},{"input":"PYRONAME:y","error":"NamingError: unknown name: y"}]`
 }
 
 // resolveJSON is the --json shape of one resolved argument.
@@ -38,18 +38,17 @@ type resolveJSON struct {
 
 // Run executes the command.
 func (c *ResolveCmd) Run(io *IO) error {
-	opts, err := c.locateOptions("resolve", io.Stderr)
+	s, err := c.settings("resolve", io.Stderr)
 	if err != nil {
 		return err
 	}
-	env, _ := LoadPyroEnv(nil) // already checked by locateOptions
-	r := &resolver{opts: opts, conns: map[string]*locator.NameServer{}}
+	r := &resolver{opts: c.locateOptions(s), conns: map[string]*locator.NameServer{}}
 	defer r.close()
 	var out []resolveJSON
 	failed := 0
 	for _, arg := range c.URIs {
 		res := resolveJSON{Input: arg}
-		u, err := r.resolve(arg, env.NSPort)
+		u, err := r.resolve(arg, s.Port)
 		if err != nil {
 			failed++
 			res.Error = resolveErrorText(err)

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/alecthomas/kong"
@@ -88,22 +90,70 @@ type ExitError struct {
 
 func (e *ExitError) Error() string { return e.Msg }
 
+// multicallNames are the subcommands a link may be named after
+// (pyro4-ns, pyro4-nsc, ...), as the release's links are.
+var multicallNames = []string{"ns", "nsc", "resolve", "locate"}
+
+// multicallSub is the subcommand a binary named pyro4-<sub> runs, or "" for
+// any other name: pyro4-linux-amd64 or pyro4-1.0 is plain pyro4.
+func multicallSub(argv0 string) string {
+	base := strings.TrimSuffix(filepath.Base(argv0), ".exe")
+	if sub, ok := strings.CutPrefix(base, "pyro4-"); ok && slices.Contains(multicallNames, sub) {
+		return sub
+	}
+	return ""
+}
+
 // multicallArgs turns "pyro4-ns -p 1" into "ns -p 1": a link named
 // pyro4-<sub> runs <sub>.
 func multicallArgs(argv []string) []string {
 	if len(argv) == 0 {
 		return nil
 	}
-	base := strings.TrimSuffix(filepath.Base(argv[0]), ".exe")
-	if sub, ok := strings.CutPrefix(base, "pyro4-"); ok && sub != "" {
+	if sub := multicallSub(argv[0]); sub != "" {
 		return append([]string{sub}, argv[1:]...)
 	}
 	return argv[1:]
 }
 
+// invokedName rewrites "pyro4 <sub>" in text to the name the binary was
+// invoked as (pyro4-ns for "pyro4 ns"), so usage lines and error prefixes
+// name what the user typed.
+func invokedName(argv []string, text string) string {
+	if len(argv) == 0 {
+		return text
+	}
+	sub := multicallSub(argv[0])
+	if sub == "" {
+		return text
+	}
+	re := regexp.MustCompile(`\bpyro4 ` + regexp.QuoteMeta(sub) + `\b`)
+	return re.ReplaceAllString(text, "pyro4-"+sub)
+}
+
+// exitStatusHelp is the one exit-status rule that every command's help
+// states, in these words or in its own detail.
+const exitStatusHelp = "Exit status: 0 on success; 1 on failure; 2 for a usage error or a malformed setting (flag, PYRO_* item or config file)."
+
 // NewParser builds the kong parser for the CLI model.
 func NewParser(cli *CLI, stdout, stderr io.Writer, exit func(int)) (*kong.Kong, error) {
+	return newParser(cli, nil, stdout, stderr, exit)
+}
+
+// newParser is NewParser for a binary invoked as argv[0]: help names it.
+func newParser(cli *CLI, argv []string, stdout, stderr io.Writer, exit func(int)) (*kong.Kong, error) {
 	return kong.New(cli,
+		kong.Help(func(o kong.HelpOptions, ctx *kong.Context) error {
+			var b strings.Builder
+			out := ctx.Stdout
+			ctx.Stdout = &b
+			err := kong.DefaultHelpPrinter(o, ctx)
+			ctx.Stdout = out
+			if _, werr := io.WriteString(out, invokedName(argv, b.String())); err == nil {
+				err = werr
+			}
+			return err
+		}),
 		kong.Name("pyro4"),
 		kong.Description("A Pyro4 name server and its tools, wire-compatible with Pyro4 4.x (protocol 48)."),
 		kong.UsageOnError(),
@@ -131,7 +181,7 @@ func MainContext(ctx context.Context, argv []string, stdin io.Reader, stdout, st
 			}
 		}
 	}()
-	parser, err := NewParser(&cli, stdout, stderr, exit)
+	parser, err := newParser(&cli, argv, stdout, stderr, exit)
 	if err != nil {
 		fmt.Fprintln(stderr, "pyro4:", err)
 		return 2
@@ -140,7 +190,7 @@ func MainContext(ctx context.Context, argv []string, stdin io.Reader, stdout, st
 	kongplete.Complete(parser, kongplete.WithPredictors(completionPredictors))
 	kctx, err := parser.Parse(multicallArgs(argv))
 	if err != nil {
-		parser.Errorf("%s", err)
+		usageError(stderr, argv, err)
 		return 2
 	}
 	err = kctx.Run(&IO{Stdin: stdin, Stdout: stdout, Stderr: stderr, Context: ctx})
@@ -150,13 +200,28 @@ func MainContext(ctx context.Context, argv []string, stdin io.Reader, stdout, st
 		return 0
 	case errors.As(err, &ee):
 		if ee.Msg != "" {
-			fmt.Fprintln(stderr, ee.Msg)
+			fmt.Fprintln(stderr, invokedName(argv, ee.Msg))
 		}
 		return ee.Code
 	default:
 		fmt.Fprintln(stderr, "pyro4:", err)
 		return 1
 	}
+}
+
+// usageError prints a parse error as optparse does: a usage line, a blank
+// line, then "NAME: error: MESSAGE", with the name invoked.
+func usageError(w io.Writer, argv []string, err error) {
+	name, summary, msg := "pyro4", "pyro4 <command> [flags]", err.Error()
+	var pe *kong.ParseError
+	if errors.As(err, &pe) && pe.Context != nil {
+		if n := pe.Context.Selected(); n != nil {
+			name, summary = "pyro4 "+n.Path(), "pyro4 "+n.Summary()
+			// A Validate error comes prefixed with the command's path.
+			msg = strings.TrimPrefix(msg, n.Path()+": ")
+		}
+	}
+	fmt.Fprintf(w, "%s\n\n%s: error: %s\n", invokedName(argv, "Usage: "+summary), invokedName(argv, name), msg)
 }
 
 // exitSignal unwinds kong's exit callback (help, version, parse errors) back

@@ -17,7 +17,7 @@ import (
 
 // DefaultSerializer is what a connection speaks when Options.Serializer is
 // empty: Pyro4's default SERIALIZER.
-const DefaultSerializer = "serpent"
+const DefaultSerializer = wire.DefaultSerializer
 
 // Options configure a connection.
 type Options struct {

@@ -15,9 +15,9 @@ import (
 
 // Pyro4's defaults for locating a name server.
 const (
-	DefaultNSHost           = "localhost"
-	DefaultNSPort           = 9090
-	DefaultBcPort           = 9091
+	DefaultNSHost           = wire.DefaultNSHost
+	DefaultNSPort           = wire.DefaultNSPort
+	DefaultBcPort           = wire.DefaultBcPort
 	DefaultBroadcastTimeout = 700 * time.Millisecond
 	broadcastTries          = 3
 	// debianHostAddr is the address Debian's /etc/hosts gives the machine's
@@ -26,7 +26,7 @@ const (
 )
 
 // DefaultBroadcastAddrs is Pyro4's BROADCAST_ADDRS default.
-var DefaultBroadcastAddrs = []string{"<broadcast>", "0.0.0.0"}
+var DefaultBroadcastAddrs = wire.DefaultBroadcastAddrs
 
 // LocateOptions say where to look for a name server: the equivalent of the
 // arguments of Pyro4's locateNS(host, port, hmac_key) plus the config items

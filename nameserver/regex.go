@@ -73,5 +73,14 @@ func compilePython(pat string) (*regexp.Regexp, error) {
 		b.WriteByte(c)
 	}
 	b.WriteByte(')')
-	return regexp.Compile(b.String())
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		// The error quotes the expression: report it on the pattern as
+		// translated, without the anchoring group around it, which the
+		// user never wrote.
+		if _, perr := regexp.Compile(b.String()[len(`^(?:`) : b.Len()-1]); perr != nil {
+			return nil, perr
+		}
+	}
+	return re, err
 }

@@ -48,8 +48,9 @@ type Options struct {
 	autoCleanMin time.Duration
 }
 
-// minAutoClean is Pyro4's AutoCleaner.min_autoclean_value.
-const minAutoClean = 3 * time.Second
+// minAutoClean is Pyro4's AutoCleaner.min_autoclean_value (its one home
+// is wire.MinAutoClean).
+const minAutoClean = wire.MinAutoClean
 
 // Server is a name server whose listeners are bound. Serve runs it.
 type Server struct {

@@ -9,10 +9,6 @@ import (
 	"unicode"
 )
 
-// DefaultNSPort is the name server port a PYRONAME or PYROMETA URI gets when
-// it names a host without a port (Pyro4's NS_PORT default).
-const DefaultNSPort = 9090
-
 // URI is a Pyro4 object URI: PYRO:obj@host:port, PYRO:obj@./u:sockname,
 // PYRONAME:name[@host[:port]] or PYROMETA:a,b[@host[:port]].
 type URI struct {

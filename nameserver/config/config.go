@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,8 +48,28 @@ type Config struct {
 	// the file names neither.
 	HMACKey []byte
 
+	// TLS is the [tls] table.
+	TLS TLSConfig
+
 	// Registrations are the static entries, in file order.
 	Registrations []persist.Entry
+
+	// lines are where the keys set are, by setting key, for Layer's sources.
+	lines map[string]int
+}
+
+// TLSConfig is the [tls] table: Pyro4's SSL_* items. Passwords come from a
+// file or an environment variable, never from the configuration file.
+type TLSConfig struct {
+	Enabled           *bool
+	ServerCert        *string // relative paths are resolved against the file's directory
+	ServerKey         *string
+	ServerKeyPassword []byte
+	RequireClientCert *bool
+	ClientCert        *string
+	ClientKey         *string
+	ClientKeyPassword []byte
+	CACerts           *string
 }
 
 // Error is a problem in a configuration file, at a line when one is known.
@@ -66,9 +85,6 @@ func (e *Error) Error() string {
 	}
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
-
-// minAutoClean is Pyro4's AutoCleaner.min_autoclean_value.
-const minAutoClean = 3 * time.Second
 
 // model is the file as TOML sees it. Unknown keys are found through the
 // decoder's metadata; registrations are decoded by hand, so that an error
@@ -87,6 +103,7 @@ type model struct {
 	HMACKeyEnv          *string          `toml:"hmac_key_env"`
 	Broadcast           *broadcastModel  `toml:"broadcast"`
 	NAT                 *natModel        `toml:"nat"`
+	TLS                 *tlsModel        `toml:"tls"`
 	Registration        []map[string]any `toml:"registration"`
 }
 
@@ -99,6 +116,20 @@ type broadcastModel struct {
 type natModel struct {
 	Host *string `toml:"host"`
 	Port *int64  `toml:"port"`
+}
+
+type tlsModel struct {
+	SSL                   *bool   `toml:"ssl"`
+	ServerCert            *string `toml:"server_cert"`
+	ServerKey             *string `toml:"server_key"`
+	ServerKeyPasswordFile *string `toml:"server_key_password_file"`
+	ServerKeyPasswordEnv  *string `toml:"server_key_password_env"`
+	RequireClientCert     *bool   `toml:"require_client_cert"`
+	ClientCert            *string `toml:"client_cert"`
+	ClientKey             *string `toml:"client_key"`
+	ClientKeyPasswordFile *string `toml:"client_key_password_file"`
+	ClientKeyPasswordEnv  *string `toml:"client_key_password_env"`
+	CACerts               *string `toml:"ca_certs"`
 }
 
 // seconds is a duration written as a number of seconds (as the PYRO_*
@@ -169,12 +200,13 @@ func Parse(path string, data []byte, lookup func(string) (string, bool)) (*Confi
 	}
 	c := &Config{Path: path}
 	for _, step := range []func(*model, *Config, func(string) (string, bool)) error{
-		p.server, p.broadcast, p.nat, p.hmacKey, p.registrations,
+		p.server, p.broadcast, p.nat, p.hmacKey, p.tls, p.registrations,
 	} {
 		if err := step(&m, c, lookup); err != nil {
 			return nil, err
 		}
 	}
+	c.lines = p.settingLines()
 	return c, nil
 }
 
@@ -299,8 +331,8 @@ func (p *parser) server(m *model, c *Config, _ func(string) (string, bool)) erro
 	}
 	if m.AutoClean != nil {
 		d := time.Duration(*m.AutoClean)
-		if d != 0 && d < minAutoClean {
-			return p.errorf(p.at(1, "autoclean"), "autoclean: %v is below the minimum of %v (0 turns it off)", d, minAutoClean)
+		if d != 0 && d < wire.MinAutoClean {
+			return p.errorf(p.at(1, "autoclean"), "autoclean: %v is below the minimum of %v (0 turns it off)", d, wire.MinAutoClean)
 		}
 		c.AutoClean = &d
 	}
@@ -347,30 +379,71 @@ func (p *parser) nat(m *model, c *Config, _ func(string) (string, bool)) error {
 }
 
 func (p *parser) hmacKey(m *model, c *Config, lookup func(string) (string, bool)) error {
+	var err error
+	c.HMACKey, err = p.Secret(m.HMACKeyFile, m.HMACKeyEnv, lookup, []string{"hmac_key_file"}, []string{"hmac_key_env"})
+	return err
+}
+
+// secret reads a key or password from the file named by the fileKey key or
+// the environment variable named by the envKey key (at most one of the two
+// is set); nil when neither is.
+func (p *parser) Secret(file, env *string, lookup func(string) (string, bool), fileKey, envKey []string) ([]byte, error) {
+	fk, ek := strings.Join(fileKey, "."), strings.Join(envKey, ".")
 	switch {
-	case m.HMACKeyFile != nil && m.HMACKeyEnv != nil:
-		return p.errorf(p.at(1, "hmac_key_env"), "hmac_key_env: set either hmac_key_file or hmac_key_env, not both")
-	case m.HMACKeyFile != nil:
-		name := p.resolvePath(*m.HMACKeyFile)
+	case file != nil && env != nil:
+		return nil, p.errorf(p.at(1, envKey...), "%s: set either %s or %s, not both", ek, fk, ek)
+	case file != nil:
+		name := p.resolvePath(*file)
 		b, err := readKeyFile(name)
 		if err != nil {
-			return p.errorf(p.at(1, "hmac_key_file"), "hmac_key_file: %v", err)
+			return nil, p.errorf(p.at(1, fileKey...), "%s: %v", fk, err)
 		}
 		// One final line break is the editor's, not the key's.
 		b = bytes.TrimSuffix(b, []byte("\n"))
 		b = bytes.TrimSuffix(b, []byte("\r"))
 		if len(b) == 0 {
-			return p.errorf(p.at(1, "hmac_key_file"), "hmac_key_file: %s is empty", name)
+			return nil, p.errorf(p.at(1, fileKey...), "%s: %s is empty", fk, name)
 		}
-		c.HMACKey = b
-	case m.HMACKeyEnv != nil:
-		v, ok := lookup(*m.HMACKeyEnv)
+		return b, nil
+	case env != nil:
+		v, ok := lookup(*env)
 		if !ok || v == "" {
-			return p.errorf(p.at(1, "hmac_key_env"), "hmac_key_env: environment variable %s is not set or empty", *m.HMACKeyEnv)
+			return nil, p.errorf(p.at(1, envKey...), "%s: environment variable %s is not set or empty", ek, *env)
 		}
-		c.HMACKey = []byte(v)
+		return []byte(v), nil
 	}
-	return nil
+	return nil, nil
+}
+
+func (p *parser) tls(m *model, c *Config, lookup func(string) (string, bool)) error {
+	t := m.TLS
+	if t == nil {
+		return nil
+	}
+	path := func(v *string) *string {
+		if v == nil {
+			return nil
+		}
+		s := p.resolvePath(*v)
+		return &s
+	}
+	c.TLS = TLSConfig{
+		Enabled:           t.SSL,
+		ServerCert:        path(t.ServerCert),
+		ServerKey:         path(t.ServerKey),
+		RequireClientCert: t.RequireClientCert,
+		ClientCert:        path(t.ClientCert),
+		ClientKey:         path(t.ClientKey),
+		CACerts:           path(t.CACerts),
+	}
+	var err error
+	if c.TLS.ServerKeyPassword, err = p.Secret(t.ServerKeyPasswordFile, t.ServerKeyPasswordEnv, lookup,
+		[]string{"tls", "server_key_password_file"}, []string{"tls", "server_key_password_env"}); err != nil {
+		return err
+	}
+	c.TLS.ClientKeyPassword, err = p.Secret(t.ClientKeyPasswordFile, t.ClientKeyPasswordEnv, lookup,
+		[]string{"tls", "client_key_password_file"}, []string{"tls", "client_key_password_env"})
+	return err
 }
 
 // maxKeyFile bounds what is read as an HMAC key: a key is short, and a
@@ -399,100 +472,4 @@ func readKeyFile(name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d bytes; is it a key?", name, maxKeyFile)
 	}
 	return b, nil
-}
-
-// registrations validates the [[registration]] tables (or an inline array
-// of tables).
-func (p *parser) registrations(m *model, c *Config, _ func(string) (string, bool)) error {
-	p.regs = m.Registration
-	seen := map[string]int{} // name -> index
-	for i, r := range m.Registration {
-		e, err := p.registration(i, r)
-		if err != nil {
-			return err
-		}
-		if first, dup := seen[e.Name]; dup {
-			return p.errorf(p.regKeyLine(i, "name"), "registration %q: name already configured at line %d", e.Name, p.regKeyLine(first, "name"))
-		}
-		seen[e.Name] = i
-		c.Registrations = append(c.Registrations, e)
-	}
-	return nil
-}
-
-// regKeyLine returns the line of key in the i-th (0-based) registration, or
-// the line of its table when it lacks the key. The decoder lists a key once
-// per table that has it, so the table's key is the one after those of the
-// earlier tables that have it too.
-func (p *parser) regKeyLine(i int, key string) int {
-	if _, ok := p.regs[i][key]; ok {
-		nth := 1
-		for _, r := range p.regs[:i] {
-			if _, ok := r[key]; ok {
-				nth++
-			}
-		}
-		if line := p.at(nth, "registration", key); line > 0 {
-			return line
-		}
-	}
-	if line := p.at(i+1, "registration"); line > 0 {
-		return line
-	}
-	// An inline array of tables has one line for them all.
-	return p.at(1, "registration")
-}
-
-// registrationKeys are the keys of a [[registration]] table, which is
-// decoded by hand rather than through the model.
-var registrationKeys = []string{"name", "uri", "metadata"}
-
-func (p *parser) registration(i int, r map[string]any) (persist.Entry, error) {
-	unknown := ""
-	for key := range r {
-		if !slices.Contains(registrationKeys, key) && (unknown == "" || key < unknown) {
-			unknown = key
-		}
-	}
-	if unknown != "" {
-		return persist.Entry{}, p.errorf(p.regKeyLine(i, unknown), "registration: unknown key %q (want %s)", unknown, strings.Join(registrationKeys, ", "))
-	}
-	name, ok := r["name"].(string)
-	switch {
-	case r["name"] == nil:
-		return persist.Entry{}, p.errorf(p.regKeyLine(i, "name"), "registration: missing name")
-	case !ok:
-		return persist.Entry{}, p.errorf(p.regKeyLine(i, "name"), "registration: name must be a string")
-	case name == "":
-		return persist.Entry{}, p.errorf(p.regKeyLine(i, "name"), "registration: name is empty")
-	case name == "Pyro.NameServer":
-		return persist.Entry{}, p.errorf(p.regKeyLine(i, "name"), "registration %q: the name server's own name cannot be configured", name)
-	case len(name) > persist.MaxNameLen:
-		return persist.Entry{}, p.errorf(p.regKeyLine(i, "name"), "registration: name longer than %d bytes", persist.MaxNameLen)
-	}
-	uri, ok := r["uri"].(string)
-	switch {
-	case r["uri"] == nil:
-		return persist.Entry{}, p.errorf(p.regKeyLine(i, "uri"), "registration %q: missing uri", name)
-	case !ok:
-		return persist.Entry{}, p.errorf(p.regKeyLine(i, "uri"), "registration %q: uri must be a string", name)
-	}
-	if _, err := wire.ParseURI(uri); err != nil {
-		return persist.Entry{}, p.errorf(p.regKeyLine(i, "uri"), "registration %q: invalid uri %q: %v", name, uri, err)
-	}
-	e := persist.Entry{Name: name, URI: uri}
-	if md, present := r["metadata"]; present {
-		list, ok := md.([]any)
-		if !ok {
-			return persist.Entry{}, p.errorf(p.regKeyLine(i, "metadata"), "registration %q: metadata must be an array of strings", name)
-		}
-		for _, v := range list {
-			s, ok := v.(string)
-			if !ok {
-				return persist.Entry{}, p.errorf(p.regKeyLine(i, "metadata"), "registration %q: metadata must be an array of strings, not %v", name, v)
-			}
-			e.Metadata = append(e.Metadata, s)
-		}
-	}
-	return e, nil
 }

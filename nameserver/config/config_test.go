@@ -23,8 +23,7 @@ func TestExampleFileParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Defaults()
-	c.Apply(&s)
+	s := layered(c.Layer()).Settings()
 	// The example documents the defaults and, being the packaged
 	// /etc/pyro4/nsctl.toml, publishes no names: applying it changes nothing.
 	if want := Defaults(); !reflect.DeepEqual(s, want) {
@@ -43,8 +42,7 @@ func TestExampleFileParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s = Defaults()
-	c.Apply(&s)
+	s = layered(c.Layer()).Settings()
 	wantStatic := []persist.Entry{
 		{Name: "example.greeting", URI: "PYRO:greeting@greeter.example.com:9999", Metadata: []string{"class:example.Greeting", "team:web"}},
 		{Name: "example.archive", URI: "PYRO:archive@./u:/run/archive.sock"},
@@ -158,8 +156,7 @@ metadata = ["x", "y"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Defaults()
-	c.Apply(&s)
+	s := layered(c.Layer()).Settings()
 	want := Settings{
 		Host: "127.0.0.1", Port: 0,
 		Storage:   "bolt:" + filepath.Join(dir, "data", "ns.db"),
@@ -169,6 +166,8 @@ metadata = ["x", "y"]
 		CommTimeout:         1500 * time.Millisecond, AutoClean: 90 * time.Second,
 		MaxMessageSize: 1 << 20, Compression: true, HMACKey: []byte("s3cret"),
 		Static: []persist.Entry{{Name: "a", URI: "PYRO:a@h:1", Metadata: []string{"x", "y"}}},
+		// What the file cannot set keeps its default.
+		NSHost: "localhost", BroadcastAddrs: []string{"<broadcast>", "0.0.0.0"}, Serializer: "serpent",
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Fatalf("got\n%+v\nwant\n%+v", s, want)
@@ -231,8 +230,7 @@ func TestParseEmptyFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Defaults()
-	c.Apply(&s)
+	s := layered(c.Layer()).Settings()
 	if !reflect.DeepEqual(s, Defaults()) {
 		t.Fatalf("empty file changed the defaults: %+v", s)
 	}
@@ -352,20 +350,22 @@ func TestKeyLineLargeFile(t *testing.T) {
 }
 
 func TestNeedRestart(t *testing.T) {
-	a := Defaults()
-	b := Defaults()
-	if got := NeedRestart(a, b); got != nil {
+	a := layered()
+	if got := needRestart(a, layered()); got != nil {
 		t.Fatalf("same settings need a restart: %v", got)
 	}
-	b.Port = 9999
-	b.Storage = "bolt:/x"
-	b.HMACKey = []byte("secret")
-	b.NATHost = "ext"                                          // live
-	b.Static = []persist.Entry{{Name: "a", URI: "PYRO:a@h:1"}} // live
-	got := NeedRestart(a, b)
-	want := []string{`port ("9090" -> "9999")`, `storage ("memory" -> "bolt:/x")`, "hmac key"}
+	var l Layer
+	src := FileSource("f:1")
+	l.Port = Given(9999, src)
+	l.Storage = Given("bolt:/x", src)
+	l.HMACKey = Given(Secret("secret"), src)
+	l.NATHost = Given("ext", src)                                          // live
+	l.Static = Given([]persist.Entry{{Name: "a", URI: "PYRO:a@h:1"}}, src) // live
+	l.NSHost = Given("elsewhere", src)                                     // not the server's
+	got := needRestart(a, layered(l))
+	want := []restart{{"port", "9090", "9999", false}, {"storage", "memory", "bolt:/x", false}, {"hmac_key", "(none)", "(set, 6 bytes)", true}}
 	if !slices.Equal(got, want) {
-		t.Fatalf("got %q, want %q", got, want)
+		t.Fatalf("got %+v, want %+v", got, want)
 	}
 }
 

@@ -1,14 +1,21 @@
-// Package config is the name server's configuration file: a TOML file that
-// sets what pyro4 ns's options and PYRO_* items set, plus static
-// registrations, and that is applied again while the server runs.
+// Package config resolves the settings of the name server and of the client
+// commands, in one place, in the manner of CoreDNS: settings are parsed and
+// checked here, behaviour lives elsewhere.
 //
-// Parsing lives here and only here: Parse decodes strictly (an unknown key is
-// an error naming the file and line), validates every value, and produces a
-// Config that can no longer be wrong. Reloading is a feature of this layer as
-// well, in the manner of CoreDNS: a Reloader watches the file, and when it
-// changes re-reads it and applies the difference to the running server
-// through a narrow Target (static registrations, NAT). The server's request
-// handling knows nothing about files. A file that does not parse changes
-// nothing; settings that only take effect at startup are reported as needing
-// a restart.
+// Each source produces the same partial type, a Layer: Pyro4's defaults
+// (defaults.go, taking the protocol's own from wire), the TOML file (Parse,
+// then Config.Layer), the PYRO_* environment (EnvLayer, which accounts for
+// every item of Pyro4's configuration.py) and the command line (built by the
+// commands with Flag). Resolve lays them default, file, environment, flag,
+// records where each value came from (default, FILE:LINE, environment
+// PYRO_X, flag -p) and checks the result. That record is what pyro4 ns
+// --check prints and what the reload log names when a flag or an item
+// overrides an edited file.
+//
+// The file is strict: an unknown key is an error naming the file and line,
+// and a Config that parsed can no longer be wrong. A Reloader watches the
+// file and applies the difference to the running server through a narrow
+// Target (static registrations, NAT); the server's request handling knows
+// nothing about files. A file that does not parse changes nothing; settings
+// that only take effect at startup are reported as needing a restart.
 package config

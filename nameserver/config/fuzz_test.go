@@ -45,8 +45,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("uri %q accepted: %v", e.URI, err)
 			}
 		}
-		s := Defaults()
-		c.Apply(&s)
+		s := layered(c.Layer()).Settings()
 		if _, err := s.Options(nil, nil); err != nil {
 			t.Fatalf("accepted settings give no options: %v", err)
 		}

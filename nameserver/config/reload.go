@@ -60,9 +60,9 @@ type Reloader struct {
 	Path string
 	// Lookup resolves hmac_key_env; nil means os.LookupEnv.
 	Lookup func(string) (string, bool)
-	// Resolve layers a parsed file with the other sources of settings; nil
-	// means the file over Pyro4's defaults.
-	Resolve func(*Config) (Settings, error)
+	// Over are the layers over the file, lowest first: the PYRO_*
+	// environment, then the flags.
+	Over []Layer
 	// Logger receives one line per reload; nil discards.
 	Logger *slog.Logger
 	// Debounce is the settling time for file events; 0 means DefaultDebounce.
@@ -70,8 +70,8 @@ type Reloader struct {
 
 	mu      sync.Mutex
 	target  Target
-	running Settings
-	file    Settings          // what the file applied last sets, over the defaults alone
+	running Resolved
+	file    Layer             // what the file applied last sets
 	sum     [sha256.Size]byte // of the contents last acted on
 	missing bool
 	checks  int // reads of the file after Bind, so tests can wait for one
@@ -86,36 +86,31 @@ func (r *Reloader) log() *slog.Logger {
 
 // Load reads and resolves the file; the result becomes the running
 // configuration.
-func (r *Reloader) Load() (Settings, error) {
+func (r *Reloader) Load() (Resolved, error) {
 	data, err := os.ReadFile(r.Path)
 	if err != nil {
-		return Settings{}, fmt.Errorf("read config: %w", err)
+		return Resolved{}, fmt.Errorf("read config: %w", err)
 	}
-	s, file, err := r.settings(data)
+	res, file, err := r.settings(data)
 	if err != nil {
-		return Settings{}, err
+		return Resolved{}, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.running, r.file, r.sum = s, file, sha256.Sum256(data)
-	return s, nil
+	r.running, r.file, r.sum = res, file, sha256.Sum256(data)
+	return res, nil
 }
 
-// settings parses data and returns the settings in effect with it and those
-// the file alone sets over the defaults; where the two differ, a flag or an
-// environment item overrides the file.
-func (r *Reloader) settings(data []byte) (resolved, file Settings, err error) {
+// settings parses data and returns the settings in effect with it and the
+// file's own layer.
+func (r *Reloader) settings(data []byte) (Resolved, Layer, error) {
 	c, err := Parse(r.Path, data, r.Lookup)
 	if err != nil {
-		return Settings{}, Settings{}, err
+		return Resolved{}, Layer{}, err
 	}
-	file = Defaults()
-	c.Apply(&file)
-	if r.Resolve == nil {
-		return file, file, nil
-	}
-	resolved, err = r.Resolve(c)
-	return resolved, file, err
+	file := c.Layer()
+	res, err := Resolve(ForServer, append([]Layer{file}, r.Over...)...)
+	return res, file, err
 }
 
 // Bind makes t the server that reloads change, and gives it the static
@@ -124,7 +119,7 @@ func (r *Reloader) Bind(t Target) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.target = t
-	if _, _, _, err := t.SetStatic(r.running.Static); err != nil {
+	if _, _, _, err := t.SetStatic(r.running.l.Static.V); err != nil {
 		return fmt.Errorf("config %s: static registrations: %w", r.Path, err)
 	}
 	return nil
@@ -134,7 +129,7 @@ func (r *Reloader) Bind(t Target) error {
 func (r *Reloader) Running() Settings {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.running
+	return r.running.Settings()
 }
 
 // Reload reads the file now and applies it, even when it looks unchanged.
@@ -152,16 +147,19 @@ func (r *Reloader) check(force, settled bool) (again bool) {
 		return false
 	}
 	r.checks++
+	log := r.log().With("config", r.Path)
 	data, err := os.ReadFile(r.Path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if !r.missing {
-			r.log().Warn(fmt.Sprintf("config %s was removed; keeping the running configuration until it is back", r.Path))
+		// Said once per removal, and again on a forced reload (SIGHUP),
+		// which otherwise would do nothing visible.
+		if !r.missing || force {
+			log.Warn("config file is missing; keeping the running configuration until it is back")
 		}
 		r.missing = true
 		return false
 	case err != nil:
-		r.log().Error(fmt.Sprintf("config %s not applied, keeping the running configuration: %v", r.Path, err))
+		log.Error("config not applied, keeping the running configuration", "err", err)
 		return false
 	}
 	sum := sha256.Sum256(data)
@@ -174,10 +172,10 @@ func (r *Reloader) check(force, settled bool) (again bool) {
 	r.missing, r.sum = false, sum
 	next, file, err := r.settings(data)
 	if err != nil {
-		r.log().Error(fmt.Sprintf("config not applied, keeping the running configuration: %v", err))
+		log.Error("config not applied, keeping the running configuration", "err", err)
 		return false
 	}
-	r.apply(next, file)
+	r.apply(log, next, file)
 	return false
 }
 
@@ -192,67 +190,73 @@ func (r *Reloader) checkCount() int {
 // apply makes next the running configuration as far as a running server
 // allows; file is what the file alone sets. Either every live change is made
 // or none. r.mu is held.
-func (r *Reloader) apply(next, file Settings) {
-	natChanged := next.NATHost != r.running.NATHost || next.NATPort != r.running.NATPort
+func (r *Reloader) apply(log *slog.Logger, next Resolved, file Layer) {
+	run, nx := r.running.Settings(), next.Settings()
+	natChanged := nx.NATHost != run.NATHost || nx.NATPort != run.NATPort
 	if natChanged {
-		if err := r.target.SetNAT(next.NATHost, next.NATPort); err != nil {
-			r.log().Error(fmt.Sprintf("config %s not applied, keeping the running configuration: nat: %v", r.Path, err))
+		if err := r.target.SetNAT(nx.NATHost, nx.NATPort); err != nil {
+			log.Error("config not applied, keeping the running configuration", "err", fmt.Errorf("nat: %w", err))
 			return
 		}
 	}
-	added, changed, removed, err := r.target.SetStatic(next.Static)
+	added, changed, removed, err := r.target.SetStatic(nx.Static)
 	if err != nil {
 		if natChanged {
 			// The running location was accepted once, so it is again.
-			if nerr := r.target.SetNAT(r.running.NATHost, r.running.NATPort); nerr != nil {
+			if nerr := r.target.SetNAT(run.NATHost, run.NATPort); nerr != nil {
 				err = errors.Join(err, fmt.Errorf("restoring the NAT location: %w", nerr))
 			}
 		}
-		r.log().Error(fmt.Sprintf("config %s not applied, keeping the running configuration: static registrations: %v", r.Path, err))
+		log.Error("config not applied, keeping the running configuration", "err", fmt.Errorf("static registrations: %w", err))
 		return
 	}
-	var parts []string
-	for _, c := range []struct {
-		what  string
-		names []string
-	}{{"added", added}, {"changed", changed}, {"removed", removed}} {
-		if len(c.names) > 0 {
-			parts = append(parts, c.what+" "+strings.Join(c.names, ", "))
-		}
-	}
-	if natChanged {
-		parts = append(parts, natText(next.NATHost, next.NATPort))
-	}
-	restart := NeedRestart(r.running, next)
-	overridden := Overridden(r.file, file, next)
-	r.running.Static = next.Static
-	r.running.NATHost, r.running.NATPort = next.NATHost, next.NATPort
+	restart := needRestart(&r.running, &next)
+	over := overridden(r.file, file, &next)
+	r.running.l.Static = next.l.Static
+	r.running.l.NATHost, r.running.l.NATPort = next.l.NATHost, next.l.NATPort
 	r.file = file
+	changes := len(added) + len(changed) + len(removed)
 	switch {
-	case len(parts) > 0:
-		r.log().Info(fmt.Sprintf("config %s reloaded: %s", r.Path, strings.Join(parts, "; ")))
-	case len(restart) == 0 && len(overridden) == 0:
-		r.log().Info(fmt.Sprintf("config %s reloaded: no changes", r.Path))
+	case changes > 0 || natChanged:
+		attrs := []any{"added", len(added), "changed", len(changed), "removed", len(removed)}
+		for _, c := range []struct {
+			what  string
+			names []string
+		}{{"added_names", added}, {"changed_names", changed}, {"removed_names", removed}} {
+			if len(c.names) > 0 {
+				attrs = append(attrs, c.what, sampleNames(c.names))
+			}
+		}
+		if natChanged {
+			attrs = append(attrs, "nat", natText(nx.NATHost, nx.NATPort))
+		}
+		log.Info("config reloaded", attrs...)
+	case len(restart) == 0 && len(over) == 0:
+		log.Info("config reloaded, no changes")
 	}
-	if len(overridden) > 0 {
-		r.log().Warn(fmt.Sprintf("config %s: %s changed in the file, but the command line or environment setting stays in effect", r.Path, strings.Join(overridden, ", ")))
+	for _, o := range over {
+		log.Warn("config setting changed in the file, but another source stays in effect", "key", o.key, "overridden_by", o.by.String())
 	}
-	if len(restart) > 0 {
-		r.log().Warn(fmt.Sprintf("config %s: %s changed: needs a restart", r.Path, strings.Join(restart, ", ")))
+	for _, c := range restart {
+		if c.secret {
+			log.Warn("config setting changed: needs a restart", "key", c.key)
+			continue
+		}
+		log.Warn("config setting changed: needs a restart", "key", c.key, "old", c.old, "new", c.new)
 	}
 }
 
 func natText(host string, port int) string {
 	switch {
 	case host == "":
-		return "NAT off"
+		return "off"
 	case port == 0:
-		return "NAT " + host + " (at the bound port)"
+		return host + " (at the bound port)"
 	}
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
-	return "NAT " + host + ":" + strconv.Itoa(port)
+	return host + ":" + strconv.Itoa(port)
 }
 
 // watchDir watches the directory of the file and returns the test of
@@ -330,7 +334,7 @@ func (r *Reloader) Watch(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			r.log().Warn(fmt.Sprintf("watching config %s: %v", r.Path, err))
+			r.log().Warn("watching the config file", "config", r.Path, "err", err)
 		case <-fire:
 			fire = nil
 			if r.check(false, settled) {

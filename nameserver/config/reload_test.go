@@ -127,7 +127,7 @@ func reg(name, uri string) string {
 // bound loads a Reloader for a file with text, resolving it with resolve
 // (nil: the file over the defaults), and binds it to a fake target; nothing
 // watches the file.
-func bound(t *testing.T, text string, resolve func(*Config) (Settings, error)) (path string, r *Reloader, tg *fakeTarget, log *syncBuffer) {
+func bound(t *testing.T, text string, over ...Layer) (path string, r *Reloader, tg *fakeTarget, log *syncBuffer) {
 	t.Helper()
 	dir := t.TempDir()
 	path = filepath.Join(dir, "ns.toml")
@@ -138,7 +138,7 @@ func bound(t *testing.T, text string, resolve func(*Config) (Settings, error)) (
 	r = &Reloader{
 		Path:     path,
 		Lookup:   noEnv,
-		Resolve:  resolve,
+		Over:     over,
 		Logger:   slog.New(slog.NewTextHandler(log, nil)),
 		Debounce: 20 * time.Millisecond,
 	}
@@ -146,7 +146,7 @@ func bound(t *testing.T, text string, resolve func(*Config) (Settings, error)) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg = &fakeTarget{natHost: running.NATHost, natPort: running.NATPort}
+	tg = &fakeTarget{natHost: running.Settings().NATHost, natPort: running.Settings().NATPort}
 	if err := r.Bind(tg); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func bound(t *testing.T, text string, resolve func(*Config) (Settings, error)) (
 // target and log.
 func watched(t *testing.T, text string) (path string, r *Reloader, tg *fakeTarget, log *syncBuffer) {
 	t.Helper()
-	path, r, tg, log = bound(t, text, nil)
+	path, r, tg, log = bound(t, text)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Watch(ctx) }()
@@ -193,7 +193,7 @@ func TestReloadEditInPlace(t *testing.T) {
 	want := "a=PYRO:a@h:2 c=PYRO:c@h:1 nat=:0"
 	waitFor(t, "the edit to apply", wait, func() bool { return tg.state() == want })
 	waitFor(t, "the reload log line", wait, func() bool {
-		return log.count("reloaded: added c; changed a; removed b") == 1
+		return log.count("added=1 changed=1 removed=1 added_names=c changed_names=a removed_names=b") == 1
 	})
 }
 
@@ -205,7 +205,7 @@ func TestReloadRenameOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the renamed file to apply", wait, func() bool { return tg.state() == "b=PYRO:b@h:1 nat=:0" })
-	waitFor(t, "the reload log line", wait, func() bool { return log.count("reloaded: added b; removed a") == 1 })
+	waitFor(t, "the reload log line", wait, func() bool { return log.count("added=1 changed=0 removed=1 added_names=b removed_names=a") == 1 })
 }
 
 func TestReloadDeleteAndRecreate(t *testing.T) {
@@ -213,13 +213,13 @@ func TestReloadDeleteAndRecreate(t *testing.T) {
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the removal to be logged", wait, func() bool { return log.count("was removed; keeping the running configuration") == 1 })
+	waitFor(t, "the removal to be logged", wait, func() bool { return log.count("config file is missing; keeping the running configuration") == 1 })
 	if got := tg.state(); got != "a=PYRO:a@h:1 nat=:0" {
 		t.Fatalf("state after removal %q", got)
 	}
 	writeFile(t, path, reg("a", "PYRO:a@h:1")+reg("b", "PYRO:b@h:1"))
 	waitFor(t, "the re-created file to apply", wait, func() bool { return tg.state() == "a=PYRO:a@h:1 b=PYRO:b@h:1 nat=:0" })
-	if n := log.count("was removed"); n != 1 {
+	if n := log.count("is missing"); n != 1 {
 		t.Fatalf("removal logged %d times:\n%s", n, strings.Join(log.lines(), "\n"))
 	}
 }
@@ -263,10 +263,11 @@ func TestReloadNATAndRestartSettings(t *testing.T) {
 	writeFile(t, path, "port = 9191\nstorage = \"bolt:ns.db\"\n[nat]\nhost = \"ext.example\"\nport = 5555\n"+reg("a", "PYRO:a@h:1"))
 	waitFor(t, "NAT to apply", wait, func() bool { return tg.state() == "a=PYRO:a@h:1 nat=ext.example:5555" })
 	waitFor(t, "the restart warning", wait, func() bool {
-		return log.count(`port (\"9090\" -> \"9191\"), storage (\"memory\" -> \"bolt:`+filepath.Dir(path)) == 1 &&
-			log.count("needs a restart") == 1
+		return log.count(`needs a restart" config=`+path+` key=port old=9090 new=9191`) == 1 &&
+			log.count(`needs a restart" config=`+path+` key=storage old=memory new=bolt:`+filepath.Dir(path)) == 1 &&
+			log.count("needs a restart") == 2
 	})
-	if log.count("reloaded: NAT ext.example:5555") != 1 {
+	if log.count("added=0 changed=0 removed=0 nat=ext.example:5555") != 1 {
 		t.Fatalf("NAT change not logged:\n%s", strings.Join(log.lines(), "\n"))
 	}
 	// The running configuration keeps what needs a restart.
@@ -275,13 +276,15 @@ func TestReloadNATAndRestartSettings(t *testing.T) {
 	}
 	writeFile(t, path, "port = 9191\nstorage = \"bolt:ns.db\"\n"+reg("a", "PYRO:a@h:1"))
 	waitFor(t, "NAT removal", wait, func() bool { return tg.state() == "a=PYRO:a@h:1 nat=:0" })
-	waitFor(t, "NAT removal log", wait, func() bool { return log.count("reloaded: NAT off") == 1 })
+	waitFor(t, "NAT removal log", wait, func() bool { return log.count("added=0 changed=0 removed=0 nat=off") == 1 })
 }
 
 func TestReloadOnlyRestartSettings(t *testing.T) {
 	path, _, _, log := watched(t, "port = 9090\n")
 	writeFile(t, path, "port = 9191\n")
-	waitFor(t, "the restart warning", wait, func() bool { return log.count(`port (\"9090\" -> \"9191\") changed: needs a restart`) == 1 })
+	waitFor(t, "the restart warning", wait, func() bool {
+		return log.count(`level=WARN msg="config setting changed: needs a restart" config=`+path+` key=port old=9090 new=9191`) == 1
+	})
 	if n := log.count("reloaded"); n != 0 {
 		t.Fatalf("a change that needs a restart logged as reloaded:\n%s", strings.Join(log.lines(), "\n"))
 	}
@@ -290,7 +293,7 @@ func TestReloadOnlyRestartSettings(t *testing.T) {
 func TestReloadForced(t *testing.T) {
 	_, r, tg, log := watched(t, reg("a", "PYRO:a@h:1"))
 	r.Reload()
-	if n := log.count("reloaded: no changes"); n != 1 {
+	if n := log.count("config reloaded, no changes"); n != 1 {
 		t.Fatalf("forced reload logged %d 'no changes' lines:\n%s", n, strings.Join(log.lines(), "\n"))
 	}
 	if tg.natSets != 0 {
@@ -358,7 +361,7 @@ func TestReloadEmptyFile(t *testing.T) {
 	path, _, tg, log := watched(t, reg("a", "PYRO:a@h:1"))
 	writeFile(t, path, "")
 	waitFor(t, "the empty file to apply", wait, func() bool { return tg.state() == "nat=:0" })
-	waitFor(t, "the reload line", wait, func() bool { return log.count("reloaded: removed a") == 1 })
+	waitFor(t, "the reload line", wait, func() bool { return log.count("added=0 changed=0 removed=1 removed_names=a") == 1 })
 }
 
 // TestReloadNATRefusedByServer runs a real server on a Unix socket given as
@@ -372,12 +375,7 @@ func TestReloadNATRefusedByServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	asFlag := func(c *Config) (Settings, error) {
-		s := Defaults()
-		c.Apply(&s)
-		s.UnixSocket = sock
-		return s, nil
-	}
+	asFlag := Layer{UnixSocket: Given(sock, FlagSource("-u"))}
 	path, r, _, log := bound(t, reg("a", "PYRO:a@h:1"), asFlag)
 	if err := r.Bind(ServerTarget(srv)); err != nil {
 		t.Fatal(err)
@@ -386,7 +384,7 @@ func TestReloadNATRefusedByServer(t *testing.T) {
 	for range 2 { // refused again while the server cannot take it
 		r.Reload()
 	}
-	want := "config " + path + " not applied, keeping the running configuration: nat: NAT ext.example: the name server listens on a Unix socket, which has no NAT"
+	want := `level=ERROR msg="config not applied, keeping the running configuration" config=` + path + ` err="nat: NAT ext.example: the name server listens on a Unix socket, which has no NAT"`
 	if n := log.count(want); n != 2 || log.count("reloaded") != 0 {
 		t.Fatalf("log, want %q twice and no reload:\n%s", want, strings.Join(log.lines(), "\n"))
 	}
@@ -398,7 +396,7 @@ func TestReloadNATRefusedByServer(t *testing.T) {
 	}
 	writeFile(t, path, reg("b", "PYRO:b@h:1"))
 	r.Reload()
-	if log.count("reloaded: added b; removed a") != 1 || !srv.Registry().IsStatic("b") {
+	if log.count("added=1 changed=0 removed=1 added_names=b removed_names=a") != 1 || !srv.Registry().IsStatic("b") {
 		t.Fatalf("the fixed file was not applied:\n%s", strings.Join(log.lines(), "\n"))
 	}
 }
@@ -407,14 +405,14 @@ func TestReloadNATRefusedByServer(t *testing.T) {
 // after the NAT location was set, the location is set back, so a refused
 // file changes nothing.
 func TestReloadStaticRefusedKeepsNAT(t *testing.T) {
-	path, r, tg, log := bound(t, reg("a", "PYRO:a@h:1"), nil)
+	path, r, tg, log := bound(t, reg("a", "PYRO:a@h:1"))
 	tg.failStatic = errors.New("refused")
 	writeFile(t, path, "[nat]\nhost = \"ext.example\"\nport = 5\n"+reg("b", "PYRO:b@h:1"))
 	r.Reload()
 	if got := tg.state(); got != "a=PYRO:a@h:1 nat=:0" || tg.natSets != 2 {
 		t.Fatalf("state %q after %d NAT changes", got, tg.natSets)
 	}
-	if log.count("not applied, keeping the running configuration: static registrations: refused") != 1 || r.Running().NATHost != "" {
+	if log.count(`not applied, keeping the running configuration" config=`+path+` err="static registrations: refused"`) != 1 || r.Running().NATHost != "" {
 		t.Fatalf("running %+v, log:\n%s", r.Running(), strings.Join(log.lines(), "\n"))
 	}
 }
@@ -423,35 +421,37 @@ func TestReloadStaticRefusedKeepsNAT(t *testing.T) {
 // overrides does not change when the file does, and the reload says which
 // and why rather than "no changes" or "needs a restart".
 func TestReloadOverriddenSettings(t *testing.T) {
-	flags := func(c *Config) (Settings, error) {
-		s := Defaults()
-		c.Apply(&s)
-		s.Port, s.NATHost, s.NATPort = 7, "flag.example", 0
-		return s, nil
-	}
-	const natOver = "nat.host (overridden by --nathost, PYRO_NATHOST), nat.port (overridden by --natport, PYRO_NATPORT)"
-	const portOver = "port (overridden by -p, PYRO_NS_PORT)"
+	flags := Layer{Port: Given(7, FlagSource("-p")), NATHost: Given("flag.example", FlagSource("--nathost"))}
+	env := Layer{NATPort: Given(0, EnvSource("PYRO_NATPORT"))}
+	natOver := []string{`key=nat.host overridden_by="flag --nathost"`, `key=nat.port overridden_by="environment PYRO_NATPORT"`}
+	portOver := []string{`key=port overridden_by="flag -p"`}
 	for _, tc := range []struct {
 		name, text string
 		info       string // the reload line, "" for none
-		over       string
+		over       []string
 	}{
 		{"nat", "port = 1\n[nat]\nhost = \"file.example\"\nport = 5555\n", "", natOver},
 		{"port", "port = 2\n", "", portOver},
-		{"both, with a static change", "port = 3\n[nat]\nhost = \"other.example\"\n" + reg("b", "PYRO:b@h:1"), "reloaded: added b", portOver + ", nat.host (overridden by --nathost, PYRO_NATHOST)"},
-		{"file agrees with the flag", "port = 7\n", "reloaded: no changes", ""},
+		{"both, with a static change", "port = 3\n[nat]\nhost = \"other.example\"\n" + reg("b", "PYRO:b@h:1"), "config reloaded\" config=CONFIG added=1 changed=0 removed=0 added_names=b", append(portOver, natOver[0])},
+		{"file agrees with the flag", "port = 7\n", "config reloaded, no changes\" config=CONFIG", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			path, r, tg, log := bound(t, "port = 1\n", flags)
+			path, r, tg, log := bound(t, "port = 1\n", env, flags)
 			writeFile(t, path, tc.text)
 			r.Reload()
 			lines := strings.Join(log.lines(), "\n")
-			over := "config " + path + ": " + tc.over + " changed in the file, but the command line or environment setting stays in effect"
-			if tc.over != "" && log.count(over) != 1 || tc.over == "" && log.count("overridden") != 0 {
-				t.Errorf("want the line %q:\n%s", over, lines)
+			const msg = `level=WARN msg="config setting changed in the file, but another source stays in effect" config=`
+			for _, o := range tc.over {
+				if want := msg + path + " " + o; log.count(want) != 1 {
+					t.Errorf("want the line %q:\n%s", want, lines)
+				}
 			}
-			if tc.info != "" && log.count(tc.info) != 1 || tc.info == "" && log.count("reloaded") != 0 {
-				t.Errorf("want reload line %q:\n%s", tc.info, lines)
+			if log.count("overridden_by") != len(tc.over) {
+				t.Errorf("want %d overridden lines:\n%s", len(tc.over), lines)
+			}
+			info := strings.ReplaceAll(tc.info, "CONFIG", path)
+			if tc.info != "" && log.count(info) != 1 || tc.info == "" && log.count("reloaded") != 0 {
+				t.Errorf("want reload line %q:\n%s", info, lines)
 			}
 			if log.count("needs a restart") != 0 || tg.natSets != 0 || r.Running().NATHost != "flag.example" {
 				t.Errorf("NAT set %d times, running %+v:\n%s", tg.natSets, r.Running(), lines)

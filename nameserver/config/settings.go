@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,89 +12,40 @@ import (
 	"github.com/pyro4/pyro4/wire"
 )
 
-// Settings is everything a name server runs with once every source has been
-// layered: Pyro4's defaults, the configuration file, the PYRO_* items and
-// the command line, each over the one before.
+// Settings is everything a name server or a client runs with once every
+// source has been layered: Pyro4's defaults, the configuration file, the
+// PYRO_* items and the command line, each over the one before (Resolve).
 type Settings struct {
-	Host       string
-	Port       int
+	Host       string // where a server binds
+	NSHost     string // where a client looks for the name server
+	Port       int    // the name server's port
 	UnixSocket string
 	Storage    string // a persist.ParseStorage spec
 
-	Broadcast     bool // start the broadcast responder (when the bind allows it)
-	BroadcastHost string
-	BroadcastPort int
+	Broadcast      bool // start the broadcast responder (when the bind allows it)
+	BroadcastHost  string
+	BroadcastPort  int
+	BroadcastAddrs []string // where a client broadcasts to find a name server
 
 	NATHost string
 	NATPort int
 
 	SerializersAccepted []string
+	Serializer          string // what a client sends with
 	CommTimeout         time.Duration
 	AutoClean           time.Duration
 	MaxMessageSize      int
 	Compression         bool
 	HMACKey             []byte
 
+	LogLevel string // PYRO_LOGLEVEL, "" for the command's own levels
+	LogFile  string // PYRO_LOGFILE, "" or "{stderr}" for standard error
+
+	// TLS is parsed and checked, not yet used by a listener or client.
+	TLS TLS
+
 	// Static are the static registrations; only the file sets them.
 	Static []persist.Entry
-}
-
-// Defaults returns Pyro4 4.82's defaults for a name server.
-func Defaults() Settings {
-	return Settings{
-		Host:                "localhost",
-		Port:                9090,
-		Storage:             "memory",
-		Broadcast:           true,
-		BroadcastPort:       9091,
-		SerializersAccepted: slices.Clone(wire.DefaultAccepted),
-	}
-}
-
-// Apply overlays what c sets onto s. A nil c sets nothing.
-func (c *Config) Apply(s *Settings) {
-	if c == nil {
-		return
-	}
-	setStr := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setInt := func(dst *int, v *int) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setDur := func(dst *time.Duration, v *time.Duration) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setStr(&s.Host, c.Host)
-	setInt(&s.Port, c.Port)
-	setStr(&s.UnixSocket, c.UnixSocket)
-	setStr(&s.Storage, c.Storage)
-	if c.BroadcastEnabled != nil {
-		s.Broadcast = *c.BroadcastEnabled
-	}
-	setStr(&s.BroadcastHost, c.BroadcastHost)
-	setInt(&s.BroadcastPort, c.BroadcastPort)
-	setStr(&s.NATHost, c.NATHost)
-	setInt(&s.NATPort, c.NATPort)
-	if c.SerializersAccepted != nil {
-		s.SerializersAccepted = slices.Clone(c.SerializersAccepted)
-	}
-	setDur(&s.CommTimeout, c.CommTimeout)
-	setDur(&s.AutoClean, c.AutoClean)
-	setInt(&s.MaxMessageSize, c.MaxMessageSize)
-	if c.Compression != nil {
-		s.Compression = *c.Compression
-	}
-	if c.HMACKey != nil {
-		s.HMACKey = bytes.Clone(c.HMACKey)
-	}
-	s.Static = slices.Clone(c.Registrations)
 }
 
 // Options turns the settings into the server's options. The store is opened
@@ -126,63 +75,64 @@ func (s Settings) Options(store persist.Store, logger *slog.Logger) (nameserver.
 	}, nil
 }
 
-// settingKeys lists the settings a file sets other than the static
-// registrations, by the configuration key that sets them, with a rendering
-// of the value for the log (a key's value is never shown), whether a running
-// server takes a change (live), and the flags and PYRO_* items that override
-// the file.
-var settingKeys = []struct {
-	key  string
-	show func(Settings) string
-	live bool
-	over string
-}{
-	{"host", func(s Settings) string { return s.Host }, false, "-n, PYRO_HOST"},
-	{"port", func(s Settings) string { return strconv.Itoa(s.Port) }, false, "-p, PYRO_NS_PORT"},
-	{"unixsocket", func(s Settings) string { return s.UnixSocket }, false, "-u"},
-	{"storage", func(s Settings) string { return s.Storage }, false, "-s"},
-	{"broadcast.enabled", func(s Settings) string { return strconv.FormatBool(s.Broadcast) }, false, "-x"},
-	{"broadcast.host", func(s Settings) string { return s.BroadcastHost }, false, "--bchost, PYRO_NS_BCHOST"},
-	{"broadcast.port", func(s Settings) string { return strconv.Itoa(s.BroadcastPort) }, false, "--bcport, PYRO_NS_BCPORT"},
-	{"nat.host", func(s Settings) string { return s.NATHost }, true, "--nathost, PYRO_NATHOST"},
-	{"nat.port", func(s Settings) string { return strconv.Itoa(s.NATPort) }, true, "--natport, PYRO_NATPORT"},
-	{"serializers_accepted", func(s Settings) string { return strings.Join(s.SerializersAccepted, ",") }, false, "PYRO_SERIALIZERS_ACCEPTED"},
-	{"comm_timeout", func(s Settings) string { return s.CommTimeout.String() }, false, "PYRO_COMMTIMEOUT"},
-	{"autoclean", func(s Settings) string { return s.AutoClean.String() }, false, "PYRO_NS_AUTOCLEAN"},
-	{"max_message_size", func(s Settings) string { return strconv.Itoa(s.MaxMessageSize) }, false, "PYRO_MAX_MESSAGE_SIZE"},
-	{"compression", func(s Settings) string { return strconv.FormatBool(s.Compression) }, false, "PYRO_COMPRESSION"},
-	{"hmac key", func(s Settings) string { return fmt.Sprintf("%x", s.HMACKey) }, false, "-k, PYRO_HMAC_KEY"},
+// restart is a setting that changed where a running server cannot take it.
+type restart struct {
+	key, old, new string
+	secret        bool // a key: say that it changed, not what to
 }
 
-// NeedRestart names the settings that differ between running and next but
-// cannot change in a running server, as "key (old -> new)"; the HMAC key's
-// value is not shown.
-func NeedRestart(running, next Settings) []string {
-	var out []string
-	for _, k := range settingKeys {
-		old, cur := k.show(running), k.show(next)
-		if k.live || old == cur {
+// needRestart lists the settings that differ between running and next but
+// cannot change in a running server.
+func needRestart(running, next *Resolved) []restart {
+	var out []restart
+	for _, it := range items {
+		if it.live || it.scope&ForServer == 0 {
 			continue
 		}
-		if k.key == "hmac key" {
-			out = append(out, k.key)
+		old, cur := it.get(&running.l), it.get(&next.l)
+		if old.text() == cur.text() {
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s (%q -> %q)", k.key, old, cur))
+		_, isSecret := cur.(*Value[Secret])
+		out = append(out, restart{it.key, old.text(), cur.text(), isSecret})
 	}
 	return out
 }
 
-// Overridden names the settings the file changed (from prevFile to
-// nextFile, each the file alone over the defaults) whose value in effect
-// (next, every source layered) is not the file's, which means a flag or a
-// PYRO_* item sets them; each is "key (overridden by SOURCES)".
-func Overridden(prevFile, nextFile, next Settings) []string {
-	var out []string
-	for _, k := range settingKeys {
-		if k.show(prevFile) != k.show(nextFile) && k.show(next) != k.show(nextFile) {
-			out = append(out, fmt.Sprintf("%s (overridden by %s)", k.key, k.over))
+// override is a setting the file changed whose value in effect is another
+// source's.
+type override struct {
+	key string
+	by  Source
+}
+
+// overridden lists the settings the file changed (from prevFile to
+// nextFile, each the file's own layer) whose value in effect (next) comes
+// from a flag or a PYRO_* item and differs from the file's, which
+// therefore does not take effect.
+func overridden(prevFile, nextFile Layer, next *Resolved) []override {
+	prev, cur := layered(prevFile), layered(nextFile)
+	var out []override
+	for _, it := range items {
+		if it.get(&prev.l).text() == it.get(&cur.l).text() {
+			continue
+		}
+		eff := it.get(&next.l)
+		if src := eff.source(); src.Origin > FromFile && eff.text() != it.get(&cur.l).text() {
+			out = append(out, override{it.key, src})
 		}
 	}
 	return out
+}
+
+// layered lays the layers over the defaults without validating: for
+// comparing what a file sets.
+func layered(layers ...Layer) *Resolved {
+	r := &Resolved{l: defaultLayer()}
+	for i := range layers {
+		for _, it := range items {
+			it.get(&r.l).take(it.get(&layers[i]))
+		}
+	}
+	return r
 }
