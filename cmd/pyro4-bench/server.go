@@ -129,7 +129,7 @@ type child struct {
 	exit chan error
 }
 
-// spawnServer runs "bench serve ARGS" from this executable and waits for
+// spawnServer runs "pyro4-bench serve ARGS" from this executable and waits for
 // it to report its address.
 func spawnServer(args []string, wait time.Duration) (*child, error) {
 	exe, err := os.Executable()
@@ -245,7 +245,7 @@ func exitOK(err error) error {
 	return err
 }
 
-// serveMain is "bench serve": our name server (or the echo floor) in its
+// serveMain is "pyro4-bench serve": our name server (or the echo floor) in its
 // own process, for the comparison runs and for profiling. It prints
 // "listening HOST:PORT" once it accepts connections and runs until SIGTERM
 // or SIGINT.

@@ -83,7 +83,7 @@ func (s *srcList) Set(v string) error {
 // target flags shared by every command that talks to a server.
 func (c *loadConfig) targetFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "", "name server `host:port` to drive (loopback unless -allow-remote)")
-	fs.BoolVar(&c.Spawn, "spawn", false, "start our name server as a child process (bench serve) and drive it")
+	fs.BoolVar(&c.Spawn, "spawn", false, "start our name server as a child process (pyro4-bench serve) and drive it")
 	fs.BoolVar(&c.InProc, "inproc", false, "run our name server inside this process (for -cpuprofile; with -s bolt:FILE it reports writes per commit)")
 	fs.StringVar(&c.Store, "s", "memory", "storage of a -spawn or -inproc server: memory or bolt:FILE")
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address")
@@ -93,7 +93,7 @@ func (c *loadConfig) targetFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Second, "bound on connecting and on any single setup call")
 	fs.StringVar(&c.ServerProf, "server-cpuprofile", "", "with -spawn: the child server writes a CPU profile to `file`")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of this process to `file`")
-	fs.StringVar(&c.Pyro4, "pyro4", "", "with -spawn: run `binary` ns (the pyro4 command) instead of bench serve")
+	fs.StringVar(&c.Pyro4, "pyro4", "", "with -spawn: run `binary` ns (the pyro4 command) instead of pyro4-bench serve")
 }
 
 func newLoadFlags(mode string, c *loadConfig) *flag.FlagSet {
@@ -179,7 +179,7 @@ func (c *loadConfig) validateTarget() error {
 	case c.Pyro4 != "" && !c.Spawn:
 		return errors.New("-pyro4 needs -spawn")
 	case c.Pyro4 != "" && c.ServerProf != "":
-		return errors.New("-server-cpuprofile profiles bench serve; drop -pyro4")
+		return errors.New("-server-cpuprofile profiles pyro4-bench serve; drop -pyro4")
 	}
 	if c.Addr != "" {
 		if err := checkTarget(c.Addr, c.AllowRemote); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,10 +13,8 @@ import (
 	"github.com/pyro4/pyro4/wire"
 )
 
-// The load client speaks the protocol directly rather than through the
-// locator package: it packs pre-serialized calls and reads replies into one
-// reused buffer, so that the client's own cost per request is small and the
-// same for every server, the echo floor included.
+// The load client sends pre-serialized calls rather than going through the
+// locator package, whose proxy serializes each call anew.
 
 // maxReply bounds a reply's body; a list of a million names fits.
 const maxReply = 512 << 20
@@ -51,7 +48,10 @@ func (d *dialer) dial(n int) (net.Conn, error) {
 	return c, nil
 }
 
-// pconn is one protocol connection.
+// pconn is one protocol connection. Messages are packed and read by wire,
+// the same code the server and the locator use, into buffers the
+// connection reuses, so that the client's own cost per request is small and
+// the same for every server, the echo floor included.
 type pconn struct {
 	c        net.Conn
 	br       *bufio.Reader
@@ -59,12 +59,12 @@ type pconn struct {
 	seq      uint16
 	deadline time.Time
 	out      []byte
-	body     []byte
-	hdr      [wire.HeaderSize]byte
+	in       wire.Message
+	buf      []byte
 }
 
 func newPconn(c net.Conn, ser uint16) *pconn {
-	return &pconn{c: c, br: bufio.NewReaderSize(c, 4096), ser: ser}
+	return &pconn{c: c, br: bufio.NewReaderSize(c, 4096), ser: ser, buf: make([]byte, 0, 4096)}
 }
 
 func (p *pconn) close() { p.c.Close() }
@@ -78,70 +78,58 @@ func (p *pconn) setDeadline(t time.Time) {
 	}
 }
 
-// reply is a message as read; data is valid until the next read.
-type reply struct {
-	typ, flags, seq, ser uint16
-	data                 []byte
-}
-
 // roundTrip sends one message and reads the answer, checking that it is
-// the answer to this message.
-func (p *pconn) roundTrip(typ, flags uint16, data []byte) (reply, error) {
+// the answer to this message. The reply is valid until the next call.
+func (p *pconn) roundTrip(typ, flags uint16, data []byte) (*wire.Message, error) {
 	p.seq++
 	m := wire.Message{Type: typ, Flags: flags, Seq: p.seq, SerializerID: p.ser, Data: data}
 	out, err := m.AppendPack(p.out[:0], nil)
 	if err != nil {
-		return reply{}, err
+		return nil, err
 	}
 	p.out = out
 	if _, err := p.c.Write(out); err != nil {
-		return reply{}, err
+		return nil, err
 	}
 	r, err := p.read()
 	if err != nil {
-		return r, err
+		return nil, err
 	}
-	if r.seq != p.seq {
-		return r, protoErr("reply seq %d, want %d", r.seq, p.seq)
+	if r.Seq != p.seq {
+		return nil, protoErr("reply seq %d, want %d", r.Seq, p.seq)
 	}
 	return r, nil
 }
 
-func (p *pconn) read() (reply, error) {
-	h := p.hdr[:]
-	if _, err := io.ReadFull(p.br, h); err != nil {
-		return reply{}, err
+func (p *pconn) read() (*wire.Message, error) {
+	next, _, err := wire.ReadMessageInto(p.br, wire.Limits{MaxSize: maxReply}, &p.in, p.buf)
+	p.buf = next
+	if err != nil {
+		// wire refuses a peer's bad bytes with a Pyro exception, as the
+		// server would send it; here it is the peer's protocol error.
+		var x *wire.Exception
+		if errors.As(err, &x) {
+			return nil, protoErr("%v", x)
+		}
+		return nil, err
 	}
-	be := binary.BigEndian
-	if string(h[:4]) != "PYRO" || be.Uint16(h[4:]) != wire.ProtocolVersion {
-		return reply{}, protoErr("not a Pyro4 protocol %d message", wire.ProtocolVersion)
+	// wire keeps only small bodies for reuse; a large reply (a list)
+	// gets a buffer of its size here, so that the next one of that size
+	// is read without an allocation.
+	if n := bodySize(&p.in); n > cap(p.buf) {
+		p.buf = make([]byte, 0, n)
 	}
-	r := reply{typ: be.Uint16(h[6:]), flags: be.Uint16(h[8:]), seq: be.Uint16(h[10:]), ser: be.Uint16(h[16:])}
-	size, ann := be.Uint32(h[12:]), be.Uint16(h[18:])
-	sum := uint32(r.typ) + wire.ProtocolVersion + size + uint32(ann) + uint32(r.ser) + uint32(r.flags) + uint32(r.seq) + 0x34E9
-	if be.Uint16(h[22:]) != uint16(sum) {
-		return reply{}, protoErr("header checksum mismatch")
-	}
-	n := int64(size) + int64(ann)
-	if n > maxReply {
-		return reply{}, protoErr("reply of %d bytes is over the %d limit", n, maxReply)
-	}
-	if int64(cap(p.body)) < n {
-		p.body = make([]byte, n)
-	}
-	p.body = p.body[:n]
-	if _, err := io.ReadFull(p.br, p.body); err != nil {
-		return reply{}, fmt.Errorf("reply body: %w", noEOF(err))
-	}
-	r.data = p.body[ann:]
-	return r, nil
+	return &p.in, nil
 }
 
-func noEOF(err error) error {
-	if errors.Is(err, io.EOF) {
-		return io.ErrUnexpectedEOF
+// bodySize is the message's data plus annotation chunks: the body buffer
+// it needed.
+func bodySize(m *wire.Message) int {
+	n := len(m.Data)
+	for _, a := range m.Annotations {
+		n += 6 + len(a.Value)
 	}
-	return err
+	return n
 }
 
 // handshakeData is the CONNECT payload a Pyro4 proxy sends with
@@ -160,14 +148,14 @@ func (p *pconn) handshake(data []byte) error {
 	if err != nil {
 		return err
 	}
-	switch r.typ {
+	switch r.Type {
 	case wire.MsgConnectOK:
 		return nil
 	case wire.MsgConnectFail:
 		// Pyro4 refuses in marshal when it fails before reading the request.
 		msg := "?"
-		if c, ok := wire.CodecByID(r.ser); ok {
-			if v, err := c.Unmarshal(r.data); err == nil {
+		if c, ok := wire.CodecByID(r.SerializerID); ok {
+			if v, err := c.Unmarshal(r.Data); err == nil {
 				msg = fmt.Sprint(v)
 				if b, ok := v.([]byte); ok {
 					msg = string(b)
@@ -176,7 +164,7 @@ func (p *pconn) handshake(data []byte) error {
 		}
 		return &rejectedError{msg}
 	}
-	return protoErr("handshake answered with message type %d", r.typ)
+	return protoErr("handshake answered with message type %d", r.Type)
 }
 
 // invoke sends a serialized call and returns the result data. A Pyro
@@ -186,16 +174,16 @@ func (p *pconn) invoke(data []byte, flags uint16, codec wire.Codec) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	if r.typ != wire.MsgResult || r.ser != p.ser {
-		return nil, protoErr("reply type %d serializer %d, want %d and %d", r.typ, r.ser, wire.MsgResult, p.ser)
+	if r.Type != wire.MsgResult || r.SerializerID != p.ser {
+		return nil, protoErr("reply type %d serializer %d, want %d and %d", r.Type, r.SerializerID, wire.MsgResult, p.ser)
 	}
-	if r.flags&wire.FlagCompressed != 0 {
+	if r.Flags&wire.FlagCompressed != 0 {
 		return nil, protoErr("compressed reply (the load client asks for none)")
 	}
-	if r.flags&wire.FlagException != 0 {
-		return nil, remoteErrorOf(codec, r.data)
+	if r.Flags&wire.FlagException != 0 {
+		return nil, remoteErrorOf(codec, r.Data)
 	}
-	return r.data, nil
+	return r.Data, nil
 }
 
 // ping is MSG_PING, which a daemon answers without deserializing anything.
@@ -204,8 +192,8 @@ func (p *pconn) ping() error {
 	if err != nil {
 		return err
 	}
-	if r.typ != wire.MsgPing {
-		return protoErr("ping answered with message type %d", r.typ)
+	if r.Type != wire.MsgPing {
+		return protoErr("ping answered with message type %d", r.Type)
 	}
 	return nil
 }

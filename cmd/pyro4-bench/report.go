@@ -127,7 +127,7 @@ func reportMain(args []string) error {
 
 const docHeader = `# Benchmarks
 
-Numbers from the load tool in ` + "`bench/`" + `, on one machine, with client and server
+Numbers from the load tool in ` + "`cmd/pyro4-bench`" + `, on one machine, with client and server
 sharing its cores. Reproduce with ` + "`make bench-compare`" + ` (our server against Pyro4 4.82's
 pyro4-ns, thread and multiplex server types, and against an echo server that only moves
 the bytes: the floor for any server on this machine) and ` + "`make bench-scale`" + `. Each

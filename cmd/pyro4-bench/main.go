@@ -1,17 +1,17 @@
-// Command bench is the load tool of the name server: it drives any Pyro4
+// Command pyro4-bench is the load tool of the name server: it drives any Pyro4
 // name server (ours or Pyro4's pyro4-ns) on this machine with persistent or
 // per-call connections, measures throughput and latency against an echo
 // server that only moves bytes (the floor), runs the scale checks of our
 // server, and writes the results as markdown.
 //
-//	go run ./bench lookup -addr 127.0.0.1:9090 -c 64 -d 5s
-//	go run ./bench churn -spawn -c 8
-//	go run ./bench echo -c 64
-//	go run ./bench scale-conns -idle 10000 -c 64
+//	go run ./cmd/pyro4-bench lookup -addr 127.0.0.1:9090 -c 64 -d 5s
+//	go run ./cmd/pyro4-bench churn -spawn -c 8
+//	go run ./cmd/pyro4-bench echo -c 64
+//	go run ./cmd/pyro4-bench scale-conns -idle 10000 -c 64
 //
 // A load run is bounded by -d (plus the warm-up and the per-call timeout)
 // and refuses targets that are not loopback addresses unless -allow-remote
-// is given. Run "go run ./bench help" for every mode.
+// is given. Run "go run ./cmd/pyro4-bench help" for every mode.
 package main
 
 import (
@@ -25,9 +25,9 @@ import (
 	"time"
 )
 
-const usage = `usage: bench MODE [flags]
+const usage = `usage: pyro4-bench MODE [flags]
 
-load modes (flags: bench MODE -h):
+load modes (flags: pyro4-bench MODE -h):
 %s
 scale runs of our server (started as a child process unless -addr/-server-pid):
   scale-conns     idle connections held open plus active lookup clients
@@ -48,7 +48,7 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
-		fmt.Fprintln(os.Stderr, "bench:", err)
+		fmt.Fprintln(os.Stderr, "pyro4-bench:", err)
 		os.Exit(2)
 	}
 }
@@ -85,7 +85,7 @@ func run(args []string) error {
 	case "quiet":
 		return quietMain(rest)
 	}
-	return fmt.Errorf("unknown mode %q (try: bench help)", mode)
+	return fmt.Errorf("unknown mode %q (try: pyro4-bench help)", mode)
 }
 
 func modeList() string {
@@ -107,7 +107,7 @@ func withHelp(mode string, args []string, run func() error) error {
 		if a == "-h" || a == "-help" || a == "--help" {
 			fs := newLoadFlags(mode, &loadConfig{})
 			fs.SetOutput(os.Stderr)
-			fmt.Fprintf(os.Stderr, "usage: bench %s [flags]  (%s)\n", mode, loadModes[mode])
+			fmt.Fprintf(os.Stderr, "usage: pyro4-bench %s [flags]  (%s)\n", mode, loadModes[mode])
 			fs.PrintDefaults()
 			return nil
 		}

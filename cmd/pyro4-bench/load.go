@@ -20,7 +20,7 @@ func logger(quiet bool) func(string, ...any) {
 	if quiet {
 		return func(string, ...any) {}
 	}
-	return func(format string, a ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...) }
+	return func(format string, a ...any) { fmt.Fprintf(os.Stderr, "pyro4-bench: "+format+"\n", a...) }
 }
 
 // loadMain runs one load mode and prints its result.

@@ -2,20 +2,17 @@ package main
 
 import (
 	"bufio"
-	"encoding/binary"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 
 	"github.com/pyro4/pyro4/wire"
 )
 
-// echoServer is the physical floor: a TCP server that reads each message's
-// header, skips its body, and writes back a canned reply of exactly the
-// size of a lookup reply (the same bytes our name server sends, with the
-// sequence number patched in). It does the socket work of a server and
-// nothing else.
+// echoServer is the physical floor: a TCP server that reads each message
+// and writes back a canned reply of exactly the size of a lookup reply (the
+// same bytes our name server sends, with the request's sequence number).
+// It frames messages with wire, as every server does, and does nothing else.
 type echoServer struct {
 	ln      net.Listener
 	replies map[uint16]*cannedReplies
@@ -25,7 +22,8 @@ type echoServer struct {
 	wg      sync.WaitGroup
 }
 
-type cannedReplies struct{ connectOK, result []byte }
+// cannedReplies are the two answers, serialized once; only Seq changes.
+type cannedReplies struct{ connectOK, result wire.Message }
 
 // echoCorrelation stands in for the random CORR annotation a daemon adds.
 var echoCorrelation = []byte("0123456789abcdef")
@@ -35,20 +33,19 @@ func cannedFor(codec wire.Codec) (*cannedReplies, error) {
 	if err != nil {
 		return nil, err
 	}
-	pack := func(typ uint16, v wire.Value) ([]byte, error) {
+	msg := func(typ uint16, v wire.Value) (wire.Message, error) {
 		data, err := codec.Marshal(v)
 		if err != nil {
-			return nil, err
+			return wire.Message{}, err
 		}
-		m := wire.Message{Type: typ, SerializerID: codec.ID(), Data: data,
-			Annotations: []wire.Annotation{{Key: "CORR", Value: echoCorrelation}}}
-		return m.Pack(nil)
+		return wire.Message{Type: typ, SerializerID: codec.ID(), Data: data,
+			Annotations: []wire.Annotation{{Key: "CORR", Value: echoCorrelation}}}, nil
 	}
 	var c cannedReplies
-	if c.connectOK, err = pack(wire.MsgConnectOK, "hello"); err != nil {
+	if c.connectOK, err = msg(wire.MsgConnectOK, "hello"); err != nil {
 		return nil, err
 	}
-	if c.result, err = pack(wire.MsgResult, u.Value()); err != nil {
+	if c.result, err = msg(wire.MsgResult, u.Value()); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -60,7 +57,11 @@ func lookupReplySize(codec wire.Codec) int {
 	if err != nil {
 		return 0
 	}
-	return len(c.result)
+	b, err := c.result.Pack(nil)
+	if err != nil {
+		return 0
+	}
+	return len(b)
 }
 
 func startEcho(addr string) (*echoServer, error) {
@@ -115,30 +116,27 @@ func (e *echoServer) serve() {
 
 func (e *echoServer) handle(c net.Conn) {
 	br := bufio.NewReaderSize(c, 8192)
-	var h [wire.HeaderSize]byte
+	var in wire.Message
+	buf := make([]byte, 0, 4096)
 	var out []byte
-	be := binary.BigEndian
 	for {
-		if _, err := io.ReadFull(br, h[:]); err != nil {
+		next, _, err := wire.ReadMessageInto(br, wire.Limits{}, &in, buf)
+		if err != nil {
 			return
 		}
-		body := int(be.Uint32(h[12:])) + int(be.Uint16(h[18:]))
-		if _, err := br.Discard(body); err != nil {
-			return
-		}
-		canned := e.replies[be.Uint16(h[16:])]
+		buf = next
+		canned := e.replies[in.SerializerID]
 		if canned == nil {
 			return
 		}
-		tmpl := canned.result
-		if be.Uint16(h[6:]) == wire.MsgConnect {
-			tmpl = canned.connectOK
+		reply := canned.result
+		if in.Type == wire.MsgConnect {
+			reply = canned.connectOK
 		}
-		out = append(out[:0], tmpl...)
-		// The canned reply has seq 0, and the checksum is a sum mod 2^16.
-		seq := be.Uint16(h[10:])
-		be.PutUint16(out[10:], seq)
-		be.PutUint16(out[22:], be.Uint16(tmpl[22:])+seq)
+		reply.Seq = in.Seq
+		if out, err = reply.AppendPack(out[:0], nil); err != nil {
+			return
+		}
 		if _, err := c.Write(out); err != nil {
 			return
 		}

@@ -61,7 +61,7 @@ func procField(path, key string) string {
 	return ""
 }
 
-// machineMain is "bench machine": the machine description as a result line.
+// machineMain is "pyro4-bench machine": the machine description as a result line.
 func machineMain(args []string) error {
 	fs := flag.NewFlagSet("machine", flag.ContinueOnError)
 	note := fs.String("note", "", "free text to record with the description")
@@ -82,7 +82,7 @@ func (m *Machine) String() string {
 	return s
 }
 
-// quietMain is "bench quiet": it waits until the machine has been nearly
+// quietMain is "pyro4-bench quiet": it waits until the machine has been nearly
 // idle for a while, so that a run does not share the cores with other work.
 func quietMain(args []string) error {
 	fs := flag.NewFlagSet("quiet", flag.ContinueOnError)

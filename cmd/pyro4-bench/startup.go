@@ -34,11 +34,11 @@ type StartupResult struct {
 
 func scaleStartupMain(args []string) error {
 	fs := flag.NewFlagSet("scale-startup", flag.ContinueOnError)
-	spec := fs.String("s", "bolt:bench/out/ns-1m.bolt", "bolt store `bolt:FILE`, built with -names names when absent")
+	spec := fs.String("s", "bolt:cmd/pyro4-bench/out/ns-1m.bolt", "bolt store `bolt:FILE`, built with -names names when absent")
 	names := fs.Int("names", 1_000_000, "names in the store")
 	match := fs.Int("match", 1000, "names per group (list(prefix) size)")
 	runs := fs.Int("runs", 3, "server starts to time")
-	pyro4 := fs.String("pyro4", "", "start `binary` ns (the pyro4 command) instead of bench serve")
+	pyro4 := fs.String("pyro4", "", "start `binary` ns (the pyro4 command) instead of pyro4-bench serve")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	out := fs.String("o", "", "append the JSON result as a line to `file`")
 	quiet := fs.Bool("q", false, "no progress messages")
@@ -65,7 +65,7 @@ func scaleStartupMain(args []string) error {
 
 func scaleStartup(path string, names, match, runs int, pyro4 string, logf func(string, ...any)) (*StartupResult, error) {
 	r := &StartupResult{Kind: "scale-startup", Store: "bolt:" + path, Names: names, Match: match, Time: time.Now().UTC().Format(time.RFC3339)}
-	r.Server = "bench serve"
+	r.Server = "pyro4-bench serve"
 	if pyro4 != "" {
 		r.Server = "pyro4 ns"
 	}
@@ -98,7 +98,7 @@ func ms(d time.Duration) float64 { return math.Round(float64(d)/1e4) / 100 }
 
 // timeStartup starts the server on the store, polls until a lookup of the
 // last name succeeds, times a few list(prefix) calls, and stops it. listen
-// is when bench serve reported its address, or when pyro4 ns first
+// is when pyro4-bench serve reported its address, or when pyro4 ns first
 // completed a handshake.
 func timeStartup(path, pyro4 string, cfg *loadConfig, lists *histogram) (listen, ready time.Duration, rssKB int64, err error) {
 	t0 := time.Now()

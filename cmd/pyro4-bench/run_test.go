@@ -31,8 +31,8 @@ func startTestEcho(t *testing.T) *echoServer {
 	return e
 }
 
-// The echo server answers in step with the client: sequence numbers and
-// checksums patched, each reply a decodable lookup result.
+// The echo server answers in step with the client: each reply carries the
+// request's sequence number and is a decodable lookup result.
 func TestEchoRoundTrips(t *testing.T) {
 	e := startTestEcho(t)
 	for _, name := range []string{"serpent", "json", "marshal"} {
@@ -44,7 +44,7 @@ func TestEchoRoundTrips(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.close()
-			for i := range 300 { // past a few checksum carries
+			for i := range 300 { // past the 8-bit sequence numbers
 				v, err := s.call("lookup", []wire.Value{benchName(100, i)}, nil)
 				if err != nil {
 					t.Fatalf("call %d: %v", i, err)
