@@ -51,25 +51,25 @@ FUZZTIME ?= 60s
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
-# Load tool (bench/): our server's lookups at 64 clients beside the echo floor,
-# the physical limit of this machine. BENCH_ARGS runs any other mode instead,
-# e.g. make bench BENCH_ARGS="churn -addr 127.0.0.1:9090 -c 8".
+# Load tool (cmd/pyro4-bench): our server's lookups at 64 clients beside the
+# echo floor, the physical limit of this machine. BENCH_ARGS runs any other
+# mode instead, e.g. make bench BENCH_ARGS="churn -addr 127.0.0.1:9090 -c 8".
 .PHONY: bench bench-compare bench-scale
 BENCH_ARGS ?=
 bench:
 ifeq ($(strip $(BENCH_ARGS)),)
-	$(GO) run ./bench lookup -spawn -c 64 -d 5s
-	$(GO) run ./bench echo -spawn -c 64 -d 5s
+	$(GO) run ./cmd/pyro4-bench lookup -spawn -c 64 -d 5s
+	$(GO) run ./cmd/pyro4-bench echo -spawn -c 64 -d 5s
 else
-	$(GO) run ./bench $(BENCH_ARGS)
+	$(GO) run ./cmd/pyro4-bench $(BENCH_ARGS)
 endif
 
 # Our server against Pyro4's pyro4-ns (thread and multiplex) and the echo
 # floor; rewrites the comparison section of docs/bench.md (a few minutes).
 bench-compare:
-	GO=$(GO) ./bench/compare.sh
+	GO=$(GO) ./scripts/bench-compare.sh
 
 # 10,000 connections, a million names, start-up from bolt, durable
 # registrations; rewrites the scale section of docs/bench.md.
 bench-scale:
-	GO=$(GO) ./bench/scale.sh
+	GO=$(GO) ./scripts/bench-scale.sh

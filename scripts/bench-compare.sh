@@ -4,8 +4,8 @@
 # rewrites the "compare" section of docs/bench.md from the results.
 #
 # Settings (environment): DUR (per run, 5s), WARMUP (1s), NAMES (10000),
-# OUT (docs/bench.md), RESULTS (bench/out/compare.jsonl), PYRO4_NS
-# (/usr/bin/pyro4-ns), OURS: "bench" runs our server as `bench serve` (the
+# OUT (docs/bench.md), RESULTS (cmd/pyro4-bench/out/compare.jsonl), PYRO4_NS
+# (/usr/bin/pyro4-ns), OURS: "bench" runs our server as `pyro4-bench serve` (the
 # nameserver package in a process of its own), "binary" runs `pyro4 ns`
 # built from this tree, "auto" (default) tries the binary and falls back.
 # REPEAT (1): run every workload this many times, interleaved; the report
@@ -20,7 +20,7 @@ DUR=${DUR:-5s}
 WARMUP=${WARMUP:-1s}
 NAMES=${NAMES:-10000}
 OUT=${OUT:-docs/bench.md}
-RESULTS=${RESULTS:-bench/out/compare.jsonl}
+RESULTS=${RESULTS:-cmd/pyro4-bench/out/compare.jsonl}
 PYRO4_NS=${PYRO4_NS:-/usr/bin/pyro4-ns}
 OURS=${OURS:-auto}
 QUIET_TIMEOUT=${QUIET_TIMEOUT:-3m}
@@ -38,8 +38,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 [ -x "$PYRO4_NS" ] || { echo "compare: $PYRO4_NS not found (apt-get install pyro4)" >&2; exit 1; }
-$GO build -o "$work/bench" ./bench
-bench=$work/bench
+$GO build -o "$work/pyro4-bench" ./cmd/pyro4-bench
+bench=$work/pyro4-bench
 mkdir -p "$(dirname "$RESULTS")" "$(dirname "$OUT")"
 : >"$RESULTS"
 
@@ -62,7 +62,7 @@ start() {
 
 PYRO_SERVERTYPE=thread start python-thread "$PYRO4_NS" -x
 PYRO_SERVERTYPE=multiplex start python-multiplex "$PYRO4_NS" -x
-ours_how="bench serve (the nameserver package, memory store, in a process of its own)"
+ours_how="pyro4-bench serve (the nameserver package, memory store, in a process of its own)"
 if [ "$OURS" != bench ] && $GO build -o "$work/pyro4" . && start ours "$work/pyro4" ns -x 2>/dev/null; then
 	ours_how="pyro4 ns built from this tree (memory store)"
 elif [ "$OURS" = binary ]; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scale runs of our name server, each against a server the bench tool starts
+# Scale runs of our name server, each against a server the load tool starts
 # as a child process and stops by its pid: 10,000 idle connections beside 64
 # active clients, a million registrations, start-up from a million-name bolt
 # store, and durable (bolt) registrations at 1 and 16 clients (and at 16
@@ -7,11 +7,11 @@
 # "scale" section of docs/bench.md.
 #
 # Settings (environment): DUR (5s), IDLE (10000), NAMES (1000000),
-# STORE (bench/out/ns-1m.bolt, built on first use and kept),
-# OUT (docs/bench.md), RESULTS (bench/out/scale.jsonl), QUIET_TIMEOUT (3m):
+# STORE (cmd/pyro4-bench/out/ns-1m.bolt, built on first use and kept),
+# OUT (docs/bench.md), RESULTS (cmd/pyro4-bench/out/scale.jsonl), QUIET_TIMEOUT (3m):
 # wait up to this long for a nearly idle machine before each run. OURS:
 # "binary" (default) runs `pyro4 ns` built from this tree, "bench" runs
-# `bench serve` (the nameserver package alone).
+# `pyro4-bench serve` (the nameserver package alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,9 +19,9 @@ GO=${GO:-go}
 DUR=${DUR:-5s}
 IDLE=${IDLE:-10000}
 NAMES=${NAMES:-1000000}
-STORE=${STORE:-bench/out/ns-1m.bolt}
+STORE=${STORE:-cmd/pyro4-bench/out/ns-1m.bolt}
 OUT=${OUT:-docs/bench.md}
-RESULTS=${RESULTS:-bench/out/scale.jsonl}
+RESULTS=${RESULTS:-cmd/pyro4-bench/out/scale.jsonl}
 QUIET_TIMEOUT=${QUIET_TIMEOUT:-3m}
 OURS=${OURS:-binary}
 
@@ -29,8 +29,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
-$GO build -o "$work/bench" ./bench
-bench=$work/bench
+$GO build -o "$work/pyro4-bench" ./cmd/pyro4-bench
+bench=$work/pyro4-bench
 mkdir -p "$(dirname "$RESULTS")" "$(dirname "$OUT")" "$(dirname "$STORE")"
 : >"$RESULTS"
 
@@ -40,7 +40,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 quiet() { "$bench" quiet -timeout "$QUIET_TIMEOUT" || echo "scale: running anyway" >&2; }
 
 ours=()
-ours_how="bench serve (the nameserver package)"
+ours_how="pyro4-bench serve (the nameserver package)"
 if [ "$OURS" = binary ]; then
 	$GO build -o "$work/pyro4" .
 	ours=(-pyro4 "$work/pyro4")

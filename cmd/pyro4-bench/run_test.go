@@ -44,7 +44,7 @@ func TestEchoRoundTrips(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.close()
-			for i := range 300 { // past the 8-bit sequence numbers
+			for i := range 300 { // past a carry into the high byte of seq
 				v, err := s.call("lookup", []wire.Value{benchName(100, i)}, nil)
 				if err != nil {
 					t.Fatalf("call %d: %v", i, err)
