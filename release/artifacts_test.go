@@ -67,9 +67,13 @@ func checkChecksums(t *testing.T, r *release) {
 }
 
 func checkArchives(t *testing.T, r *release) {
-	licenses, err := filepath.Glob(filepath.Join(r.src, "LICENSE*"))
-	if err != nil {
-		t.Fatal(err)
+	// Each archive's files beside the binary, by the source they copy.
+	sources := map[string]string{
+		"README.md":          "README.md",
+		"LICENSE":            "LICENSE",
+		"nsctl.toml.example": "nsctl.toml.example",
+		"pyro4-ns.service":   "packaging/pyro4-ns.service",
+		"nsctl.toml":         "packaging/nsctl.toml",
 	}
 	for _, goos := range goosList {
 		for _, goarch := range goarchList {
@@ -79,9 +83,9 @@ func checkArchives(t *testing.T, r *release) {
 			if goos == "windows" {
 				bin += ".exe"
 			}
-			want := []string{dir + bin, dir + "README.md", dir + "nsctl.toml.example", dir + "pyro4-ns.service"}
-			for _, l := range licenses {
-				want = append(want, dir+filepath.Base(l))
+			want := []string{dir + bin}
+			for name := range sources {
+				want = append(want, dir+name)
 			}
 			slices.Sort(want)
 
@@ -100,8 +104,9 @@ func checkArchives(t *testing.T, r *release) {
 			if goos != "windows" && entries[dir+bin].mode.Perm()&0o111 == 0 {
 				t.Errorf("%s: %s is not executable (%v)", name, bin, entries[dir+bin].mode)
 			}
-			sameAsSource(t, name, entries[dir+"nsctl.toml.example"].data, filepath.Join(r.src, "nsctl.toml.example"))
-			sameAsSource(t, name, entries[dir+"pyro4-ns.service"].data, filepath.Join(r.src, "packaging", "pyro4-ns.service"))
+			for member, src := range sources {
+				sameAsSource(t, name+":"+member, entries[dir+member].data, filepath.Join(r.src, src))
+			}
 		}
 	}
 }

@@ -18,6 +18,13 @@ const (
 	unitPath   = "/usr/lib/systemd/system/pyro4-ns.service"
 )
 
+// The license, where each family looks for it: Debian's copyright file and
+// rpm's %license directory.
+const (
+	debLicensePath = "/usr/share/doc/" + packageName + "/copyright"
+	rpmLicensePath = "/usr/share/licenses/" + packageName + "/LICENSE"
+)
+
 var linkPaths = []string{"/usr/bin/pyro4-ns", "/usr/bin/pyro4-nsc"}
 
 func needTool(t *testing.T, name string) string {
@@ -57,18 +64,20 @@ func checkDeb(t *testing.T, r *release) {
 				byPath[strings.TrimPrefix(name, ".")] = e
 			}
 		}
-		checkPackageFiles(t, r, filepath.Base(deb), goarch, byPath)
+		checkPackageFiles(t, r, filepath.Base(deb), goarch, byPath, debLicensePath)
 	}
 }
 
-// checkPackageFiles checks a package's files, given by absolute path.
-func checkPackageFiles(t *testing.T, r *release, pkg, goarch string, files map[string]entry) {
+// checkPackageFiles checks a package's files, given by absolute path: the
+// binary, its links, and the config, unit and license as in the source
+// tree, the config and unit also as the packaging tests want them.
+func checkPackageFiles(t *testing.T, r *release, pkg, goarch string, files map[string]entry, licensePath string) {
 	t.Helper()
 	var got []string
 	for p := range files {
 		got = append(got, p)
 	}
-	want := append([]string{binPath, configPath, unitPath}, linkPaths...)
+	want := append([]string{binPath, configPath, unitPath, licensePath}, linkPaths...)
 	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
@@ -82,13 +91,20 @@ func checkPackageFiles(t *testing.T, r *release, pkg, goarch string, files map[s
 			t.Errorf("%s: %s is %v -> %q, want a symlink to pyro4", pkg, l, e.mode, e.link)
 		}
 	}
-	for path, src := range map[string]string{configPath: "nsctl.toml.example", unitPath: "packaging/pyro4-ns.service"} {
+	sources := map[string]string{configPath: "packaging/nsctl.toml", unitPath: "packaging/pyro4-ns.service", licensePath: "LICENSE"}
+	for path, src := range sources {
 		if e := files[path]; e.mode.Perm() != 0o644 {
 			t.Errorf("%s: %s mode %v, want 0644", pkg, path, e.mode)
 		}
 		sameAsSource(t, pkg+":"+path, files[path].data, filepath.Join(r.src, src))
 	}
-	checkConfigPublishesNothing(t, pkg+":"+configPath, files[configPath].data)
+	if !bytes.HasPrefix(files[licensePath].data, []byte("MIT License\n")) {
+		t.Errorf("%s: %s is not the MIT license", pkg, licensePath)
+	}
+	unit, config := files[unitPath].data, files[configPath].data
+	checkUnit(t, pkg+":"+unitPath, unit)
+	checkServiceConfig(t, pkg+":"+configPath, config, unit)
+	checkConfigPublishesNothing(t, pkg+":"+configPath, config)
 }
 
 func runBytes(t *testing.T, name string, args ...string) []byte {
@@ -189,11 +205,12 @@ func checkDebScripts(t *testing.T, r *release) {
 
 func checkRPM(t *testing.T, r *release) {
 	rpm := needTool(t, "rpm")
+	rpm2archive := needTool(t, "rpm2archive") // Debian's rpm depends on rpm2cpio, which has it
 	for _, goarch := range goarchList {
 		pkg := filepath.Join(r.dist, rpmName(r, goarch))
-		head := run(t, "", rpm, "-qp", "--queryformat", "%{NAME} %{ARCH}", pkg)
-		if want := packageName + " " + rpmArch[goarch]; head != want {
-			t.Errorf("%s is %q, want %q", filepath.Base(pkg), head, want)
+		head := run(t, "", rpm, "-qp", "--queryformat", "%{NAME} %{ARCH} %{LICENSE}", pkg)
+		if want := packageName + " " + rpmArch[goarch] + " MIT"; head != want {
+			t.Errorf("%s is %q, want %q (name, arch, license)", filepath.Base(pkg), head, want)
 		}
 		list := run(t, "", rpm, "-qp", "--queryformat", "[%{FILENAMES}\t%{FILEFLAGS:fflags}\t%{FILELINKTOS}\n]", pkg)
 		flags := map[string]string{}
@@ -209,7 +226,7 @@ func checkRPM(t *testing.T, r *release) {
 		for p := range flags {
 			got = append(got, p)
 		}
-		want := append([]string{binPath, configPath, unitPath}, linkPaths...)
+		want := append([]string{binPath, configPath, unitPath, rpmLicensePath}, linkPaths...)
 		slices.Sort(got)
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
@@ -218,6 +235,9 @@ func checkRPM(t *testing.T, r *release) {
 		// c = %config, n = noreplace: an edited config survives upgrades.
 		if flags[configPath] != "cn" {
 			t.Errorf("%s: %s flags %q, want %%config(noreplace) (cn)", filepath.Base(pkg), configPath, flags[configPath])
+		}
+		if flags[rpmLicensePath] != "l" {
+			t.Errorf("%s: %s flags %q, want %%license (l)", filepath.Base(pkg), rpmLicensePath, flags[rpmLicensePath])
 		}
 		for _, l := range linkPaths {
 			if links[l] != "pyro4" {
@@ -230,5 +250,25 @@ func checkRPM(t *testing.T, r *release) {
 				t.Errorf("%s has no %s", filepath.Base(pkg), s)
 			}
 		}
+
+		// The payload, as the tar rpm2archive makes of it.
+		cmd := exec.Command(rpm2archive, "-n", "-")
+		f, err := os.Open(pkg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdin = f
+		payload, err := cmd.Output()
+		f.Close()
+		if err != nil {
+			t.Fatalf("rpm2archive %s: %v", filepath.Base(pkg), err)
+		}
+		byPath := map[string]entry{}
+		for name, e := range readTar(t, bytes.NewReader(payload)) {
+			if !e.mode.IsDir() {
+				byPath[strings.TrimPrefix(name, ".")] = e
+			}
+		}
+		checkPackageFiles(t, r, filepath.Base(pkg), goarch, byPath, rpmLicensePath)
 	}
 }

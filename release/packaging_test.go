@@ -3,13 +3,16 @@ package release_test
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/BurntSushi/toml"
 
 	"github.com/pyro4/pyro4/nameserver/config"
 )
@@ -87,6 +90,13 @@ func TestSystemdUnitKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkUnit(t, src, data)
+}
+
+// checkUnit checks the unit's text: the service, its state directory, and
+// every setting left to the config file it names.
+func checkUnit(t *testing.T, where string, data []byte) {
+	t.Helper()
 	keys := unitKeys(t, data)
 	want := map[string]string{
 		"Service.DynamicUser":    "yes",
@@ -94,32 +104,155 @@ func TestSystemdUnitKeys(t *testing.T) {
 		"Service.Restart":        "on-failure",
 		"Service.ExecReload":     "/bin/kill -HUP $MAINPID",
 		"Install.WantedBy":       "multi-user.target",
+		// No flag beside --config: a flag would override the file, so
+		// that editing the file changed nothing.
+		"Service.ExecStart": binPath + " ns --config " + configPath,
 	}
 	for k, v := range want {
 		if got := keys[k]; len(got) != 1 || got[0] != v {
-			t.Errorf("%s: %s = %q, want %q", src, k, got, v)
+			t.Errorf("%s: %s = %q, want %q", where, k, got, v)
 		}
 	}
-	execStart := keys["Service.ExecStart"]
-	if len(execStart) != 1 {
-		t.Fatalf("%s: ExecStart %q, want one", src, execStart)
-	}
-	// The store lies in the StateDirectory (%S is /var/lib for a system
-	// unit, where StateDirectory= creates it), and the config is the file
-	// the packages install.
-	args := strings.Fields(execStart[0])
-	for _, w := range [][2]string{{"-s", "bolt:%S/pyro4/ns.db"}, {"--config", configPath}} {
-		i := slices.Index(args, w[0])
-		if i < 0 || i+1 >= len(args) || args[i+1] != w[1] {
-			t.Errorf("%s: ExecStart %q lacks %s %s", src, execStart[0], w[0], w[1])
+	// The HMAC key never reaches the service through its environment,
+	// which any local user can read with systemctl show, and the unit does
+	// not suggest it in a comment either.
+	for k := range keys {
+		if strings.HasPrefix(k, "Service.Environment") || strings.HasPrefix(k, "Service.PassEnvironment") {
+			t.Errorf("%s sets %s: the service's settings belong in %s", where, k, configPath)
 		}
 	}
-	if args[0] != binPath || args[1] != "ns" {
-		t.Errorf("%s: ExecStart runs %q, want %s ns", src, execStart[0], binPath)
+	if bytes.Contains(data, []byte("PYRO_HMAC_KEY")) {
+		t.Errorf("%s mentions PYRO_HMAC_KEY: the key is a credential (LoadCredential=), not an environment item", where)
+	}
+	if _, _, ok := hmacCredential(data); !ok {
+		t.Errorf("%s lacks the commented-out line %s", where, loadCredentialLine)
 	}
 }
 
-// TestSystemdUnitVerifies runs systemd-analyze verify on the unit. Where
+// The documented HMAC key credential: commented out in the unit, as a key
+// file must exist before it can be loaded.
+const (
+	loadCredentialLine = "#LoadCredential=hmac-key:/etc/pyro4/hmac.key"
+	credentialPath     = "/run/credentials/pyro4-ns.service/hmac-key"
+)
+
+// hmacCredential finds the commented LoadCredential= line and returns the
+// credential's name and the key file it is loaded from.
+func hmacCredential(unit []byte) (id, from string, ok bool) {
+	for _, line := range strings.Split(string(unit), "\n") {
+		if v, found := strings.CutPrefix(line, "#LoadCredential="); found && line == loadCredentialLine {
+			id, from, ok = strings.Cut(v, ":")
+			return id, from, ok
+		}
+	}
+	return "", "", false
+}
+
+// TestPackagedConfig checks the config the packages install against the
+// unit that reads it: every interface, the bolt file in the unit's state
+// directory, and an HMAC key file, when uncommented, at the path where
+// systemd puts the unit's credential.
+func TestPackagedConfig(t *testing.T) {
+	src := packagedSource(t, configPath)
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit, err := os.ReadFile(packagedSource(t, unitPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkServiceConfig(t, src, data, unit)
+}
+
+func checkServiceConfig(t *testing.T, where string, data, unit []byte) {
+	t.Helper()
+	var settings struct {
+		Host    string `toml:"host"`
+		Storage string `toml:"storage"`
+	}
+	if _, err := toml.Decode(string(data), &settings); err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	if settings.Host != "0.0.0.0" {
+		t.Errorf("%s: host = %q, want 0.0.0.0 (every interface)", where, settings.Host)
+	}
+	stateDir := "/var/lib/" + unitKeys(t, unit)["Service.StateDirectory"][0]
+	if want := "bolt:" + stateDir + "/ns.db"; settings.Storage != want {
+		t.Errorf("%s: storage = %q, want %q, in the unit's StateDirectory", where, settings.Storage, want)
+	}
+
+	// The key file line, commented out, names the credential the unit
+	// loads in the directory systemd gives a system unit's credentials.
+	id, _, ok := hmacCredential(unit)
+	if !ok {
+		t.Fatalf("the unit has no %s line", loadCredentialLine)
+	}
+	keyLine := fmt.Sprintf("# hmac_key_file = %q\n", credentialPath)
+	if want := "/run/credentials/" + path.Base(unitPath) + "/" + id; credentialPath != want {
+		t.Fatalf("credential path %s, but the unit's credential is %s", credentialPath, want)
+	}
+	if !bytes.Contains(data, []byte("\n"+keyLine)) {
+		t.Fatalf("%s lacks the commented-out line %q", where, keyLine)
+	}
+	// Uncommented, the path is read as written: the config file expands no
+	// $CREDENTIALS_DIRECTORY, so the literal directory is the one to name.
+	enabled := bytes.Replace(data, []byte("\n"+keyLine), []byte("\n"+keyLine[2:]), 1)
+	_, err := config.Parse(configPath, enabled, func(string) (string, bool) { return "", false })
+	if err == nil || !strings.Contains(err.Error(), credentialPath) {
+		t.Errorf("%s with hmac_key_file uncommented: %v, want an error reading %s (no key file on this machine)", where, err, credentialPath)
+	}
+}
+
+// TestPackagedConfigFollowsExample: the packaged config is a copy of
+// nsctl.toml.example with the service's choices made, so every key the
+// example documents (set or commented out) is in it too.
+func TestPackagedConfigFollowsExample(t *testing.T) {
+	example, err := os.ReadFile("../nsctl.toml.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := packagedSource(t, configPath)
+	packaged, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The service takes no key from its environment (see the unit).
+	left := map[string]bool{"hmac_key_env": true}
+	have := map[string]bool{}
+	for _, k := range documentedKeys(packaged) {
+		have[k] = true
+	}
+	for _, k := range documentedKeys(example) {
+		if !have[k] && !left[k] {
+			t.Errorf("%s lacks %s, which nsctl.toml.example documents", src, k)
+		}
+	}
+}
+
+var documentedKey = regexp.MustCompile(`(?m)^(?:# ?)?(\[\[?[a-z_]+\]\]?|[a-z_]+) = `)
+
+// documentedKeys lists a config's table headers and keys in order, set or
+// commented out, each key qualified by its table.
+func documentedKeys(data []byte) []string {
+	var keys []string
+	table := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		l := strings.TrimPrefix(strings.TrimPrefix(line, "#"), " ")
+		if strings.HasPrefix(l, "[") && strings.HasSuffix(l, "]") && !strings.Contains(l, " ") {
+			table = l
+			keys = append(keys, table)
+			continue
+		}
+		if m := documentedKey.FindStringSubmatch(line); m != nil {
+			keys = append(keys, table+m[1])
+		}
+	}
+	return keys
+}
+
+// TestSystemdUnitVerifies runs systemd-analyze verify on the unit, as
+// shipped and with the documented LoadCredential= line enabled. Where
 // /usr/bin/pyro4 is not installed, the copy verified runs a stand-in at
 // another path; every other line is the packaged one. verify reports bad
 // keys and values as warnings and still exits 0, so any output fails.
@@ -141,12 +274,23 @@ func TestSystemdUnitVerifies(t *testing.T) {
 		}
 		data = bytes.ReplaceAll(data, []byte("ExecStart="+binPath+" "), []byte("ExecStart="+stand+" "))
 	}
-	unit := filepath.Join(dir, filepath.Base(unitPath))
-	if err := os.WriteFile(unit, data, 0o644); err != nil {
-		t.Fatal(err)
+	withKey := bytes.Replace(data, []byte("\n"+loadCredentialLine+"\n"), []byte("\n"+loadCredentialLine[1:]+"\n"), 1)
+	if bytes.Equal(withKey, data) {
+		t.Fatalf("%s lacks the line %s", src, loadCredentialLine)
 	}
-	out, err := exec.Command(analyze, "verify", unit).CombinedOutput()
-	if err != nil || len(out) != 0 {
-		t.Fatalf("systemd-analyze verify %s: %v\n%s", src, err, out)
+	for _, tt := range []struct {
+		name string
+		unit []byte
+	}{{"as shipped", data}, {"with the HMAC key credential", withKey}} {
+		t.Run(tt.name, func(t *testing.T) {
+			unit := filepath.Join(t.TempDir(), filepath.Base(unitPath))
+			if err := os.WriteFile(unit, tt.unit, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(analyze, "verify", unit).CombinedOutput()
+			if err != nil || len(out) != 0 {
+				t.Fatalf("systemd-analyze verify %s: %v\n%s", src, err, out)
+			}
+		})
 	}
 }

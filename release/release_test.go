@@ -2,7 +2,7 @@
 // clone of the repository, after `goreleaser check` of its configuration,
 // and checks what a user would download: archives, checksums, static
 // binaries with their version stamp, .deb and .rpm packages with the
-// pyro4-ns / pyro4-nsc links, the config and the unit.
+// pyro4-ns / pyro4-nsc links, the config, the unit and the license.
 //
 // It takes a minute or more, so it runs only when asked:
 //
