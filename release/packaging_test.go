@@ -217,8 +217,13 @@ func TestPackagedConfigFollowsExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The service takes no key from its environment (see the unit).
-	left := map[string]bool{"hmac_key_env": true}
+	// The service takes no key or password from its environment (see the
+	// unit): those come from files, credentials among them.
+	left := map[string]bool{
+		"hmac_key_env":                 true,
+		"[tls]server_key_password_env": true,
+		"[tls]client_key_password_env": true,
+	}
 	have := map[string]bool{}
 	for _, k := range documentedKeys(packaged) {
 		have[k] = true
