@@ -113,7 +113,7 @@ func checkProxyHMAC(v Value) error {
 // encodeASCII is s.encode("ascii"), failing with the UnicodeEncodeError
 // CPython raises for the first run of characters outside ASCII.
 func encodeASCII(s string) error {
-	r := []rune(s)
+	r := CodePoints(s)
 	for i := range r {
 		if r[i] < 0x80 {
 			continue
@@ -172,11 +172,11 @@ func pySubscript(v Value, i int) (Value, error) {
 	}
 	switch x := v.(type) {
 	case string:
-		r := []rune(x)
+		r := CodePoints(x)
 		if i >= len(r) {
 			return nil, &Exception{Class: ClassIndexError, Message: "string index out of range"}
 		}
-		return string(r[i]), nil
+		return CodePointStr(r[i]), nil
 	case []byte:
 		if i >= len(x) {
 			return nil, &Exception{Class: ClassIndexError, Message: "index out of range"}
@@ -204,7 +204,7 @@ func pyIterLen(v Value) (n int, iterable bool) {
 	case *Dict:
 		return x.Len(), true
 	case string:
-		return utf8.RuneCountInString(x), true
+		return StrLen(x), true
 	case []byte:
 		return len(x), true
 	}

@@ -113,7 +113,7 @@ func unicodeErrorText(class string, args Tuple) (string, bool) {
 			return fmt.Sprintf("'%s' codec can't decode byte 0x%02x in position %d: %s", enc, obj[start], start, reason), true
 		}
 	case string:
-		if r := []rune(obj); class == ClassUnicodeEncodeError && start < int64(len(r)) {
+		if r := CodePoints(obj); class == ClassUnicodeEncodeError && start < int64(len(r)) {
 			return fmt.Sprintf("'%s' codec can't encode character '%s' in position %d: %s", enc,
 				pyCharEscape(r[start]), start, reason), true
 		}

@@ -134,7 +134,9 @@ func StrRepr(s string) string {
 	}
 	var b strings.Builder
 	b.WriteByte(q)
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		r, n := DecodeCodePoint(s[i:])
+		i += n
 		switch {
 		case r == rune(q) || r == '\\':
 			b.WriteByte('\\')

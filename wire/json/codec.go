@@ -16,8 +16,8 @@ import (
 // Decoding gives *Dict for objects (order kept, a repeated key keeps its first
 // position and last value, as Python's dict does), List for arrays, int64 or
 // *big.Int for integers (at most 4300 digits, Python's limit) and float64 for
-// the rest. A \u escape of a lone surrogate is refused: Go strings cannot
-// hold one, and Python could not send it on as UTF-8 either.
+// the rest. A \u escape of a lone surrogate is kept as that surrogate (see
+// wire.AppendCodePoint) and written back as the same escape.
 type codec struct{}
 
 func init() { wire.Register(codec{}) }

@@ -299,7 +299,7 @@ func (d *decoder) str() (string, error) {
 			if err != nil {
 				return "", err
 			}
-			buf = utf8.AppendRune(buf, r)
+			buf = wire.AppendCodePoint(buf, r)
 		default:
 			d.pos -= 2
 			return "", d.errorf("invalid \\escape")
@@ -309,7 +309,7 @@ func (d *decoder) str() (string, error) {
 }
 
 // unicodeEscape reads the XXXX of \uXXXX (already past "\u"), joining a
-// surrogate pair into one code point.
+// surrogate pair into one code point, as Python's json module does.
 func (d *decoder) unicodeEscape() (rune, error) {
 	r, ok := d.hex4(d.pos)
 	if !ok {
@@ -325,7 +325,7 @@ func (d *decoder) unicodeEscape() (rune, error) {
 			return 0x10000 + (r-0xd800)<<10 + (lo - 0xdc00), nil
 		}
 	}
-	return 0, d.errorf("lone surrogate \\u%04x is not supported", r)
+	return r, nil // a lone surrogate, kept as Python's json module keeps it
 }
 
 func (d *decoder) hex4(p int) (rune, bool) {

@@ -111,9 +111,55 @@ const hexDigits = "0123456789abcdef"
 
 func appendString(buf []byte, s string) ([]byte, error) {
 	if !utf8.ValidString(s) {
-		return nil, wire.CodecError("json", "str is not valid UTF-8")
+		return appendSurrogateString(buf, s)
 	}
 	buf = append(buf, '"')
+	buf = appendStringBody(buf, s)
+	return append(buf, '"'), nil
+}
+
+// appendSurrogateString writes a str that holds surrogates. Python's json
+// module escapes one as \uXXXX and reads the escape back as the same lone
+// surrogate, so the peer gets its exact str; Pyro4 itself fails instead,
+// because it encodes the JSON text as UTF-8. A high surrogate followed by a
+// low one cannot be written: JSON readers join the two escapes into one
+// character, which would merge this str with another.
+func appendSurrogateString(buf []byte, s string) ([]byte, error) {
+	if i := wire.InvalidStrAt(s); i >= 0 {
+		return nil, wire.CodecError("json", "str is not valid UTF-8 (byte 0x%02x at offset %d)", s[i], i)
+	}
+	buf = append(buf, '"')
+	pos := 0 // code points before s
+	for {
+		i := wire.SurrogateAt(s)
+		if i < 0 {
+			break
+		}
+		pos += utf8.RuneCountInString(s[:i])
+		r, _ := wire.DecodeCodePoint(s[i:])
+		if r <= 0xdbff {
+			if lo, n := wire.DecodeCodePoint(s[i+3:]); n == 3 && lo >= 0xdc00 {
+				return nil, surrogatePairError(s[i:i+6], pos)
+			}
+		}
+		buf = appendStringBody(buf, s[:i])
+		buf = append(buf, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+		s = s[i+3:]
+		pos++
+	}
+	buf = appendStringBody(buf, s)
+	return append(buf, '"'), nil
+}
+
+// surrogatePairError refuses a str that holds the high and low surrogate
+// pair at code point pos.
+func surrogatePairError(pair string, pos int) error {
+	return wire.CodecError("json", "str holds the surrogates %s at position %d, which JSON would read back as one character",
+		wire.StrRepr(pair), pos)
+}
+
+// appendStringBody writes s, valid UTF-8, between the quotes.
+func appendStringBody(buf []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -141,6 +187,5 @@ func appendString(buf []byte, s string) ([]byte, error) {
 		}
 		start = i + 1
 	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"'), nil
+	return append(buf, s[start:]...)
 }

@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/pyro4/pyro4/wire"
 )
@@ -280,8 +279,9 @@ func (r *reader) unicode() (wire.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !utf8.Valid(b) {
-		// CPython also accepts lone surrogates here; a Go string cannot hold them.
+	if !wire.ValidStrBytes(b) {
+		// CPython reads with surrogatepass: a surrogate's three bytes are
+		// kept as they are (see wire.AppendCodePoint), anything else fails.
 		return nil, r.errorf("str is not valid UTF-8")
 	}
 	return string(b), nil

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"math/big"
-	"unicode/utf8"
 
 	"github.com/pyro4/pyro4/wire"
 )
@@ -119,7 +118,7 @@ func appendStr(buf []byte, s string) ([]byte, error) {
 	case ascii:
 		buf = appendInt32(append(buf, mASCII), len(s))
 	default:
-		if !utf8.ValidString(s) {
+		if !wire.ValidStr(s) { // surrogates go as CPython writes them
 			return nil, wire.CodecError("marshal", "str is not valid UTF-8")
 		}
 		buf = appendInt32(append(buf, mUnicode), len(s))

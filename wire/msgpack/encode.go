@@ -47,7 +47,10 @@ func encodeValue(e *msgpack.Encoder, v wire.Value, depth int) error {
 		return err
 	case string:
 		if !utf8.ValidString(x) {
-			return wire.CodecError("msgpack", "str is not valid UTF-8")
+			// msgpack's str is UTF-8 only; Python's msgpack refuses a
+			// surrogate with this same error, and so does this codec
+			// rather than send a str the peer would read differently.
+			return wire.EncodeUTF8Error("msgpack", x)
 		}
 		return e.EncodeString(x)
 	case []byte:

@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/pyro4/pyro4/wire"
 )
@@ -471,8 +470,9 @@ func decodeLong(b []byte) wire.Value {
 }
 
 func validStr(b []byte) (string, error) {
-	if !utf8.Valid(b) {
-		// Python decodes with surrogatepass; a Go string cannot hold a surrogate.
+	if !wire.ValidStrBytes(b) {
+		// Python decodes with surrogatepass: a surrogate's three bytes are
+		// kept as they are (see wire.AppendCodePoint), anything else fails.
 		return "", wire.CodecError("pickle", "str is not valid UTF-8")
 	}
 	return string(b), nil

@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/big"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/pyro4/pyro4/wire"
 )
@@ -297,7 +296,7 @@ func appendLong(buf []byte, x *big.Int) []byte {
 }
 
 func appendStr(buf []byte, s string) ([]byte, error) {
-	if !utf8.ValidString(s) {
+	if !wire.ValidStr(s) { // surrogates go as pickle writes them
 		return nil, wire.CodecError("pickle", "str is not valid UTF-8")
 	}
 	if len(s) > math.MaxUint32 {

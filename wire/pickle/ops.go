@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pyro4/pyro4/wire"
 )
@@ -383,7 +384,7 @@ func (u *unpickler) memoIndexText(opName string) (uint64, error) {
 // rawUnicodeEscape decodes the UNICODE opcode's argument: Latin-1 text with
 // \uXXXX and \UXXXXXXXX escapes.
 func rawUnicodeEscape(s string) ([]byte, error) {
-	var out []rune
+	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == '\\' && i+1 < len(s) && (s[i+1] == 'u' || s[i+1] == 'U') {
@@ -395,16 +396,16 @@ func rawUnicodeEscape(s string) ([]byte, error) {
 				return nil, wire.CodecError("pickle", "truncated \\uXXXX escape")
 			}
 			r, err := strconv.ParseUint(s[i+2:i+2+n], 16, 32)
-			if err != nil || r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff) {
+			if err != nil || r > 0x10ffff {
 				return nil, wire.CodecError("pickle", "invalid \\u escape in UNICODE")
 			}
-			out = append(out, rune(r))
+			out = wire.AppendCodePoint(out, rune(r)) // a surrogate stays one
 			i += 1 + n
 			continue
 		}
-		out = append(out, rune(c))
+		out = utf8.AppendRune(out, rune(c))
 	}
-	return []byte(string(out)), nil
+	return out, nil
 }
 
 // escapeDecode decodes the STRING opcode's argument: a quoted Python 2 str

@@ -19,7 +19,8 @@ import (
 //
 // Deliberate limits: \N{name} escapes are refused (no Unicode name table),
 // as is the Ellipsis literal (no Value for it), and `(set)()` is not
-// recognised as `set()`. A lone surrogate escape ("\ud800") becomes U+FFFD.
+// recognised as `set()`. A surrogate escape ("\ud800") is kept as the
+// surrogate (see wire.AppendCodePoint), so distinct strs stay distinct.
 func parse(data []byte) (v wire.Value, err error) {
 	defer func() {
 		if r := recover(); r != nil {

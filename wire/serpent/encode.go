@@ -155,8 +155,9 @@ var strClass, strRunSafe = func() (cls [256]byte, safe [2][256]bool) {
 	return cls, safe
 }()
 
-// appendStr writes Python's repr of a str. Invalid UTF-8 in s (which a
-// Python str cannot hold) is written as U+FFFD. It is on the path of every
+// appendStr writes Python's repr of a str. A surrogate is written as its
+// \u escape, as repr does, so the peer gets the very str back; bytes that
+// are no code point (which no decoder makes) are written as U+FFFD. It is on the path of every
 // name and URI the name server sends, hence the tables and the copying of
 // whole runs of bytes that need no escape.
 func appendStr(b []byte, s string) []byte {
@@ -209,10 +210,12 @@ func appendStr(b []byte, s string) []byte {
 			}
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
+		r, n := wire.DecodeCodePoint(s[i:])
 		switch {
-		case n == 1: // invalid UTF-8
+		case n == 1: // no code point
 			b = utf8.AppendRune(b, utf8.RuneError)
+		case r >= wire.MinSurrogate && r <= wire.MaxSurrogate:
+			b = appendHexEscape(b, 'u', uint32(r), 4)
 		case unicode.IsPrint(r):
 			b = append(b, s[i:i+n]...)
 		case r <= 0xff:

@@ -13,13 +13,14 @@ import (
 // SerializeError, that UnmarshalCall agrees with Unmarshal (codectest.CheckCall),
 // and that whatever it reads we can write and read back to the same value.
 // Seeds: testdata/fuzz/FuzzSerpentDecode (the golden files) and the syntax
-// table of the Python comparison test.
+// table of the Python comparison test, the strs with surrogates.
 func FuzzSerpentDecode(f *testing.F) {
 	for _, s := range syntaxInputs {
 		f.Add([]byte(s))
 	}
 	f.Add([]byte("-0j"))
 	codectest.ClassSeeds(f, "serpent")
+	codectest.SurrogateSeeds(f, "serpent")
 	codec := codec{}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := codec.Unmarshal(data)

@@ -247,7 +247,7 @@ func (p *parser) unescape(body []byte, base int, isBytes bool) ([]byte, error) {
 			case v > utf8.MaxRune:
 				return nil, p.errorAt(escPos, "illegal Unicode character \\U%08x", v)
 			default:
-				out = utf8.AppendRune(out, rune(v)) // a lone surrogate becomes U+FFFD
+				out = wire.AppendCodePoint(out, rune(v)) // a surrogate stays one
 			}
 		case 'N':
 			if isBytes {

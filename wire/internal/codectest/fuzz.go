@@ -193,7 +193,7 @@ func ClassSeeds(f *testing.F, codec string) {
 }
 
 // FuzzSeeds adds the golden vectors of codec (in the package's GoldenDir) to
-// f, and the class check's calls.
+// f, the class check's calls and the strs with surrogates.
 func FuzzSeeds(f *testing.F, codec string) {
 	files, err := filepath.Glob(filepath.Join(GoldenDir, "*.bin"))
 	if err != nil || len(files) == 0 {
@@ -207,4 +207,5 @@ func FuzzSeeds(f *testing.F, codec string) {
 		f.Add(data)
 	}
 	ClassSeeds(f, codec)
+	SurrogateSeeds(f, codec)
 }
