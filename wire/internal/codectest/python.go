@@ -112,3 +112,7 @@ func AgreeWithPython(t *testing.T, codec, loads string, inputs [][]byte, differ 
 		}
 	}
 }
+
+// Verdict reports whether Python read the payload, and repr() of the value
+// or the exception type.
+func (v PyVerdict) Verdict() (ok bool, text string) { return v.ok, v.text }
