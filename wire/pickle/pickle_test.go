@@ -59,7 +59,7 @@ func TestPickleDecodeAgreesWithPython(t *testing.T) {
 		inputs[i] = []byte(s)
 	}
 	differ := map[string]string{
-		"]q\x00(h\x00e.":                                  "recursive list",
+		"]q\x00(h\x00e.": "recursive list",
 		"\x80\x05\x96\x02\x00\x00\x00\x00\x00\x00\x00hi.": codectest.SameInModel,
 		"(K\x01K\x02K\x01\x91.":                           codectest.SameInModel,
 		"c__builtin__\nfrozenset\n)R.":                    codectest.SameInModel,

@@ -243,8 +243,8 @@ func TestSerpentDecodeKnownDifferences(t *testing.T) {
 		in   string
 		want wire.Value
 	}{
-		{"1\\\n", int64(1)},      // Python: unexpected EOF
-		{"1\n   ", int64(1)},     // Python: unexpected indent
+		{"1\\\n", int64(1)},  // Python: unexpected EOF
+		{"1\n   ", int64(1)}, // Python: unexpected indent
 	} {
 		got, err := codec.Unmarshal([]byte(c.in))
 		if err != nil || !codectest.SameValueAnyOrder(got, c.want) {
