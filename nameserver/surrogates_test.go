@@ -1,0 +1,65 @@
+package nameserver
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/pyro4/pyro4/internal/pypeer"
+)
+
+// deliberateSurrogates lists the checks of ns_surrogates.py where this
+// server answers differently from pyro4-ns on purpose, with the line it
+// must print instead.
+var deliberateSurrogates = func() map[string]string {
+	m := map[string]string{
+		// pyro4-ns fails to write its JSON reply (Pyro4 encodes the JSON
+		// text as UTF-8); this server writes a surrogate as its \u escape,
+		// which Python's json module reads back as the very str.
+		"json-list":       `["json-list", "ok", ["dict", ["Pyro.NameServer", "NSURI"], ["json.\ufffd", "PYRO:offfd@localhost:1"], ["marshal.\ud800", "PYRO:od800@localhost:1"], ["marshal.\udfff", "PYRO:odfff@localhost:1"], ["marshal.\ufffd", "PYRO:offfd@localhost:1"], ["msgpack.\ufffd", "PYRO:offfd@localhost:1"], ["pickle.\ud800", "PYRO:od800@localhost:1"], ["pickle.\udfff", "PYRO:odfff@localhost:1"], ["pickle.\ufffd", "PYRO:offfd@localhost:1"], ["serpent.\ud800", "PYRO:od800@localhost:1"], ["serpent.\udfff", "PYRO:odfff@localhost:1"], ["serpent.\ufffd", "PYRO:offfd@localhost:1"]]]`,
+		"json-list-regex": `["json-list-regex", "ok", ["dict", ["serpent.\ud800", "PYRO:od800@localhost:1"], ["serpent.\udfff", "PYRO:odfff@localhost:1"], ["serpent.\ufffd", "PYRO:offfd@localhost:1"]]]`,
+	}
+	// A reply that msgpack cannot carry fails as SerializeError naming the
+	// character; pyro4-ns fails the same way but then also fails to write
+	// that error, and sends a PyroError saying both.
+	for _, label := range []string{"msgpack-list", "msgpack-list-regex"} {
+		m[label] = `["` + label + `", "err", "SerializeError", "UnicodeEncodeError: 'utf-8' codec can't encode character '\\ud800' in position 8: surrogates not allowed"]`
+	}
+	// Regular expressions are Go's RE2 over the name's bytes, where a
+	// surrogate is three invalid bytes, not one character: "." does not
+	// match it whole, and a pattern holding one is refused.
+	for _, ser := range []string{"serpent", "json", "marshal", "msgpack", "pickle"} {
+		m[ser+"-list-regex-end"] = `["` + ser + `-list-regex-end", "ok", ["dict", ["serpent.\ufffd", "PYRO:offfd@localhost:1"]]]`
+		if ser != "json" && ser != "msgpack" { // Pyro4's client cannot send the pattern
+			m[ser+"-list-regex-literal"] = `["` + ser + `-list-regex-literal", "err", "NamingError", "invalid regex: error parsing regexp: invalid UTF-8: ` + "`\\udfff)`" + `"]`
+		}
+	}
+	return m
+}()
+
+// TestSurrogateNamesMatchPyro4 registers names that differ only in a lone
+// surrogate through every serializer and reads each back through every
+// serializer, against the reference pyro4-ns and against this server: the
+// names stay distinct (a safe register of the second succeeds), and where
+// a serializer cannot carry them (json and msgpack in Pyro4's client) the
+// client gets the same clear error from both.
+func TestSurrogateNamesMatchPyro4(t *testing.T) {
+	pypeer.Require(t)
+	requireCodecs(t, "serpent", "json", "marshal", "msgpack", "pickle")
+	env := pypeer.Env("PYRO_SERIALIZERS_ACCEPTED=serpent,json,marshal,msgpack,pickle")
+	_, port := pypeer.StartPythonNS(t, env)
+	want, order := runChecks(t, env, "ns_surrogates.py", fmt.Sprintf("PYRO:Pyro.NameServer@127.0.0.1:%d", port))
+	s := startServer(t, Options{NoBroadcast: true, Accepted: allAccepted(t)})
+	got, _ := runChecks(t, env, "ns_surrogates.py", s.URI().String())
+	if len(got) != len(want) {
+		t.Errorf("%d checks against this server, %d against pyro4-ns", len(got), len(want))
+	}
+	for _, label := range order {
+		w := want[label]
+		if d, ok := deliberateSurrogates[label]; ok {
+			w = d
+		}
+		if got[label] != w {
+			t.Errorf("check %s:\n got %s\nwant %s\n(pyro4-ns: %s)", label, got[label], w, want[label])
+		}
+	}
+}
