@@ -2,9 +2,12 @@ package nameserver
 
 import (
 	"fmt"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/pyro4/pyro4/internal/pypeer"
+	"github.com/pyro4/pyro4/persist"
 )
 
 // deliberateSurrogates lists the checks of ns_surrogates.py where this
@@ -38,28 +41,75 @@ var deliberateSurrogates = func() map[string]string {
 
 // TestSurrogateNamesMatchPyro4 registers names that differ only in a lone
 // surrogate through every serializer and reads each back through every
-// serializer, against the reference pyro4-ns and against this server: the
-// names stay distinct (a safe register of the second succeeds), and where
-// a serializer cannot carry them (json and msgpack in Pyro4's client) the
-// client gets the same clear error from both.
+// serializer, against the reference pyro4-ns and against this server with
+// each store: the names stay distinct (a safe register of the second
+// succeeds), and where a serializer cannot carry them (json and msgpack in
+// Pyro4's client) the client gets the same clear error from both. The bolt
+// file, reopened, holds each name as its exact bytes.
 func TestSurrogateNamesMatchPyro4(t *testing.T) {
 	pypeer.Require(t)
 	requireCodecs(t, "serpent", "json", "marshal", "msgpack", "pickle")
 	env := pypeer.Env("PYRO_SERIALIZERS_ACCEPTED=serpent,json,marshal,msgpack,pickle")
 	_, port := pypeer.StartPythonNS(t, env)
 	want, order := runChecks(t, env, "ns_surrogates.py", fmt.Sprintf("PYRO:Pyro.NameServer@127.0.0.1:%d", port))
-	s := startServer(t, Options{NoBroadcast: true, Accepted: allAccepted(t)})
-	got, _ := runChecks(t, env, "ns_surrogates.py", s.URI().String())
-	if len(got) != len(want) {
-		t.Errorf("%d checks against this server, %d against pyro4-ns", len(got), len(want))
+	for _, kind := range []string{"memory", "bolt"} {
+		t.Run(kind, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "names.db")
+			var store persist.Store = persist.NewMemory()
+			if kind == "bolt" {
+				b, err := persist.OpenBolt(path, persist.BoltOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				store = b
+			}
+			s := startServer(t, Options{NoBroadcast: true, Accepted: allAccepted(t), Store: store})
+			got, _ := runChecks(t, env, "ns_surrogates.py", s.URI().String())
+			if len(got) != len(want) {
+				t.Errorf("%d checks against this server, %d against pyro4-ns", len(got), len(want))
+			}
+			for _, label := range order {
+				w := want[label]
+				if d, ok := deliberateSurrogates[label]; ok {
+					w = d
+				}
+				if got[label] != w {
+					t.Errorf("check %s:\n got %s\nwant %s\n(pyro4-ns: %s)", label, got[label], w, want[label])
+				}
+			}
+			if kind == "bolt" {
+				checkStoredNames(t, s, store, path)
+			}
+		})
 	}
-	for _, label := range order {
-		w := want[label]
-		if d, ok := deliberateSurrogates[label]; ok {
-			w = d
-		}
-		if got[label] != w {
-			t.Errorf("check %s:\n got %s\nwant %s\n(pyro4-ns: %s)", label, got[label], w, want[label])
-		}
+}
+
+// checkStoredNames closes the server and its bolt store, reopens the file
+// and requires the names the script leaves to be there as their exact
+// bytes: the surrogate's three bytes, not U+FFFD.
+func checkStoredNames(t *testing.T, s *Server, store persist.Store, path string) {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := persist.OpenBolt(path, persist.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var names []string
+	if err := b.Range("", func(e persist.Entry) bool {
+		names = append(names, e.Name)
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wantNames := []string{"Pyro.NameServer", "json.\ufffd", "marshal.\xed\xa0\x80", "marshal.\ufffd", "msgpack.\ufffd",
+		"pickle.\xed\xa0\x80", "pickle.\xed\xbf\xbf", "pickle.\ufffd", "serpent.\xed\xbf\xbf", "serpent.\ufffd"}
+	if !slices.Equal(names, wantNames) {
+		t.Errorf("stored names after reopening:\n got %q\nwant %q", names, wantNames)
 	}
 }
