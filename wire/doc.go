@@ -28,6 +28,10 @@
 //     of back-references, the escapes of Python and JSON literals, the
 //     SerializeErrors every codec reports, and the Python exception classes.
 //     Every codec package imports these from here; no codec imports another.
+//   - str (surrogate.go): a Python str is held as its surrogatepass bytes,
+//     UTF-8 in which a lone surrogate keeps its three-byte form, so distinct
+//     strs never merge; each codec reads and writes surrogates as Python
+//     does, or refuses them where its format cannot carry them.
 //   - URI, Proxy and Exception (uri.go, proxy.go, exception.go): Pyro4's
 //     core.URI parsing and the class-dict forms in which URIs, proxies and
 //     exceptions travel.
