@@ -257,7 +257,7 @@ func TestReadMessageHugeClaimAllocatesNothing(t *testing.T) {
 
 func TestReadMessageLargeBody(t *testing.T) {
 	// bigger than the up-front buffer, so the growing path is used
-	m := &Message{Type: MsgResult, Seq: 1, SerializerID: 1, Data: pattern(3*bodyChunk + 17)}
+	m := &Message{Type: MsgResult, Seq: 1, SerializerID: 1, Data: pattern(3<<20 + 17)}
 	raw, _ := m.Pack([]byte("k"))
 	got, err := ReadMessage(bytes.NewReader(raw), Limits{HMACKey: []byte("k")})
 	if err != nil || !bytes.Equal(got.Data, m.Data) {
