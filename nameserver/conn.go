@@ -169,6 +169,9 @@ func isDisconnect(err error) bool {
 // proceed to requests.
 func (cn *conn) handshake() bool {
 	m, err := cn.read()
+	if m != nil {
+		defer cn.s.memRelease.after(len(m.Data))
+	}
 	cn.setCorrelation(m)
 	if m != nil && m.Type != wire.MsgConnect && !isTooLarge(err) {
 		cn.log.Debug("handshake refused", "type", m.Type)
@@ -302,6 +305,7 @@ func exceptionText(err error) string {
 // unacceptable, or the error was one Pyro4 drops the connection for.
 func (cn *conn) request() bool {
 	m, err := cn.readRequest()
+	defer cn.releaseLarge()
 	if err != nil {
 		if !isDisconnect(err) {
 			cn.log.Debug("closing connection after bad message", "err", err)
@@ -404,6 +408,15 @@ func (cn *conn) marshal(serializer uint16, v wire.Value) ([]byte, error) {
 		cn.enc = nil
 	}
 	return data, nil
+}
+
+// releaseLarge drops the connection's reference to a large request once it
+// is answered and asks for its memory to be given back.
+func (cn *conn) releaseLarge() {
+	if n := len(cn.msg.Data); n >= releaseAbove {
+		cn.msg.Data = nil
+		cn.s.memRelease.after(n)
+	}
 }
 
 // decodeError is a request whose framing was fine but whose call data did

@@ -86,6 +86,8 @@ type Server struct {
 	// not the packed message, is kept: the correlation id, HMAC and
 	// compression differ per connection.
 	handshakeReplies sync.Map // handshakeKey -> []byte
+
+	memRelease memoryRelease // gives large messages' memory back (release.go)
 }
 
 // New binds the listeners (TCP or Unix socket, plus the UDP broadcast
