@@ -177,7 +177,12 @@ func checkStore(path string, opts BoltOptions) error {
 	}
 	defer db.Close()
 	err = guard(func() error {
-		return db.View(func(tx *bolt.Tx) error { return checkLayout(path, tx) })
+		return db.View(func(tx *bolt.Tx) error {
+			if err := checkLayout(path, tx); err != nil {
+				return err
+			}
+			return checkPages(path, tx) // bolt_check.go
+		})
 	})
 	if errors.As(err, new(faultError)) {
 		return fmt.Errorf("store %s is %w: %v; the file was left untouched", path, ErrDamaged, err)
@@ -285,7 +290,7 @@ func syncDir(dir string) error {
 // faultError is a panic or memory fault turned into an error.
 type faultError struct{ v any }
 
-func (f faultError) Error() string { return fmt.Sprintf("bbolt failed: %v", f.v) }
+func (f faultError) Error() string { return faultText(f.v) }
 
 // guard runs fn, turning a panic or a fault in bbolt's memory map (as a
 // damaged file can cause) into an error rather than a crash.
