@@ -44,6 +44,13 @@ release-snapshot: $(GORELEASER)
 release-test: $(GORELEASER)
 	PYRO4_RELEASE_TEST=1 GORELEASER=$(GORELEASER) $(GO) test -count=1 -timeout 20m -v ./release/
 
+# The reliability suite's heavy runs (attack/, docs/reliability.md): the
+# built binary attacked on loopback, a 1 GiB body among them (the server
+# peaks near 1.5 GiB). The fast variants run in make test.
+.PHONY: attack
+attack:
+	PYRO4_ATTACK_HEAVY=1 $(GO) test -count=1 -v -timeout 30m ./attack/
+
 # Every fuzz target for FUZZTIME (60s) each, one after the other (about
 # 13 minutes); a summary line per target. Not part of make test.
 .PHONY: fuzz
