@@ -14,14 +14,14 @@ import (
 )
 
 // churnedStore writes a store of n names through separate commits and
-// removes every tenth, so that it has branch pages, many leaves and a free
+// removes every hundredth, so that it has branch pages, many leaves and a free
 // list, as a store a server has used does.
 func churnedStore(t *testing.T, n int) string {
 	t.Helper()
 	path := makeStore(t, t.TempDir(), n)
 	s := openBolt(t, path)
 	defer s.Close()
-	for i := 0; i < n; i += 10 {
+	for i := 0; i < n; i += 100 {
 		if _, err := s.Delete(fmt.Sprintf("name.%06d", i)); err != nil {
 			t.Fatal(err)
 		}
@@ -256,6 +256,66 @@ func BenchmarkBoltCheck(b *testing.B) {
 			}); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// FuzzBoltCheck patches bytes into the data pages of a small used store
+// (its meta pages stay valid, so the walk is what meets the damage) and
+// opens it: OpenBolt must refuse it or open it, never crash, and a store it
+// opens must read through without a fault.
+func FuzzBoltCheck(f *testing.F) {
+	path := filepath.Join(f.TempDir(), "ns.db")
+	s, err := OpenBolt(path, BoltOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := range 300 {
+		if err := s.Put(Entry{Name: fmt.Sprintf("n%04d", i), URI: "PYRO:o@h:1", Metadata: []string{"m"}}); err != nil {
+			f.Fatal(err)
+		}
+		if i%7 == 0 {
+			if _, err := s.Delete(fmt.Sprintf("n%04d", i/2)); err != nil {
+				f.Fatal(err)
+			}
+		}
+	}
+	s.Close()
+	base, err := os.ReadFile(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	const ps = 4096
+	f.Add(uint32(0), []byte{0xff})
+	f.Add(uint32(ps+8), []byte{0x01, 0x00})
+	f.Add(uint32(16), []byte{0xff, 0xff, 0, 0, 0, 0, 0, 0})
+	f.Add(uint32(2*ps+24), []byte{0x10, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, off uint32, patch []byte) {
+		data := bytes.Clone(base)
+		at := 2*ps + int(off)%(len(data)-2*ps)
+		copy(data[at:], patch)
+		p := filepath.Join(t.TempDir(), "ns.db")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := OpenBolt(p, BoltOptions{})
+		if err != nil {
+			if !errors.Is(err, ErrDamaged) && !errors.Is(err, ErrNotStore) {
+				t.Fatalf("refused with %v, want ErrDamaged", err)
+			}
+			if strings.Contains(err.Error(), "assertion") {
+				t.Fatalf("error with bbolt's assertion text: %v", err)
+			}
+			return
+		}
+		defer s.Close()
+		err = s.Range("", func(Entry) bool { return true })
+		if err != nil && !errors.Is(err, ErrDamaged) {
+			t.Fatalf("Range on a store the check passed: %v", err)
+		}
+		var fault faultError
+		if errors.As(err, &fault) {
+			t.Fatalf("bbolt faulted on a store the check passed: %v", err)
 		}
 	})
 }
