@@ -42,12 +42,14 @@
 // built under a temporary name and linked into place, so a crash during
 // creation never leaves a half-made store. The open file is locked: a
 // second name server on the same file fails at once with "store FILE is in
-// use by another name server" instead of waiting. Opening reads the
-// file's meta pages and free-page list, not its entries, and the entry
-// count is kept in the file, so start-up time does not grow with the
-// number of registrations.
+// use by another name server" instead of waiting. Opening walks every page
+// of the file once, read-only (bolt_check.go), about 0.1 s per million
+// names; nothing is loaded into memory, and the entry count is kept in the
+// file.
 //
-// A damaged file (truncated, overwritten) gives errors wrapping ErrDamaged,
-// at open or when the damaged part is read; bbolt's panics and memory-map
-// faults on such a file are turned into those errors.
+// A damaged file (truncated, overwritten, a page that is not what the tree
+// says) is refused at open with an error wrapping ErrDamaged, and left as
+// it was. Damage that appears later, while the store is open, gives such
+// errors when the damaged part is read; bbolt's panics and memory-map
+// faults there are turned into those errors, in plain words.
 package persist
