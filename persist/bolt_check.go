@@ -317,7 +317,9 @@ func (w *pageWalker) walkElements(b []byte, id uint64, lo, hi, top []byte, depth
 		if prev != nil && bytes.Compare(prev, key) >= 0 {
 			return 0, nil, damaged("%s: key %d is out of order", where, i)
 		}
-		if (lo != nil && bytes.Compare(key, lo) < 0) || (hi != nil && bytes.Compare(key, hi) >= 0) {
+		// keys rise within the page, so the first and the last against the
+		// parent's range cover them all
+		if (i == 0 && lo != nil && bytes.Compare(key, lo) < 0) || (i == count-1 && hi != nil && bytes.Compare(key, hi) >= 0) {
 			return 0, nil, damaged("%s: key %d lies outside the range its parent gives", where, i)
 		}
 		if i == 0 {
