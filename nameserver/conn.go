@@ -170,7 +170,8 @@ func isDisconnect(err error) bool {
 func (cn *conn) handshake() bool {
 	m, err := cn.read()
 	if m != nil {
-		defer cn.s.memRelease.after(len(m.Data))
+		// after Decompress, m.Data is what the message inflated to
+		defer func() { cn.s.memRelease.after(len(m.Data)) }()
 	}
 	cn.setCorrelation(m)
 	if m != nil && m.Type != wire.MsgConnect && !isTooLarge(err) {
