@@ -28,54 +28,67 @@ func pingServes(t *testing.T, s *server) {
 }
 
 // TestClaimedBodiesCostNothing: 1,000 connections each send one valid
-// handshake header claiming a 1 GB body, and nothing more. The server must
-// not pay for what was only claimed.
+// header claiming a 1 GB body, and nothing more: as their handshake (no
+// key or credential needed), or as a request after a handshake. The server
+// must not pay for what was only claimed.
 func TestClaimedBodiesCostNothing(t *testing.T) {
 	const conns, claim = 1000, 1_000_000_000
 	const bound = 50 << 20
-	s := startServer(t)
-	pingServes(t, s)
-	baseline := s.settledRSS(t)
-	fds := s.fds(t)
-	s.resetPeak(t)
+	for _, phase := range []string{"handshake", "request"} {
+		t.Run(phase, func(t *testing.T) {
+			s := startServer(t)
+			pingServes(t, s)
+			baseline := s.settledRSS(t)
+			fds := s.fds(t)
+			s.resetPeak(t)
 
-	clients := make([]net.Conn, 0, conns)
-	defer func() {
-		for _, c := range clients {
-			c.Close()
-		}
-	}()
-	h := header(wire.MsgConnect, claim)
-	for range conns {
-		c, err := net.DialTimeout("tcp", s.addr, wait)
-		if err != nil {
-			t.Fatalf("connection %d: %v", len(clients)+1, err)
-		}
-		clients = append(clients, c)
-		c.SetWriteDeadline(time.Now().Add(wait))
-		if _, err := c.Write(h); err != nil {
-			t.Fatalf("connection %d: %v", len(clients), err)
-		}
+			clients := make([]net.Conn, 0, conns)
+			defer func() {
+				for _, c := range clients {
+					c.Close()
+				}
+			}()
+			h := header(wire.MsgConnect, claim)
+			if phase == "request" {
+				h = header(wire.MsgInvoke, claim)
+			}
+			for range conns {
+				var c net.Conn
+				if phase == "request" {
+					c = connect(t, s.addr).c
+				} else {
+					var err error
+					if c, err = net.DialTimeout("tcp", s.addr, wait); err != nil {
+						t.Fatalf("connection %d: %v", len(clients)+1, err)
+					}
+				}
+				clients = append(clients, c)
+				c.SetWriteDeadline(time.Now().Add(wait))
+				if _, err := c.Write(h); err != nil {
+					t.Fatalf("connection %d: %v", len(clients), err)
+				}
+			}
+			for deadline := time.Now().Add(wait); s.fds(t) < fds+conns; {
+				if time.Now().After(deadline) {
+					t.Fatalf("the server accepted %d of %d connections within %v", s.fds(t)-fds, conns, wait)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			held := s.settledRSS(t)
+			peak := s.peak(t)
+			for _, c := range clients {
+				c.Close()
+			}
+			clients = nil
+			after := s.rssBelow(t, baseline+4<<20, 3*time.Second)
+			t.Logf("%d %s claims of %d bytes: RSS %s before, %s while held (peak %s, +%s), %s after they left",
+				conns, phase, claim, mib(baseline), mib(held), mib(peak), mib(peak-baseline), mib(after))
+			if peak-baseline >= bound {
+				t.Errorf("peak RSS grew by %s for %d header-only claims; the bound is %s", mib(peak-baseline), conns, mib(bound))
+			}
+			pingServes(t, s)
+		})
 	}
-	for deadline := time.Now().Add(wait); s.fds(t) < fds+conns; {
-		if time.Now().After(deadline) {
-			t.Fatalf("the server accepted %d of %d connections within %v", s.fds(t)-fds, conns, wait)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	held := s.settledRSS(t)
-	peak := s.peak(t)
-	for _, c := range clients {
-		c.Close()
-	}
-	clients = nil
-	after := s.rssBelow(t, baseline+4<<20, 3*time.Second)
-	t.Logf("%d claims of %d bytes: RSS %s before, %s while held (peak %s, +%s), %s after they left",
-		conns, claim, mib(baseline), mib(held), mib(peak), mib(peak-baseline), mib(after))
-	if peak-baseline >= bound {
-		t.Errorf("peak RSS grew by %s for %d header-only claims; the bound is %s", mib(peak-baseline), conns, mib(bound))
-	}
-	pingServes(t, s)
 }
 
 // TestLargeBody: one real body, sent as a PING (which the server reads and
