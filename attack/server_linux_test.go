@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -283,11 +282,6 @@ func header(typ uint16, size int) []byte {
 	h = be.AppendUint32(h, uint32(wire.SerpentID)<<16) // serializer, annotations size
 	sum := (uint32(typ) + wire.ProtocolVersion + uint32(size) + wire.SerpentID + 0x34E9) & 0xffff
 	return be.AppendUint32(h, sum) // reserved, checksum
-}
-
-func isTooLarge(err error) bool {
-	var x *wire.Exception
-	return errors.As(err, &x) && x.Class == wire.ClassMessageTooLargeError
 }
 
 // sendBody writes a header claiming size bytes followed by size zero bytes,
