@@ -28,7 +28,9 @@
 // pyvalue.go holds Python's value rules for arguments (hashability,
 // iteration, the exceptions), regex.go Python regular expressions on RE2;
 // broadcast.go is the UDP responder and autoclean.go the autocleaner;
-// codecs.go links in every serializer.
+// tls.go is the listener side of TLS (each connection's handshake under a
+// deadline, the rate-limited log of failures, the answer to plain Pyro on a
+// TLS port); codecs.go links in every serializer.
 // Nothing mutable is kept at package level, only fixed tables, so servers
 // in one process share nothing but a store they are both given.
 //
@@ -71,4 +73,10 @@
 //     URI that was found unreachable.
 //   - A tuple prefix with a non-str member is refused before anything is
 //     removed (Pyro4 raises the same TypeError lazily, mid-way).
+//   - With Options.TLS, each connection's TLS handshake runs in its own
+//     goroutine under TLSHandshakeTimeout (Pyro4 handshakes in its accept
+//     loop, where one silent client stalls the others); failures are logged
+//     as warnings with the peer and the reason, at most one line per reason
+//     every 10 s. A plain Pyro client on the TLS port gets a plain
+//     CONNECTFAIL saying to set PYRO_SSL; Pyro4 just closes.
 package nameserver
