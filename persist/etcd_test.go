@@ -387,6 +387,19 @@ func testEtcdPrefixes(t *testing.T, env *etcdEnv) {
 			t.Fatalf("entries = %#v, want n -> %s only", got, c.uri)
 		}
 	}
+	// Writes in b's name space move the cluster's revision past everything
+	// a's watch delivers; a learns from a progress notification that its
+	// index is still current.
+	written := time.Now()
+	for i := range 5 {
+		if err := b.Put(Entry{Name: fmt.Sprint(i), URI: "two"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 5*time.Second, "a current after b's writes", func() bool {
+		st := a.Status()
+		return st.Err == nil && st.Synced.After(written) && st.Revision >= b.Status().Revision
+	})
 }
 
 // testEtcdElection: of two candidates one leads; when it resigns (its

@@ -164,6 +164,7 @@ func (c *Cluster) run(i int, token string) error {
 		"--log-level", "warn",
 	)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = procAttr()
 	// etcd reads ETCD_* variables as flags; the test's environment must not
 	// configure it behind our back.
 	for _, kv := range os.Environ() {
