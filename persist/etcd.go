@@ -14,10 +14,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
 )
 
 // DefaultEtcdPrefix is the key prefix of a name space when EtcdOptions
@@ -121,7 +123,8 @@ type Etcd struct {
 
 // OpenEtcd connects to the cluster and loads the name space. While etcd is
 // unreachable it retries, reporting each failure to the logger, until ctx
-// ends; ctx bounds only the opening, not the store's life.
+// ends; ctx bounds only the opening, not the store's life. A refusal that
+// retrying cannot cure (wrong password, no permission) fails at once.
 func OpenEtcd(ctx context.Context, o EtcdOptions) (*Etcd, error) {
 	o, cfg, err := o.config()
 	if err != nil {
@@ -137,6 +140,9 @@ func OpenEtcd(ctx context.Context, o EtcdOptions) (*Etcd, error) {
 		err = s.connect(ctx, cfg)
 		if err == nil {
 			break
+		}
+		if refused(err) {
+			return nil, fmt.Errorf("open etcd %s: %w: %v", eps, ErrUnavailable, err)
 		}
 		s.log.Warn("etcd not reachable; retrying", "endpoints", eps, "attempt", attempt, "err", err)
 		select {
@@ -169,6 +175,20 @@ func (s *Etcd) connect(ctx context.Context, cfg clientv3.Config) error {
 	}
 	s.index = idx
 	return nil
+}
+
+// refused reports whether etcd turned the client away for a reason that
+// waiting does not cure: a wrong user or password, no permission.
+func refused(err error) bool {
+	var ee rpctypes.EtcdError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	switch ee.Code() {
+	case codes.InvalidArgument, codes.PermissionDenied, codes.Unauthenticated, codes.FailedPrecondition:
+		return true
+	}
+	return false
 }
 
 func (o EtcdOptions) config() (EtcdOptions, clientv3.Config, error) {

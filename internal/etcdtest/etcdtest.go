@@ -10,6 +10,7 @@ package etcdtest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +66,18 @@ type Cluster struct {
 	mu      sync.Mutex
 	members []*Member
 	initial string // the --initial-cluster value
+	// TLS, when the cluster was started with it, holds its certificates.
+	TLS *TLSFiles
+	tc  *tls.Config // the client side of TLS
+}
+
+// Options configures StartWith.
+type Options struct {
+	// Members is the cluster size (3 when zero).
+	Members int
+	// TLS makes the members serve clients over TLS only, with
+	// certificates made for the test, and require a client certificate.
+	TLS bool
 }
 
 // Start runs an n-member cluster, waits until it is healthy and registers
@@ -72,11 +85,20 @@ type Cluster struct {
 // loses a port to another process is retried with new ports.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
+	return StartWith(t, Options{Members: n})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, o Options) *Cluster {
+	t.Helper()
 	Require(t)
+	if o.Members <= 0 {
+		o.Members = 3
+	}
 	var err error
 	for attempt := range 3 {
 		var c *Cluster
-		if c, err = start(t, n, attempt); err == nil {
+		if c, err = start(t, o, attempt); err == nil {
 			return c
 		}
 		t.Logf("etcd cluster start (attempt %d): %v", attempt+1, err)
@@ -85,18 +107,29 @@ func Start(t testing.TB, n int) *Cluster {
 	return nil
 }
 
-func start(t testing.TB, n, attempt int) (*Cluster, error) {
+func start(t testing.TB, o Options, attempt int) (*Cluster, error) {
+	n := o.Members
 	ports, err := freePorts(2 * n)
 	if err != nil {
 		return nil, err
 	}
 	dir := t.TempDir()
 	c := &Cluster{t: t}
+	scheme := "http"
+	if o.TLS {
+		scheme = "https"
+		if c.TLS, err = makeTLS(dir); err != nil {
+			return nil, fmt.Errorf("etcd test certificates: %w", err)
+		}
+		if c.tc, err = c.TLS.clientTLS(); err != nil {
+			return nil, err
+		}
+	}
 	var initial []string
 	for i := range n {
 		m := &Member{
 			Name:      fmt.Sprintf("m%d", i),
-			ClientURL: fmt.Sprintf("http://127.0.0.1:%d", ports[2*i]),
+			ClientURL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, ports[2*i]),
 			PeerURL:   fmt.Sprintf("http://127.0.0.1:%d", ports[2*i+1]),
 			DataDir:   filepath.Join(dir, fmt.Sprintf("m%d.data", i)),
 			logPath:   filepath.Join(dir, fmt.Sprintf("m%d.log", i)),
@@ -148,7 +181,7 @@ func (c *Cluster) run(i int, token string) error {
 		return fmt.Errorf("etcd log: %w", err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(Binary,
+	args := []string{
 		"--name", m.Name,
 		"--data-dir", m.DataDir,
 		"--listen-client-urls", m.ClientURL,
@@ -162,7 +195,12 @@ func (c *Cluster) run(i int, token string) error {
 		"--election-timeout", "500",
 		"--logger", "zap",
 		"--log-level", "warn",
-	)
+	}
+	if c.TLS != nil {
+		args = append(args, "--cert-file", c.TLS.ServerCert, "--key-file", c.TLS.ServerKey,
+			"--trusted-ca-file", c.TLS.CA, "--client-cert-auth")
+	}
+	cmd := exec.Command(Binary, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = procAttr()
 	// etcd reads ETCD_* variables as flags; the test's environment must not
@@ -254,7 +292,8 @@ func (c *Cluster) Restart(i int) {
 // its /health check (which needs a leader and a committed read).
 func (c *Cluster) WaitHealthy(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	hc := &http.Client{Timeout: time.Second}
+	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{TLSClientConfig: c.tc}}
+	defer hc.CloseIdleConnections()
 	for i, m := range c.members {
 		if !c.Running(i) {
 			continue
@@ -295,6 +334,7 @@ func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   c.Endpoints(),
 		DialTimeout: 5 * time.Second,
+		TLS:         c.tc,
 		Logger:      zap.NewNop(),
 	})
 	if err != nil {
