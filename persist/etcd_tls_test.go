@@ -56,7 +56,7 @@ func TestEtcdTLSAuth(t *testing.T) {
 	if err := s.Put(Entry{Name: "secure", URI: "PYRO:s@h:1"}); err != nil {
 		t.Fatal(err)
 	}
-	// A second store sees the first's write through its TLS watch.
+	// The first store sees a second one's write through its TLS watch.
 	s2, err := open(base)
 	if err != nil {
 		t.Fatal(err)
