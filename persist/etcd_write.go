@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
@@ -242,19 +244,14 @@ func (s *Etcd) Delete(name string) (bool, error) {
 // removal of more runs than one transaction may hold (MaxTxnOps) takes
 // several transactions: each is atomic, the whole is not.
 func (s *Etcd) DeleteMatching(prefix string, match func(name string) bool) ([]string, error) {
-	var removed []string
+	var removed []removal
 	err := s.do("remove names with prefix", prefix, func(ctx context.Context) error {
 		if match == nil {
 			resp, err := s.cli.Delete(ctx, s.key(prefix), clientv3.WithPrefix(), clientv3.WithPrevKV())
 			if err != nil {
 				return err
 			}
-			names := make([]string, 0, len(resp.PrevKvs))
-			for _, kv := range resp.PrevKvs {
-				names = append(names, s.name(kv.Key))
-			}
-			s.applyRemove(names, resp.Header.Revision)
-			removed = append(removed, names...)
+			removed = s.removals(removed, resp.PrevKvs, resp.Header.Revision)
 			return nil
 		}
 		for range etcdConflictRounds {
@@ -268,13 +265,46 @@ func (s *Etcd) DeleteMatching(prefix string, match func(name string) bool) ([]st
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(removed)
-	return removed, nil
+	return removedNames(removed), nil
+}
+
+// removal is a name DeleteMatching removed, with its create revision.
+type removal struct {
+	name   string
+	create int64
+}
+
+// removals applies the deletion of kvs, the previous values a delete at
+// revision rev returned, to the index and appends them to rs.
+func (s *Etcd) removals(rs []removal, kvs []*mvccpb.KeyValue, rev int64) []removal {
+	names := make([]string, 0, len(kvs))
+	for _, kv := range kvs {
+		name := s.name(kv.Key)
+		names = append(names, name)
+		rs = append(rs, removal{name: name, create: kv.CreateRevision})
+	}
+	s.applyRemove(names, rev)
+	return rs
+}
+
+// removedNames returns the names of rs in name order, as Store asks of
+// DeleteMatching (the create revisions are there for registration order),
+// nil when there are none.
+func removedNames(rs []removal) []string {
+	if len(rs) == 0 {
+		return nil
+	}
+	slices.SortFunc(rs, func(a, b removal) int { return strings.Compare(a.name, b.name) })
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.name
+	}
+	return names
 }
 
 // deleteRuns is one round of DeleteMatching with a match; it reports false
 // when a guard failed and the round must be repeated.
-func (s *Etcd) deleteRuns(ctx context.Context, prefix string, match func(string) bool, removed *[]string) (bool, error) {
+func (s *Etcd) deleteRuns(ctx context.Context, prefix string, match func(string) bool, removed *[]removal) (bool, error) {
 	resp, err := s.cli.Get(ctx, s.key(prefix), clientv3.WithPrefix(), clientv3.WithKeysOnly())
 	if err != nil {
 		return false, err
@@ -324,14 +354,11 @@ func (s *Etcd) deleteRuns(ctx context.Context, prefix string, match func(string)
 		if !tr.Succeeded {
 			return false, nil
 		}
-		var names []string
+		var kvs []*mvccpb.KeyValue
 		for _, r := range tr.Responses {
-			for _, kv := range r.GetResponseDeleteRange().PrevKvs {
-				names = append(names, s.name(kv.Key))
-			}
+			kvs = append(kvs, r.GetResponseDeleteRange().PrevKvs...)
 		}
-		s.applyRemove(names, tr.Header.Revision)
-		*removed = append(*removed, names...)
+		*removed = s.removals(*removed, kvs, tr.Header.Revision)
 	}
 	return true, nil
 }
