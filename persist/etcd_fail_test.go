@@ -37,7 +37,7 @@ func testEtcdFailures(t *testing.T, env *etcdEnv) {
 		t.Fatalf("DeleteMatching with one member down: %v", err)
 	}
 	want := entries(t, b)
-	eventually(t, 5*time.Second, "a sees b's writes", func() bool { return sameEntries(entries(t, a), want) })
+	eventually(t, 10*time.Second, "a sees b's writes", func() bool { return sameEntries(entries(t, a), want) })
 
 	// Quorum lost: reads answer from the index; writes fail with
 	// ErrUnavailable within a bound (RequestTimeout is 2 s here).

@@ -104,20 +104,26 @@ func (s *Etcd) load(ctx context.Context) (*etcdIndex, error) {
 }
 
 // follow keeps the index current: a watch from the revision after the
-// index's, restarted with backoff when it ends, and a full reload when
-// etcd has compacted the revisions the watch would need.
+// index's, restarted when it ends (after a pause that grows while restarts
+// fail, up to a second: a watch is cheap and the index is stale meanwhile),
+// and a full reload when etcd has compacted the revisions the watch would
+// need.
 func (s *Etcd) follow() {
 	defer s.wg.Done()
-	delay := 100 * time.Millisecond
+	const first, most = 50 * time.Millisecond, time.Second
+	delay := first
 	for s.ctx.Err() == nil {
-		err := s.watch()
+		delivered, err := s.watch()
 		if s.ctx.Err() != nil {
 			return
+		}
+		if delivered {
+			delay = first
 		}
 		if errors.Is(err, rpctypes.ErrCompacted) {
 			s.log.Warn("etcd history compacted past the index; reloading the name space", "revision", s.Status().Revision)
 			if err = s.resync(); err == nil {
-				delay = 100 * time.Millisecond
+				delay = first
 				continue
 			}
 		}
@@ -127,12 +133,13 @@ func (s *Etcd) follow() {
 			return
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, 5*time.Second)
+		delay = min(2*delay, most)
 	}
 }
 
-// watch follows the name space until the watch fails.
-func (s *Etcd) watch() error {
+// watch follows the name space until the watch fails; delivered tells
+// whether it got as far as delivering anything.
+func (s *Etcd) watch() (delivered bool, err error) {
 	s.mu.RLock()
 	from := s.index.rev + 1
 	s.mu.RUnlock()
@@ -143,11 +150,12 @@ func (s *Etcd) watch() error {
 	s.watchCtx.Store(&ctx)
 	for resp := range s.cli.Watch(ctx, s.names, clientv3.WithPrefix(), clientv3.WithRev(from)) {
 		if err := resp.Err(); err != nil {
-			return err
+			return delivered, err
 		}
 		s.apply(&resp)
+		delivered = true
 	}
-	return errors.New("watch closed")
+	return delivered, errors.New("watch closed")
 }
 
 // apply installs one watch response: all events of a revision arrive in
