@@ -51,7 +51,10 @@ const (
 // ErrUnavailable is wrapped by every error of an Etcd store that comes from
 // etcd: unreachable, without quorum, or refusing the request. The name
 // server answers such a write with NamingError('name server storage
-// unavailable: ...').
+// unavailable: ...'). As with any request that timed out, the outcome of
+// such a write is unknown: a member that took it into its log before
+// losing quorum may still commit it when the cluster heals, and then every
+// node's index shows it.
 var ErrUnavailable = errors.New("storage unavailable")
 
 // EtcdOptions configures OpenEtcd. Only Endpoints is required.

@@ -3,6 +3,7 @@ package persist
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -127,7 +128,13 @@ func (s *Etcd) follow() {
 				continue
 			}
 		}
-		s.log.Warn("etcd watch ended; restarting", "err", err, "retry_in", delay)
+		// The first failure is news; the ones that follow while etcd stays
+		// away are not (the freshness check reports the outage).
+		level := slog.LevelDebug
+		if delay == first {
+			level = slog.LevelWarn
+		}
+		s.log.Log(s.ctx, level, "etcd watch ended; restarting", "err", err, "retry_in", delay)
 		select {
 		case <-s.ctx.Done():
 			return
