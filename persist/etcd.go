@@ -346,7 +346,7 @@ func (s *Etcd) name(key []byte) string { return string(key[len(s.names):]) }
 // decode turns a key-value into an entry; a value this package did not
 // write is reported and skipped rather than stopping the name space.
 func (s *Etcd) decode(key, value []byte, create, mod int64) *etcdEntry {
-	uri, md, err := decodeRecord(value)
+	uri, md, err := decodeEtcdValue(value)
 	if err != nil {
 		s.log.Warn("etcd: skipping a key that is not a registration", "key", string(key), "err", err)
 		return nil

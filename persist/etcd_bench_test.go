@@ -33,7 +33,7 @@ func etcdBenchNames(b *testing.B) int {
 // fillEtcd writes n benchmark names under prefix, many to a transaction.
 func fillEtcd(b *testing.B, s *Etcd, n int) {
 	b.Helper()
-	val := string(encodeRecord(benchURI, nil))
+	val := string(encodeEtcdValue(benchURI, nil))
 	ops := make([]clientv3.Op, 0, defaultEtcdMaxTxnOps)
 	flush := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -101,7 +101,7 @@ func (s *Etcd) Put(e Entry) error {
 		return err
 	}
 	md := NormalizeMetadata(e.Metadata)
-	key, val := s.key(e.Name), string(encodeRecord(e.URI, md))
+	key, val := s.key(e.Name), string(encodeEtcdValue(e.URI, md))
 	return s.do("register", e.Name, func(ctx context.Context) error {
 		resp, err := s.cli.Put(ctx, key, val, clientv3.WithPrevKV())
 		if err != nil {
@@ -125,7 +125,7 @@ func (s *Etcd) PutNew(e Entry) error {
 		return err
 	}
 	md := NormalizeMetadata(e.Metadata)
-	key, val := s.key(e.Name), string(encodeRecord(e.URI, md))
+	key, val := s.key(e.Name), string(encodeEtcdValue(e.URI, md))
 	uncertain := false
 	return s.do("register", e.Name, func(ctx context.Context) error {
 		resp, err := s.cli.Txn(ctx).
@@ -184,12 +184,12 @@ func (s *Etcd) SetMetadata(name string, metadata []string) error {
 				}
 				kv := resp.Kvs[0]
 				if cur = s.decode(kv.Key, kv.Value, kv.CreateRevision, kv.ModRevision); cur == nil {
-					return fmt.Errorf("%w: value of %q", errRecord, key)
+					return fmt.Errorf("%w: value of %q", errEtcdValue, key)
 				}
 			}
 			resp, err := s.cli.Txn(ctx).
 				If(clientv3.Compare(clientv3.ModRevision(key), "=", cur.mod)).
-				Then(clientv3.OpPut(key, string(encodeRecord(cur.uri, md)))).
+				Then(clientv3.OpPut(key, string(encodeEtcdValue(cur.uri, md)))).
 				Else(clientv3.OpGet(key)).
 				Commit()
 			if err != nil {
@@ -206,7 +206,7 @@ func (s *Etcd) SetMetadata(name string, metadata []string) error {
 			}
 			kv := kvs[0]
 			if cur = s.decode(kv.Key, kv.Value, kv.CreateRevision, kv.ModRevision); cur == nil {
-				return fmt.Errorf("%w: value of %q", errRecord, key)
+				return fmt.Errorf("%w: value of %q", errEtcdValue, key)
 			}
 		}
 		return errContention
