@@ -3,6 +3,7 @@ package persist_test
 import (
 	"context"
 	"log"
+	"sync/atomic"
 	"time"
 
 	"github.com/pyro4/pyro4/persist"
@@ -23,17 +24,13 @@ func ExampleOpenEtcd() {
 	}
 	defer store.Close()
 
-	leading := make(chan bool, 1)
+	var leading atomic.Bool
 	go func() {
 		for lead := range store.Campaign(context.Background(), "autoclean", "PYRO:Pyro.NameServer@10.0.0.1:9090") {
-			select {
-			case <-leading:
-			default:
-			}
-			leading <- lead
+			leading.Store(lead)
 		}
 	}()
-	_ = leading // the autoclean loop sweeps only while the latest value is true
+	// The autoclean loop sweeps only while leading.Load() is true.
 
 	if st := store.Status(); st.Err != nil {
 		log.Printf("serving from an index %v old: %v", st.Age(), st.Err)
