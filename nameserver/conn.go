@@ -59,7 +59,7 @@ func (cn *conn) serve() {
 			cn.log.Error("panic serving connection; closed it", "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
-	if !cn.handshake() {
+	if !cn.startTLS() || !cn.handshake() {
 		return
 	}
 	for cn.request() {

@@ -3,6 +3,7 @@ package nameserver
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,15 @@ type Options struct {
 	Compression    bool          // compress replies >= 200 bytes as Pyro4 COMPRESSION does
 	AutoClean      time.Duration // 0 = off; < 3s is an error, as in Pyro4
 	Logger         *slog.Logger  // nil -> discard
+
+	// TLS, when set, makes every connection (TCP or Unix socket) TLS with
+	// this server configuration, as Pyro4's SSL: the TLS handshake first,
+	// then the Pyro handshake, HMAC and URIs as without it. The broadcast
+	// responder stays plain UDP and autoclean probes stay plain connects.
+	// tlsconf.Reloader.Config gives one that follows certificate rotation.
+	TLS *tls.Config
+	// TLSHandshakeTimeout bounds each connection's TLS handshake; 0 -> 10s.
+	TLSHandshakeTimeout time.Duration
 
 	// AutoCleanUnreachable is how long a registered server must stay
 	// unreachable before autoclean removes it; 0 -> 20s, as in Pyro4.
@@ -86,6 +96,7 @@ type Server struct {
 	// not the packed message, is kept: the correlation id, HMAC and
 	// compression differ per connection.
 	handshakeReplies sync.Map // handshakeKey -> []byte
+	tlsLog           tlsLogLimiter
 
 	memRelease memoryRelease // gives large messages' memory back (release.go)
 }
@@ -148,6 +159,9 @@ func checkOptions(o *Options) error {
 	}
 	if o.NATHost != "" && o.UnixSocket != "" {
 		return errors.New("cannot use a NAT host together with a Unix socket")
+	}
+	if err := checkTLS(o.TLS); err != nil {
+		return err
 	}
 	if o.NATPort != 0 && o.NATHost == "" {
 		return errors.New("a NAT port needs a NAT host")
@@ -349,6 +363,7 @@ func (s *Server) startConn(c net.Conn) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
+	c = s.wrapTLS(c)
 	cn := &conn{s: s, c: c, br: bufio.NewReaderSize(c, readBufferSize), log: s.log.With("remote", c.RemoteAddr().String())}
 	s.mu.Lock()
 	if s.closed {
@@ -396,7 +411,7 @@ func (s *Server) Close() error {
 			s.udp.Close()
 		}
 		for _, cn := range conns {
-			cn.c.Close()
+			cn.closeNow()
 		}
 		s.wg.Wait()
 		if s.ownStore {

@@ -1,0 +1,140 @@
+package nameserver
+
+import (
+	"crypto/tls"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/pyro4/pyro4/tlsconf"
+)
+
+// defaultTLSHandshakeTimeout bounds a TLS handshake when
+// Options.TLSHandshakeTimeout is not set: long enough for a slow link, short
+// enough that a client that connects and says nothing holds only its own
+// goroutine and file descriptor for a while.
+const defaultTLSHandshakeTimeout = 10 * time.Second
+
+// tlsLogInterval is how often one kind of TLS failure is logged; the ones in
+// between are counted and the count rides on the next line. A port scanner
+// or a misconfigured client in a retry loop would otherwise fill the log.
+const tlsLogInterval = 10 * time.Second
+
+// checkTLS refuses a TLS configuration that could never complete a
+// handshake, so that a server asked for TLS never starts without it.
+func checkTLS(cfg *tls.Config) error {
+	if cfg == nil {
+		return nil
+	}
+	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
+		return errors.New("TLS config has no certificate (Certificates, GetCertificate or GetConfigForClient)")
+	}
+	return nil
+}
+
+// wrapTLS puts the server side of TLS over an accepted connection; the
+// handshake itself runs later, in the connection's goroutine (startTLS).
+func (s *Server) wrapTLS(c net.Conn) net.Conn {
+	if s.opts.TLS == nil {
+		return c
+	}
+	return tls.Server(c, s.opts.TLS)
+}
+
+// startTLS runs the TLS handshake of a TLS connection under a deadline, in
+// the connection's own goroutine: Pyro4 handshakes in its accept loop, where
+// one silent client stalls every other. On a plain server it looks at the
+// client's first bytes, so that a TLS client on a plain port is named in the
+// log rather than showing up as a bad Pyro header. It reports whether the
+// connection may go on to the Pyro handshake.
+func (cn *conn) startTLS() bool {
+	tc, ok := cn.c.(*tls.Conn)
+	if !ok {
+		cn.sniffPlain()
+		return true
+	}
+	timeout := cn.s.opts.TLSHandshakeTimeout
+	if timeout <= 0 {
+		timeout = defaultTLSHandshakeTimeout
+	}
+	tc.SetDeadline(time.Now().Add(timeout))
+	if err := tc.HandshakeContext(cn.s.ctx); err != nil {
+		peer := tc.RemoteAddr().String()
+		err = tlsconf.ServerError(err, peer)
+		reason := tlsconf.ReasonOther
+		var he *tlsconf.HandshakeError
+		if errors.As(err, &he) {
+			reason = he.Reason
+		}
+		cn.s.tlsLog.warn(cn.s, tlsLogKey(reason), "TLS handshake failed", "remote", peer, "err", err.Error())
+		return false
+	}
+	tc.SetDeadline(time.Time{})
+	return true
+}
+
+// sniffPlain logs a TLS ClientHello arriving on a plain port. The peeked
+// bytes stay buffered for the Pyro handshake, which then refuses them as
+// before; a read error stays buffered too, so the handshake sees it once.
+func (cn *conn) sniffPlain() {
+	if t := cn.s.opts.CommTimeout; t > 0 {
+		cn.c.SetReadDeadline(time.Now().Add(t))
+	}
+	if b, _ := cn.br.Peek(3); tlsconf.LooksLikeTLS(b) {
+		cn.s.tlsLog.warn(cn.s, logKeyTLSOnPlain, "a TLS client connected to this plain (non-SSL) name server; enable SSL here or unset PYRO_SSL there",
+			"remote", cn.c.RemoteAddr().String())
+	}
+}
+
+// closeNow closes the connection's socket at once. On a TLS connection it
+// skips the close_notify alert, which could wait on a client that does not
+// read; a shutdown must not.
+func (cn *conn) closeNow() error {
+	if tc, ok := cn.c.(*tls.Conn); ok {
+		return tc.NetConn().Close()
+	}
+	return cn.c.Close()
+}
+
+// tlsLogKey is what the log limiter counts by: a handshake failure's reason,
+// or logKeyTLSOnPlain.
+type tlsLogKey int
+
+const logKeyTLSOnPlain tlsLogKey = -1
+
+// tlsLogLimiter lets one line per key through every tlsLogInterval.
+type tlsLogLimiter struct {
+	mu   sync.Mutex
+	keys map[tlsLogKey]*tlsLogState
+}
+
+type tlsLogState struct {
+	next       time.Time // no line for this key before then
+	suppressed int       // lines dropped since the last one logged
+}
+
+func (l *tlsLogLimiter) warn(s *Server, key tlsLogKey, msg string, args ...any) {
+	now := time.Now()
+	l.mu.Lock()
+	if l.keys == nil {
+		l.keys = map[tlsLogKey]*tlsLogState{}
+	}
+	st := l.keys[key]
+	if st == nil {
+		st = &tlsLogState{}
+		l.keys[key] = st
+	}
+	if now.Before(st.next) {
+		st.suppressed++
+		l.mu.Unlock()
+		return
+	}
+	dropped := st.suppressed
+	st.next, st.suppressed = now.Add(tlsLogInterval), 0
+	l.mu.Unlock()
+	if dropped > 0 {
+		args = append(args, "suppressed", dropped)
+	}
+	s.log.Warn(msg, args...)
+}
