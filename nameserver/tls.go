@@ -3,6 +3,7 @@ package nameserver
 import (
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -67,7 +68,7 @@ func (cn *conn) startTLS() bool {
 		if errors.As(err, &he) {
 			reason = he.Reason
 		}
-		cn.s.tlsLog.warn(cn.s, tlsLogKey(reason), "TLS handshake failed", "remote", peer, "err", err.Error())
+		cn.s.tlsLog.warn(cn.s.log, tlsLogKey(reason), "TLS handshake failed", "remote", peer, "err", err.Error())
 		return false
 	}
 	tc.SetDeadline(time.Time{})
@@ -82,7 +83,7 @@ func (cn *conn) sniffPlain() {
 		cn.c.SetReadDeadline(time.Now().Add(t))
 	}
 	if b, _ := cn.br.Peek(3); tlsconf.LooksLikeTLS(b) {
-		cn.s.tlsLog.warn(cn.s, logKeyTLSOnPlain, "a TLS client connected to this plain (non-SSL) name server; enable SSL here or unset PYRO_SSL there",
+		cn.s.tlsLog.warn(cn.s.log, logKeyTLSOnPlain, "a TLS client connected to this plain (non-SSL) name server; enable SSL here or unset PYRO_SSL there",
 			"remote", cn.c.RemoteAddr().String())
 	}
 }
@@ -105,8 +106,9 @@ const logKeyTLSOnPlain tlsLogKey = -1
 
 // tlsLogLimiter lets one line per key through every tlsLogInterval.
 type tlsLogLimiter struct {
-	mu   sync.Mutex
-	keys map[tlsLogKey]*tlsLogState
+	interval time.Duration // 0 -> tlsLogInterval; tests shorten it
+	mu       sync.Mutex
+	keys     map[tlsLogKey]*tlsLogState
 }
 
 type tlsLogState struct {
@@ -114,7 +116,10 @@ type tlsLogState struct {
 	suppressed int       // lines dropped since the last one logged
 }
 
-func (l *tlsLogLimiter) warn(s *Server, key tlsLogKey, msg string, args ...any) {
+// warn logs msg unless a line with the same key went out less than the
+// interval ago; a line that goes out carries "suppressed", the number held
+// back since the previous one, when there were any.
+func (l *tlsLogLimiter) warn(log *slog.Logger, key tlsLogKey, msg string, args ...any) {
 	now := time.Now()
 	l.mu.Lock()
 	if l.keys == nil {
@@ -131,10 +136,14 @@ func (l *tlsLogLimiter) warn(s *Server, key tlsLogKey, msg string, args ...any) 
 		return
 	}
 	dropped := st.suppressed
-	st.next, st.suppressed = now.Add(tlsLogInterval), 0
+	interval := l.interval
+	if interval <= 0 {
+		interval = tlsLogInterval
+	}
+	st.next, st.suppressed = now.Add(interval), 0
 	l.mu.Unlock()
 	if dropped > 0 {
 		args = append(args, "suppressed", dropped)
 	}
-	s.log.Warn(msg, args...)
+	log.Warn(msg, args...)
 }
