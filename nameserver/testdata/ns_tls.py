@@ -105,8 +105,8 @@ def pyroname():
     t.start()
     try:
         with Pyro4.Proxy(cfg["oneway"]) as ns:
-            ns.register("tls.echo", uri)
-        with Pyro4.Proxy("PYRONAME:tls.echo@" + Pyro4.URI(cfg["oneway"]).location) as p:
+            ns.register("echo.tls", uri)
+        with Pyro4.Proxy("PYRONAME:echo.tls@" + Pyro4.URI(cfg["oneway"]).location) as p:
             return [p.echo("héllo"), p._pyroConnection.sock.version()]
     finally:
         daemon.shutdown()
