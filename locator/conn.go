@@ -200,11 +200,11 @@ func (c *Conn) handshake() error {
 		m.Compress()
 	}
 	if err := c.send(m); err != nil {
-		return connectError(c.uri, c.tlsError(err))
+		return connectError(c.uri, c.tlsExchangeError(err))
 	}
 	reply, err := wire.ReadMessage(c.r, c.opts.limits())
 	if err != nil {
-		return connectError(c.uri, c.tlsError(err))
+		return connectError(c.uri, c.tlsExchangeError(err))
 	}
 	return c.handshakeReply(reply)
 }
