@@ -19,6 +19,7 @@ import (
 	"github.com/pyro4/pyro4/nameserver"
 	"github.com/pyro4/pyro4/nameserver/config"
 	"github.com/pyro4/pyro4/persist"
+	"github.com/pyro4/pyro4/tlsconf"
 )
 
 // NsCmd runs a name server, as pyro4-ns does: the same options, the same
@@ -74,6 +75,9 @@ func (c *NsCmd) check(io *IO) error {
 	if err == nil {
 		_, err = r.Settings().Options(nil, nil)
 	}
+	if err == nil {
+		_, err = serverCerts(r.Settings())
+	}
 	if err != nil {
 		var ee *ExitError
 		if errors.As(err, &ee) {
@@ -112,6 +116,10 @@ func (c *NsCmd) Run(io *IO) error {
 	if err != nil {
 		return err
 	}
+	certs, err := serverCerts(settings)
+	if err != nil {
+		return err
+	}
 	logs, err := openNsLogs(io, settings)
 	if err != nil {
 		return nsFail(err)
@@ -128,6 +136,9 @@ func (c *NsCmd) Run(io *IO) error {
 		return nsFail(err)
 	}
 	opts.AutoCleanUnreachable, opts.AutoCleanLoopDelay = autocleanUnreachable, autocleanLoopDelay
+	if certs != nil {
+		opts.TLS = certs.Config()
+	}
 	srv, err := nameserver.New(opts)
 	if err != nil {
 		return nsFail(err)
@@ -138,12 +149,14 @@ func (c *NsCmd) Run(io *IO) error {
 		if err := reloader.Bind(config.ServerTarget(srv)); err != nil {
 			return nsFail(err)
 		}
+	}
+	if reloader != nil || certs != nil {
 		// Before the startup lines, which tell a supervisor that SIGHUP
 		// may be sent.
 		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
-		go followConfig(ctx, reloader, hup, logs.reload)
+		go followFiles(ctx, reloader, certs, hup, logs.reload)
 	}
 	if err := printStartup(io, srv, settings); err != nil {
 		return nsFail(err)
@@ -236,18 +249,29 @@ func settingFail(cmd string, err error) error {
 	return &ExitError{Code: code, Msg: "pyro4 " + cmd + ": " + err.Error()}
 }
 
-// followConfig applies the config file when it changes and on SIGHUP,
-// until ctx is done.
-func followConfig(ctx context.Context, r *config.Reloader, hup <-chan os.Signal, log *slog.Logger) {
-	go func() {
-		if err := r.Watch(ctx); err != nil {
-			log.Error("not watching the config file (SIGHUP still reloads it)", "config", r.Path, "err", err)
-		}
-	}()
+// followFiles applies the config file (r) and re-reads the TLS
+// certificate files (certs) when they change and on SIGHUP, until ctx is
+// done; either may be nil.
+func followFiles(ctx context.Context, r *config.Reloader, certs *tlsconf.Reloader, hup <-chan os.Signal, log *slog.Logger) {
+	if r != nil {
+		go func() {
+			if err := r.Watch(ctx); err != nil {
+				log.Error("not watching the config file (SIGHUP still reloads it)", "config", r.Path, "err", err)
+			}
+		}()
+	}
+	if certs != nil {
+		go watchCerts(ctx, certs, log)
+	}
 	for {
 		select {
 		case <-hup:
-			r.Reload()
+			if r != nil {
+				r.Reload()
+			}
+			if certs != nil {
+				reloadCerts(certs, log)
+			}
 		case <-ctx.Done():
 			return
 		}

@@ -41,7 +41,8 @@ type Settings struct {
 	LogLevel string // PYRO_LOGLEVEL, "" for the command's own levels
 	LogFile  string // PYRO_LOGFILE, "" or "{stderr}" for standard error
 
-	// TLS is parsed and checked, not yet used by a listener or client.
+	// TLS is for the commands to load through tlsconf: the listener's
+	// certificate (with rotation) and the client tools' connections.
 	TLS TLS
 
 	// Static are the static registrations; only the file sets them.
