@@ -126,7 +126,7 @@ func TestNsTLSStart(t *testing.T) {
 			}
 			clientEnv(t)
 			r := runOurs(t, "", "nsc", "-n", "127.0.0.1", "-p", port, "ping")
-			if r.code != 1 || !strings.Contains(r.stderr, "connection closed by the server") {
+			if r.code != 1 || !strings.Contains(r.stderr, "this name server speaks TLS only: set PYRO_SSL=1") {
 				t.Errorf("plain nsc ping of a TLS server: %+v", r)
 			}
 			if code := ns.stop(t); code != 0 {

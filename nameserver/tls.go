@@ -3,12 +3,14 @@ package nameserver
 import (
 	"crypto/tls"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
 	"time"
 
 	"github.com/pyro4/pyro4/tlsconf"
+	"github.com/pyro4/pyro4/wire"
 )
 
 // defaultTLSHandshakeTimeout bounds a TLS handshake when
@@ -61,6 +63,7 @@ func (cn *conn) startTLS() bool {
 	}
 	tc.SetDeadline(time.Now().Add(timeout))
 	if err := tc.HandshakeContext(cn.s.ctx); err != nil {
+		cn.refusePlainPyro(err)
 		peer := tc.RemoteAddr().String()
 		err = tlsconf.ServerError(err, peer)
 		reason := tlsconf.ReasonOther
@@ -73,6 +76,46 @@ func (cn *conn) startTLS() bool {
 	}
 	tc.SetDeadline(time.Time{})
 	return true
+}
+
+// plainPyroRefusal is the CONNECTFAIL text a plain Pyro client gets from
+// a TLS port: Pyro4 raises it as "connection to HOST:PORT rejected: ...".
+const plainPyroRefusal = "this name server speaks TLS only: set PYRO_SSL=1 (and PYRO_SSL_CACERTS) to connect"
+
+// refusePlainPyro answers a plain Pyro client on the TLS port in plain
+// Pyro, with a CONNECTFAIL that says what to set, as net/http answers
+// plain HTTP on an HTTPS port; Pyro4 just closes, and its client says
+// "connection reset". crypto/tls hands over the connection for this
+// (RecordHeaderError.Conn). The rest of the client's message is drained
+// after a half-close, so that closing does not reset the connection
+// before the client has read the answer.
+func (cn *conn) refusePlainPyro(err error) {
+	var rh tls.RecordHeaderError
+	if !errors.As(err, &rh) || rh.Conn == nil || string(rh.RecordHeader[:4]) != "PYRO" {
+		return
+	}
+	codec, ok := wire.CodecByID(wire.MarshalID)
+	if !ok {
+		return
+	}
+	data, merr := codec.Marshal(plainPyroRefusal)
+	if merr != nil {
+		return
+	}
+	m := wire.Message{Type: wire.MsgConnectFail, SerializerID: wire.MarshalID, Data: data}
+	b, perr := m.Pack(cn.s.lim.HMACKey)
+	if perr != nil {
+		return
+	}
+	c := rh.Conn
+	c.SetDeadline(time.Now().Add(time.Second))
+	if _, werr := c.Write(b); werr != nil {
+		return
+	}
+	if hc, ok := c.(interface{ CloseWrite() error }); ok {
+		hc.CloseWrite()
+	}
+	io.Copy(io.Discard, io.LimitReader(c, 64<<10))
 }
 
 // sniffPlain logs a TLS ClientHello arriving on a plain port. The peeked

@@ -82,6 +82,8 @@ func TestTLSPython(t *testing.T) {
 				{"hmac", `["hmac", ` + session, ""},
 				{"hmac-wrong-key", `["hmac-wrong-key", "err", "CommunicationError"`, "hmac"},
 				{"wrong-ip", `["wrong-ip", "err", "CommunicationError"`, "IP address mismatch"},
+				{"plain-client", `["plain-client", "err", "CommunicationError", "connection to ('127.0.0.1', `, "rejected: " + plainPyroRefusal},
+				{"plain-client-hmac", `["plain-client-hmac", "err", "CommunicationError", "connection to ('127.0.0.1', `, "rejected: " + plainPyroRefusal},
 				{"pyroname", `["pyroname", "ok", ["h\u00e9llo", "TLSv1.`, ""},
 				{"broadcast", `["broadcast", "ok", ["PYRO:Pyro.NameServer@` + bcLoc + `", "TLSv1.`, ""},
 				{"wrong-ca", `["wrong-ca", "err", "CommunicationError"`, "CERTIFICATE_VERIFY_FAILED"},

@@ -105,8 +105,13 @@ func TestTLSConnections(t *testing.T) {
 		d.Append("handshake", "hello")
 		data, _ := tc.codec.Marshal(d)
 		tc.send(&wire.Message{Type: wire.MsgConnect, SerializerID: tc.codec.ID(), Data: data})
-		if m, err := tc.recv(); err == nil {
-			t.Fatalf("a plain client got a Pyro reply from a TLS port: type %d", m.Type)
+		m, err := tc.recv()
+		if err != nil {
+			t.Fatalf("a plain client on the TLS port got no answer: %v", err)
+		}
+		v, _ := mustCodec("marshal").Unmarshal(m.Data)
+		if m.Type != wire.MsgConnectFail || v != plainPyroRefusal {
+			t.Fatalf("a plain client on the TLS port got type %d %v, want CONNECTFAIL %q", m.Type, v, plainPyroRefusal)
 		}
 		addr := tc.c.LocalAddr().String()
 		waitFor(t, "the log line", 5*time.Second, func() bool {

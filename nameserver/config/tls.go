@@ -104,7 +104,7 @@ func (r *Resolved) validateTLS(scope Scope) error {
 		}
 	}
 	if scope&ForServer != 0 && t.ServerCert.V == "" {
-		return settingErr("tls.server_cert", &t.ServerCert, "TLS on the server needs a certificate")
+		return settingErr("tls.server_cert", &t.ServerCert, "TLS on the server needs a certificate (PYRO_SSL_SERVERCERT, or server_cert in the [tls] table)")
 	}
 	if scope&ForServer != 0 && t.RequireClientCert.V && t.CACerts.V == "" {
 		// Client certificates are verified against these alone, never

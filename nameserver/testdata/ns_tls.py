@@ -87,6 +87,18 @@ check("hmac-wrong-key", lambda: session(cfg["hmac"], b"wrong"))
 check("wrong-ip", lambda: session(cfg["wrongip"]))
 
 
+def plain(uri, hmac=None):
+    Pyro4.config.SSL = False
+    try:
+        return session(uri, hmac)
+    finally:
+        Pyro4.config.SSL = True
+
+
+check("plain-client", lambda: plain(cfg["oneway"]))
+check("plain-client-hmac", lambda: plain(cfg["hmac"], b"secret"))
+
+
 # A Pyro4 daemon with SSL, registered in our name server, reached through a
 # PYRONAME proxy: the lookup is TLS to us, the call TLS to the daemon.
 @Pyro4.expose
