@@ -103,6 +103,17 @@ func TestNsTLSStart(t *testing.T) {
 		})
 	}
 
+	t.Run("--check loads the key", func(t *testing.T) {
+		nsCleanEnv(t, "PYRO_SSL=1", "PYRO_SSL_SERVERCERT="+encCert, "PYRO_SSL_SERVERKEY="+encKey, "PYRO_SSL_SERVERKEYPASSWD=nope")
+		if code, _, stderr := runNsToEnd(t, "--check"); code != 1 || !strings.Contains(stderr, "wrong password") {
+			t.Errorf("--check with a wrong password: exit %d, stderr %q", code, stderr)
+		}
+		nsCleanEnv(t, "PYRO_SSL=1", "PYRO_SSL_SERVERCERT="+encCert, "PYRO_SSL_SERVERKEY="+encKey, "PYRO_SSL_SERVERKEYPASSWD="+encryptedKeyPass)
+		if code, stdout, stderr := runNsToEnd(t, "--check"); code != 0 || !strings.Contains(stdout, "tls.ssl") {
+			t.Errorf("--check with the right password: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+	})
+
 	pwFile := filepath.Join(t.TempDir(), "key.password")
 	writeNsFile(t, pwFile, encryptedKeyPass+"\n")
 	cfgFile := filepath.Join(t.TempDir(), "nsctl.toml")
