@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pyro4/pyro4/metrics"
 	"github.com/pyro4/pyro4/persist"
 	"github.com/pyro4/pyro4/wire"
 )
@@ -91,7 +92,17 @@ func lookupRequest(tb testing.TB, name string) []byte {
 // lookupServer starts a server with 1,000 names (each with one metadata
 // tag) and returns it with a packed lookup request for one of them.
 func lookupServer(tb testing.TB) (*Server, []byte) {
-	s := startServer(tb, Options{NoBroadcast: true})
+	return lookupServerWith(tb, Options{NoBroadcast: true})
+}
+
+// observedOptions are the options of a server with its metrics and a
+// change callback on, as pyro4 ns --http runs it.
+func observedOptions() Options {
+	return Options{NoBroadcast: true, Metrics: metrics.New(metrics.Options{}), OnChange: func(Change) {}}
+}
+
+func lookupServerWith(tb testing.TB, opts Options) (*Server, []byte) {
+	s := startServer(tb, opts)
 	for i := range 1000 {
 		s.Registry().Register(persist.Entry{Name: "bench.name." + string(rune('a'+i%26)) + itoaBench(i),
 			URI: "PYRO:obj@localhost:4711", Metadata: []string{"m"}}, false)
@@ -139,6 +150,14 @@ func (c *clientConn) roundTrip(req []byte) error {
 // hot path (read, decode, registry, encode, write).
 func BenchmarkLookup64(b *testing.B) {
 	s, req := lookupServer(b)
+	runClients(b, func() (net.Conn, error) { return dialHandshake(s) },
+		func(c *clientConn) error { return c.roundTrip(req) })
+}
+
+// BenchmarkLookup64Metrics is BenchmarkLookup64 with the metrics and a
+// change callback on: their cost on the hot path.
+func BenchmarkLookup64Metrics(b *testing.B) {
+	s, req := lookupServerWith(b, observedOptions())
 	runClients(b, func() (net.Conn, error) { return dialHandshake(s) },
 		func(c *clientConn) error { return c.roundTrip(req) })
 }
