@@ -84,6 +84,7 @@ type Server struct {
 	serving bool
 
 	metrics   *metrics.Metrics
+	epoch     time.Time // New's time, from which calls are timed
 	connTotal atomic.Uint64
 
 	wg        sync.WaitGroup
@@ -119,6 +120,7 @@ func New(opts Options) (*Server, error) {
 		lim:      wire.Limits{MaxSize: opts.MaxMessageSize, HMACKey: opts.HMACKey},
 		conns:    map[*conn]struct{}{},
 		done:     make(chan struct{}),
+		epoch:    time.Now(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
