@@ -178,12 +178,15 @@ func (cn *conn) handshake() bool {
 	cn.setCorrelation(m)
 	if m != nil && m.Type != wire.MsgConnect && !isTooLarge(err) {
 		cn.log.Debug("handshake refused", "type", m.Type)
+		cn.s.metrics.Error(metrics.ErrProtocol)
 		cn.connectFail(0, wire.MarshalID, fmt.Sprintf("invalid msg type %d received", m.Type))
 		return false
 	}
 	if err != nil {
 		cn.log.Debug("handshake failed", "err", err)
-		cn.countError(err)
+		if !isDisconnect(err) {
+			cn.countError(err)
+		}
 		if !isDisconnect(err) && !isTooLarge(err) {
 			cn.connectFail(0, wire.MarshalID, exceptionText(err))
 		}
