@@ -12,8 +12,9 @@ import (
 	"github.com/pyro4/pyro4/wire"
 )
 
-// errorCounts gathers pyro4_ns_errors_total by kind.
-func errorCounts(t *testing.T, m *metrics.Metrics) map[string]float64 {
+// counterValues gathers the counter name by its first label's value ("" for
+// a counter without labels).
+func counterValues(t *testing.T, m *metrics.Metrics, name string) map[string]float64 {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(m)
@@ -23,11 +24,15 @@ func errorCounts(t *testing.T, m *metrics.Metrics) map[string]float64 {
 	}
 	out := map[string]float64{}
 	for _, f := range fams {
-		if f.GetName() != "pyro4_ns_errors_total" {
+		if f.GetName() != name {
 			continue
 		}
 		for _, s := range f.GetMetric() {
-			out[s.GetLabel()[0].GetValue()] = s.GetCounter().GetValue()
+			key := ""
+			if ls := s.GetLabel(); len(ls) > 0 {
+				key = ls[0].GetValue()
+			}
+			out[key] = s.GetCounter().GetValue()
 		}
 	}
 	return out
@@ -92,7 +97,7 @@ func TestErrorsByKind(t *testing.T) {
 				c.Close()
 			}
 			waitFor(t, "the connection to end", 5*time.Second, func() bool { return s.connCount() == 0 })
-			got := errorCounts(t, m)
+			got := counterValues(t, m, "pyro4_ns_errors_total")
 			for _, k := range []string{"protocol", "hmac", "tls", "serializer", "too_large"} {
 				want := 0.0
 				if k == tc.kind {
