@@ -110,3 +110,29 @@ func TestErrorsByKind(t *testing.T) {
 		})
 	}
 }
+
+// TestBroadcastCounted: an answered GET_NSURI counts, another datagram
+// does not.
+func TestBroadcastCounted(t *testing.T) {
+	m := metrics.New(metrics.Options{})
+	s := startServer(t, Options{Host: "0.0.0.0", BroadcastHost: "127.0.0.1", Metrics: m})
+	if s.BroadcastAddr() == nil {
+		t.Fatal("no broadcast responder for a 0.0.0.0 bind")
+	}
+	c, err := net.Dial("udp4", s.BroadcastAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("NOT_A_REQUEST"))
+	c.Write([]byte(broadcastRequest))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 200)
+	n, err := c.Read(buf)
+	if err != nil || !bytes.HasPrefix(buf[:n], []byte("PYRO:Pyro.NameServer@")) {
+		t.Fatalf("broadcast reply %q, %v", buf[:n], err)
+	}
+	if got := counterValues(t, m, "pyro4_ns_broadcast_requests_total")[""]; got != 1 {
+		t.Errorf("broadcast_requests_total = %v, want 1", got)
+	}
+}
