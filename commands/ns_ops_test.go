@@ -526,3 +526,33 @@ func TestOpsReadyzFollowsStore(t *testing.T) {
 		t.Errorf("store closed: /healthz %d", code)
 	}
 }
+
+// TestOpsConfigReloadsCounted: an edit that applies counts as ok, one that
+// does not parse as error, and the static registration shows in the API.
+func TestOpsConfigReloadsCounted(t *testing.T) {
+	nsCleanEnv(t)
+	cfg := filepath.Join(t.TempDir(), "nsctl.toml")
+	head := "[http]\nlisten = \"127.0.0.1:0\"\n"
+	writeNsFile(t, cfg, head)
+	r := startNsInProcess(t, "-n", "127.0.0.1", "-p", "0", "-x", "--config", cfg)
+	r.waitOut(t, "Operations endpoint on ")
+	o := &opsRun{nsRun: r}
+	for _, l := range nsLines(r.out.String()) {
+		if u, ok := strings.CutPrefix(l, "Operations endpoint on "); ok {
+			o.base = strings.TrimSuffix(u, "/")
+		}
+	}
+	reloads := func(result string) float64 {
+		return counter(o.scrape(t), "pyro4_ns_config_reloads_total", map[string]string{"result": result})
+	}
+	writeNsFile(t, cfg, nsStaticReg("svc.static", "PYRO:s@127.0.0.1:1")+head)
+	nsPoll(t, "a reload that applied", func() bool { return reloads("ok") == 1 })
+	if code, body := o.get(t, "/api/v1/names/svc.static"); code != 200 || !strings.Contains(body, "PYRO:s@127.0.0.1:1") {
+		t.Errorf("static entry in the API: %d %s", code, body)
+	}
+	writeNsFile(t, cfg, head+"colour = \"blue\"\n")
+	nsPoll(t, "a reload that failed", func() bool { return reloads("error") == 1 })
+	if got := reloads("ok"); got != 1 {
+		t.Errorf("reloads ok = %v after a failed one, want 1", got)
+	}
+}
