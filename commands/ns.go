@@ -138,7 +138,11 @@ func (c *NsCmd) Run(io *IO) error {
 	}
 	defer srv.Close()
 	if ops != nil {
-		if err := ops.start(srv, settings, logs.server); err != nil {
+		tcfg, err := opsTLS(settings)
+		if err != nil {
+			return nsFail(err)
+		}
+		if err := ops.start(srv, settings, tcfg, logs.server); err != nil {
 			return nsFail(err)
 		}
 		defer ops.close()

@@ -78,18 +78,24 @@ func (e *opsEndpoint) registrations() int {
 	return n
 }
 
-// start binds the listener and serves; with TLS on, HTTPS with the name
-// server's own certificate (and its client certificate policy).
-func (e *opsEndpoint) start(srv *nameserver.Server, s config.Settings, log *slog.Logger) error {
-	e.server.Store(srv)
-	var tcfg *tls.Config
-	if s.TLS.Enabled {
-		cfg, err := tlsconf.ServerConfig(s.TLS.TLSConf())
-		if err != nil {
-			return fmt.Errorf("http %s: %w", s.HTTPListen, err)
-		}
-		tcfg = cfg
+// opsTLS is the endpoint's TLS configuration: the name server's own
+// certificate and client certificate policy when [tls] is on, nil (plain
+// HTTP) otherwise. A server that holds a *tls.Config of its own (one that
+// follows certificate rotation) should pass that to start instead.
+func opsTLS(s config.Settings) (*tls.Config, error) {
+	if !s.TLS.Enabled {
+		return nil, nil
 	}
+	cfg, err := tlsconf.ServerConfig(s.TLS.TLSConf())
+	if err != nil {
+		return nil, fmt.Errorf("http %s: %w", s.HTTPListen, err)
+	}
+	return cfg, nil
+}
+
+// start binds the listener and serves: HTTPS when tcfg is set.
+func (e *opsEndpoint) start(srv *nameserver.Server, s config.Settings, tcfg *tls.Config, log *slog.Logger) error {
+	e.server.Store(srv)
 	h, err := opsweb.New(opsweb.Options{
 		Source:     opsSource{srv},
 		Feed:       e.feed,

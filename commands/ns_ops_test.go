@@ -3,6 +3,8 @@ package commands
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,6 +27,7 @@ import (
 	"github.com/pyro4/pyro4/nameserver"
 	"github.com/pyro4/pyro4/nameserver/config"
 	"github.com/pyro4/pyro4/persist"
+	"github.com/pyro4/pyro4/tlsconf/tlstest"
 )
 
 // opsRun is `pyro4 ns --http` running in-process, with its endpoint's URL
@@ -505,7 +508,7 @@ func TestOpsReadyzFollowsStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	if err := ops.start(srv, s, slog.New(slog.DiscardHandler)); err != nil {
+	if err := ops.start(srv, s, nil, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	defer ops.close()
@@ -554,5 +557,52 @@ func TestOpsConfigReloadsCounted(t *testing.T) {
 	nsPoll(t, "a reload that failed", func() bool { return reloads("error") == 1 })
 	if got := reloads("ok"); got != 1 {
 		t.Errorf("reloads ok = %v after a failed one, want 1", got)
+	}
+}
+
+// TestOpsHTTPSWithServerCertificate: with [tls] on, the endpoint serves
+// HTTPS with the name server's certificate, and a plain HTTP request is
+// refused.
+func TestOpsHTTPSWithServerCertificate(t *testing.T) {
+	pki := tlstest.WriteFiles(t)
+	s := config.Defaults()
+	s.HTTPListen = "127.0.0.1:0"
+	s.TLS = config.TLS{Enabled: true, ServerCert: pki.ServerCert, ServerKey: pki.ServerKey}
+	ops := newOpsEndpoint(s)
+	opts := nameserver.Options{Host: "127.0.0.1", NoBroadcast: true}
+	ops.instrument(&opts)
+	srv, err := nameserver.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	tcfg, err := opsTLS(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ops.start(srv, s, tcfg, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	defer ops.close()
+	if !strings.HasPrefix(ops.URL(), "https://127.0.0.1:") {
+		t.Fatalf("URL %s, want https", ops.URL())
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(pki.CA.Cert)
+	client := &http.Client{Timeout: nsWait, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get(ops.URL() + "healthz")
+	if err != nil {
+		t.Fatalf("HTTPS: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.TLS == nil || !resp.TLS.PeerCertificates[0].Equal(pki.Server.Cert) {
+		t.Errorf("HTTPS /healthz: %d, TLS %v", resp.StatusCode, resp.TLS != nil)
+	}
+	plain, err := http.Get("http://" + strings.TrimPrefix(ops.URL(), "https://") + "healthz")
+	if err == nil {
+		plain.Body.Close()
+		if plain.StatusCode == http.StatusOK {
+			t.Error("plain HTTP answered 200 on the HTTPS endpoint")
+		}
 	}
 }
