@@ -522,7 +522,7 @@ func TestOpsReadyzFollowsStore(t *testing.T) {
 	nsPoll(t, "/readyz 200", func() bool { code, _ := o.get(t, "/readyz"); return code == http.StatusOK })
 	store.Close()
 	code, body := o.get(t, "/readyz")
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, "store: ") {
+	if code != http.StatusServiceUnavailable || strings.TrimSpace(body) != "not ready: store: "+persist.ErrClosed.Error() {
 		t.Errorf("store closed: /readyz %d %q", code, body)
 	}
 	if code, _ := o.get(t, "/healthz"); code != http.StatusOK {
