@@ -37,6 +37,8 @@ type NsCmd struct {
 	NatPort    *int    `name:"natport" placeholder:"NATPORT" help:"external port in case of NAT"`
 	NoBc       bool    `short:"x" name:"nobc" help:"don't start a broadcast server"`
 	Key        *string `short:"k" name:"key" placeholder:"KEY" help:"the HMAC key to use (deprecated)"`
+	HTTP       *string `name:"http" placeholder:"ADDR" help:"serve metrics, health, the names API and a live registry page on HOST:PORT (off by default)"`
+	LogFormat  *string `name:"log-format" placeholder:"FORMAT" help:"log format: text or json"`
 	Config     string  `name:"config" type:"path" placeholder:"FILE" help:"TOML configuration file (see nsctl.toml.example); watched, and re-read on SIGHUP"`
 	Check      bool    `name:"check" help:"Check the flags, the PYRO_* items and the --config file, print every setting in effect with where it came from, and exit (0 valid, 1 not); serves nothing"`
 }
@@ -139,13 +141,26 @@ func (c *NsCmd) Run(io *IO) error {
 	if certs != nil {
 		opts.TLS = certs.Config()
 	}
+	ops := newOpsEndpoint(settings)
+	ops.instrument(&opts)
 	srv, err := nameserver.New(opts)
 	if err != nil {
 		return nsFail(err)
 	}
 	defer srv.Close()
+	if ops != nil {
+		// The name server's own TLS configuration, so the endpoint follows
+		// certificate rotation too.
+		if err := ops.start(srv, settings, opts.TLS, logs.server); err != nil {
+			return nsFail(err)
+		}
+		defer ops.close()
+	}
 	if reloader != nil {
 		reloader.Logger = logs.reload
+		if ops != nil {
+			reloader.Reloaded = ops.metrics.ConfigReloaded
+		}
 		if err := reloader.Bind(config.ServerTarget(srv)); err != nil {
 			return nsFail(err)
 		}
@@ -161,7 +176,19 @@ func (c *NsCmd) Run(io *IO) error {
 	if err := printStartup(io, srv, settings); err != nil {
 		return nsFail(err)
 	}
+	if ops != nil {
+		fmt.Fprintf(io.Stdout, "Operations endpoint on %s\n", ops.URL())
+	}
+	// The listeners are bound and connections queue until Serve accepts
+	// them, so a supervisor may start clients now.
+	if err := sdNotify("READY=1"); err != nil {
+		logs.server.Warn(err.Error())
+	}
 	if err := srv.Serve(ctx); err != nil {
+		return nsFail(err)
+	}
+	sdNotify("STOPPING=1")
+	if err := ops.close(); err != nil {
 		return nsFail(err)
 	}
 	if err := srv.Close(); err != nil {
@@ -187,6 +214,8 @@ func (c *NsCmd) flags() config.Layer {
 		BroadcastPort: config.Flag(c.BcPort, "--bcport"),
 		NATHost:       config.Flag(c.NatHost, "--nathost"),
 		NATPort:       config.Flag(c.NatPort, "--natport"),
+		HTTPListen:    config.Flag(c.HTTP, "--http"),
+		LogFormat:     config.Flag(c.LogFormat, "--log-format"),
 	}
 	if c.NoBc {
 		l.Broadcast = config.Given(false, config.FlagSource("-x"))
@@ -375,9 +404,15 @@ func openNsLogs(io *IO, s config.Settings) (nsLogs, error) {
 			fmt.Fprintf(io.Stderr, "pyro4 ns: cannot write to PYRO_LOGFILE (%v); logging to stderr instead\n", err)
 		}
 	}
+	handler := func(level slog.Level) slog.Handler {
+		if s.LogFormat == "json" {
+			return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
+		}
+		return slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
+	}
 	return nsLogs{
-		server: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: serverLevel})),
-		reload: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: reloadLevel})),
+		server: slog.New(handler(serverLevel)),
+		reload: slog.New(handler(reloadLevel)),
 		close:  closeFn,
 	}, nil
 }

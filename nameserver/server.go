@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pyro4/pyro4/metrics"
 	"github.com/pyro4/pyro4/persist"
 	"github.com/pyro4/pyro4/wire"
 )
@@ -53,6 +54,16 @@ type Options struct {
 	// a round (every AutoClean) is due; 0 -> 2s, as in Pyro4.
 	AutoCleanLoopDelay time.Duration
 
+	// Metrics, when set, records requests, connections, errors, changes,
+	// autoclean, broadcast and store writes.
+	Metrics *metrics.Metrics
+	// OnChange, when set, is called with every change to the registry
+	// (clients', autoclean's, static entries', the name server's own), for
+	// one name in the order the changes were made. It runs while that
+	// name's writes wait, so it must not block or call back into the
+	// registry; a change feed hands the change on and returns.
+	OnChange func(Change)
+
 	// autoCleanMin replaces minAutoClean when set: tests lower it, as
 	// Pyro4's own tests set override_autoclean_min.
 	autoCleanMin time.Duration
@@ -81,6 +92,10 @@ type Server struct {
 	conns   map[*conn]struct{}
 	closed  bool
 	serving bool
+
+	metrics   *metrics.Metrics
+	epoch     time.Time // New's time, from which calls are timed
+	connTotal atomic.Uint64
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -116,6 +131,7 @@ func New(opts Options) (*Server, error) {
 		lim:      wire.Limits{MaxSize: opts.MaxMessageSize, HMACKey: opts.HMACKey},
 		conns:    map[*conn]struct{}{},
 		done:     make(chan struct{}),
+		epoch:    time.Now(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -128,9 +144,13 @@ func New(opts Options) (*Server, error) {
 		store, s.ownStore = persist.NewMemory(), true
 	}
 	s.reg = NewRegistry(store)
+	s.metrics = opts.Metrics
+	if opts.Metrics != nil || opts.OnChange != nil {
+		s.reg.hooks = &registryHooks{metrics: opts.Metrics, onChange: opts.OnChange}
+	}
 	s.objects = newObjectTable()
 	s.objects.register(DaemonName, (&daemonObject{state: s, objects: s.objects}).object())
-	s.ns = newNameServer(s.reg)
+	s.ns = newNameServer(s.reg, s.log)
 	s.objects.register(NameServerName, s.ns.object())
 	if err := s.listen(); err != nil {
 		s.release()
@@ -364,7 +384,8 @@ func (s *Server) startConn(c net.Conn) {
 		tc.SetNoDelay(true)
 	}
 	c = s.wrapTLS(c)
-	cn := &conn{s: s, c: c, br: bufio.NewReaderSize(c, readBufferSize), log: s.log.With("remote", c.RemoteAddr().String())}
+	peer := c.RemoteAddr().String()
+	cn := &conn{s: s, c: c, br: bufio.NewReaderSize(c, readBufferSize), peer: peer, log: s.log.With("remote", peer)}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -374,8 +395,11 @@ func (s *Server) startConn(c net.Conn) {
 	s.conns[cn] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	s.connTotal.Add(1)
+	s.metrics.ConnOpened()
 	go func() {
 		defer s.wg.Done()
+		defer s.metrics.ConnClosed()
 		cn.serve()
 		c.Close()
 		s.mu.Lock()
@@ -388,6 +412,42 @@ func (s *Server) connCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns)
+}
+
+// Connections reports the client connections open now and accepted since
+// New.
+func (s *Server) Connections() (open int, total uint64) {
+	return s.connCount(), s.connTotal.Load()
+}
+
+// ReadinessChecker is what a store implements when being open is not all
+// there is to its readiness (a shared store: its cluster reachable and the
+// local copy fresh); Ready asks it.
+type ReadinessChecker interface {
+	Ready() error
+}
+
+// Ready reports whether the server should get traffic: nil once Serve
+// accepts connections and the store answers, else why not.
+func (s *Server) Ready() error {
+	s.mu.Lock()
+	serving, closed := s.serving, s.closed
+	s.mu.Unlock()
+	switch {
+	case closed:
+		return errors.New("name server closed")
+	case !serving:
+		return errors.New("name server not serving yet")
+	}
+	if _, err := s.reg.store.Count(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if rc, ok := s.reg.store.(ReadinessChecker); ok {
+		if err := rc.Ready(); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+	return nil
 }
 
 // Close stops the server: the listeners, every connection, the responder and

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pyro4/pyro4/metrics"
 	"github.com/pyro4/pyro4/tlsconf"
 	"github.com/pyro4/pyro4/wire"
 )
@@ -71,6 +72,7 @@ func (cn *conn) startTLS() bool {
 		if errors.As(err, &he) {
 			reason = he.Reason
 		}
+		cn.s.metrics.Error(metrics.ErrTLS)
 		cn.s.tlsLog.warn(cn.s.log, tlsLogKey(reason), "TLS handshake failed", "remote", peer, "err", err.Error())
 		return false
 	}
