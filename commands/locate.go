@@ -59,8 +59,13 @@ func (f *nsLocation) settings(cmd string, stderr io.Writer) (config.Settings, er
 }
 
 // locateOptions turns the flags and the resolved settings into the
-// locator's options.
-func (f *nsLocation) locateOptions(s config.Settings) locator.LocateOptions {
+// locator's options; an error is the command's exit (TLS material that
+// does not load).
+func (f *nsLocation) locateOptions(cmd string, s config.Settings) (locator.LocateOptions, error) {
+	tlsCfg, err := clientTLS(cmd, s)
+	if err != nil {
+		return locator.LocateOptions{}, err
+	}
 	dial := s.CommTimeout
 	if dial == 0 {
 		dial = defaultDialTimeout
@@ -73,6 +78,7 @@ func (f *nsLocation) locateOptions(s config.Settings) locator.LocateOptions {
 			MaxMessageSize: s.MaxMessageSize,
 			Compression:    s.Compression,
 			HMACKey:        s.HMACKey,
+			TLS:            tlsCfg,
 		},
 		Host:           f.Host,
 		Port:           f.Port,
@@ -84,7 +90,7 @@ func (f *nsLocation) locateOptions(s config.Settings) locator.LocateOptions {
 	if f.Unixsocket != "" {
 		o.Host = "./u:" + f.Unixsocket
 	}
-	return o
+	return o, nil
 }
 
 // LocateCmd finds a name server and prints its URI.
@@ -122,7 +128,10 @@ func (c *LocateCmd) Run(io *IO) error {
 	if err != nil {
 		return err
 	}
-	opts := c.locateOptions(s)
+	opts, err := c.locateOptions("locate", s)
+	if err != nil {
+		return err
+	}
 	if c.Verbose {
 		opts.OnAttempt = func(a locator.Attempt) {
 			if a.Err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/pyro4/pyro4/nameserver"
 	"github.com/pyro4/pyro4/nameserver/config"
 	"github.com/pyro4/pyro4/persist"
+	"github.com/pyro4/pyro4/tlsconf"
 )
 
 // NsCmd runs a name server, as pyro4-ns does: the same options, the same
@@ -36,6 +37,8 @@ type NsCmd struct {
 	NatPort    *int    `name:"natport" placeholder:"NATPORT" help:"external port in case of NAT"`
 	NoBc       bool    `short:"x" name:"nobc" help:"don't start a broadcast server"`
 	Key        *string `short:"k" name:"key" placeholder:"KEY" help:"the HMAC key to use (deprecated)"`
+	HTTP       *string `name:"http" placeholder:"ADDR" help:"serve metrics, health, the names API and a live registry page on HOST:PORT (off by default)"`
+	LogFormat  *string `name:"log-format" placeholder:"FORMAT" help:"log format: text or json"`
 	Config     string  `name:"config" type:"path" placeholder:"FILE" help:"TOML configuration file (see nsctl.toml.example); watched, and re-read on SIGHUP"`
 	Check      bool    `name:"check" help:"Check the flags, the PYRO_* items and the --config file, print every setting in effect with where it came from, and exit (0 valid, 1 not); serves nothing"`
 }
@@ -73,6 +76,9 @@ func (c *NsCmd) check(io *IO) error {
 	}
 	if err == nil {
 		_, err = r.Settings().Options(nil, nil)
+	}
+	if err == nil {
+		_, err = serverCerts(r.Settings())
 	}
 	if err != nil {
 		var ee *ExitError
@@ -112,6 +118,10 @@ func (c *NsCmd) Run(io *IO) error {
 	if err != nil {
 		return err
 	}
+	certs, err := serverCerts(settings)
+	if err != nil {
+		return err
+	}
 	logs, err := openNsLogs(io, settings)
 	if err != nil {
 		return nsFail(err)
@@ -128,27 +138,57 @@ func (c *NsCmd) Run(io *IO) error {
 		return nsFail(err)
 	}
 	opts.AutoCleanUnreachable, opts.AutoCleanLoopDelay = autocleanUnreachable, autocleanLoopDelay
+	if certs != nil {
+		opts.TLS = certs.Config()
+	}
+	ops := newOpsEndpoint(settings)
+	ops.instrument(&opts)
 	srv, err := nameserver.New(opts)
 	if err != nil {
 		return nsFail(err)
 	}
 	defer srv.Close()
+	if ops != nil {
+		// The name server's own TLS configuration, so the endpoint follows
+		// certificate rotation too.
+		if err := ops.start(srv, settings, opts.TLS, logs.server); err != nil {
+			return nsFail(err)
+		}
+		defer ops.close()
+	}
 	if reloader != nil {
 		reloader.Logger = logs.reload
+		if ops != nil {
+			reloader.Reloaded = ops.metrics.ConfigReloaded
+		}
 		if err := reloader.Bind(config.ServerTarget(srv)); err != nil {
 			return nsFail(err)
 		}
+	}
+	if reloader != nil || certs != nil {
 		// Before the startup lines, which tell a supervisor that SIGHUP
 		// may be sent.
 		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
-		go followConfig(ctx, reloader, hup, logs.reload)
+		go followFiles(ctx, reloader, certs, hup, logs.reload)
 	}
 	if err := printStartup(io, srv, settings); err != nil {
 		return nsFail(err)
 	}
+	if ops != nil {
+		fmt.Fprintf(io.Stdout, "Operations endpoint on %s\n", ops.URL())
+	}
+	// The listeners are bound and connections queue until Serve accepts
+	// them, so a supervisor may start clients now.
+	if err := sdNotify("READY=1"); err != nil {
+		logs.server.Warn(err.Error())
+	}
 	if err := srv.Serve(ctx); err != nil {
+		return nsFail(err)
+	}
+	sdNotify("STOPPING=1")
+	if err := ops.close(); err != nil {
 		return nsFail(err)
 	}
 	if err := srv.Close(); err != nil {
@@ -174,6 +214,8 @@ func (c *NsCmd) flags() config.Layer {
 		BroadcastPort: config.Flag(c.BcPort, "--bcport"),
 		NATHost:       config.Flag(c.NatHost, "--nathost"),
 		NATPort:       config.Flag(c.NatPort, "--natport"),
+		HTTPListen:    config.Flag(c.HTTP, "--http"),
+		LogFormat:     config.Flag(c.LogFormat, "--log-format"),
 	}
 	if c.NoBc {
 		l.Broadcast = config.Given(false, config.FlagSource("-x"))
@@ -236,18 +278,29 @@ func settingFail(cmd string, err error) error {
 	return &ExitError{Code: code, Msg: "pyro4 " + cmd + ": " + err.Error()}
 }
 
-// followConfig applies the config file when it changes and on SIGHUP,
-// until ctx is done.
-func followConfig(ctx context.Context, r *config.Reloader, hup <-chan os.Signal, log *slog.Logger) {
-	go func() {
-		if err := r.Watch(ctx); err != nil {
-			log.Error("not watching the config file (SIGHUP still reloads it)", "config", r.Path, "err", err)
-		}
-	}()
+// followFiles applies the config file (r) and re-reads the TLS
+// certificate files (certs) when they change and on SIGHUP, until ctx is
+// done; either may be nil.
+func followFiles(ctx context.Context, r *config.Reloader, certs *tlsconf.Reloader, hup <-chan os.Signal, log *slog.Logger) {
+	if r != nil {
+		go func() {
+			if err := r.Watch(ctx); err != nil {
+				log.Error("not watching the config file (SIGHUP still reloads it)", "config", r.Path, "err", err)
+			}
+		}()
+	}
+	if certs != nil {
+		go watchCerts(ctx, certs, log)
+	}
 	for {
 		select {
 		case <-hup:
-			r.Reload()
+			if r != nil {
+				r.Reload()
+			}
+			if certs != nil {
+				reloadCerts(certs, log)
+			}
 		case <-ctx.Done():
 			return
 		}
@@ -351,9 +404,15 @@ func openNsLogs(io *IO, s config.Settings) (nsLogs, error) {
 			fmt.Fprintf(io.Stderr, "pyro4 ns: cannot write to PYRO_LOGFILE (%v); logging to stderr instead\n", err)
 		}
 	}
+	handler := func(level slog.Level) slog.Handler {
+		if s.LogFormat == "json" {
+			return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
+		}
+		return slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
+	}
 	return nsLogs{
-		server: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: serverLevel})),
-		reload: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: reloadLevel})),
+		server: slog.New(handler(serverLevel)),
+		reload: slog.New(handler(reloadLevel)),
 		close:  closeFn,
 	}, nil
 }

@@ -87,7 +87,10 @@ func (c *NscCmd) Run(io *IO) error {
 	if err != nil {
 		return err
 	}
-	opts := c.locateOptions(s)
+	opts, err := c.locateOptions("nsc", s)
+	if err != nil {
+		return err
+	}
 	// in JSON mode standard output holds nothing but the JSON
 	out, info := io.Stdout, io.Stdout
 	if c.JSON {

@@ -42,7 +42,11 @@ func (c *ResolveCmd) Run(io *IO) error {
 	if err != nil {
 		return err
 	}
-	r := &resolver{opts: c.locateOptions(s), conns: map[string]*locator.NameServer{}}
+	opts, err := c.locateOptions("resolve", s)
+	if err != nil {
+		return err
+	}
+	r := &resolver{opts: opts, conns: map[string]*locator.NameServer{}}
 	defer r.close()
 	var out []resolveJSON
 	failed := 0

@@ -3,6 +3,7 @@ package locator
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,11 @@ type Options struct {
 	// Compression compresses requests when that makes them smaller, as
 	// PYRO_COMPRESSION.
 	Compression bool
+	// TLS, when set, makes every connection TLS with this client
+	// configuration (tlsconf.ClientConfig gives Pyro4's), as Pyro4's SSL.
+	// The host checked against the server certificate is the URI's; over a
+	// Unix socket it is TLS.ServerName, or "localhost" when that is empty.
+	TLS *tls.Config
 }
 
 func (o Options) codec() (wire.Codec, error) {
@@ -117,6 +123,7 @@ func Dial(ctx context.Context, uri wire.URI, opts Options) (*Conn, error) {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
+	nc = wrapTLS(nc, uri, opts.TLS)
 	c := &Conn{uri: uri, opts: opts, codec: codec, nc: nc, r: bufio.NewReader(nc)}
 	if dl, ok := ctx.Deadline(); ok {
 		nc.SetDeadline(dl)
@@ -148,6 +155,9 @@ func isException(err error) bool {
 // connectError is the CommunicationError Pyro4's proxy raises when it
 // cannot connect: "cannot connect to <location>: <reason>".
 func connectError(uri wire.URI, err error) error {
+	if e, ok := tlsConnectError(err); ok {
+		return e
+	}
 	return &wire.Exception{Class: wire.ClassCommunicationError,
 		Message: fmt.Sprintf("cannot connect to %s: %s", uri.Location(), netReason(err))}
 }
@@ -174,6 +184,9 @@ func netReason(err error) string {
 }
 
 func (c *Conn) handshake() error {
+	if err := c.startTLS(); err != nil {
+		return connectError(c.uri, err)
+	}
 	hs := wire.NewDict(2)
 	hs.Append("handshake", "hello")
 	hs.Append("object", c.uri.Object)
@@ -187,11 +200,11 @@ func (c *Conn) handshake() error {
 		m.Compress()
 	}
 	if err := c.send(m); err != nil {
-		return connectError(c.uri, err)
+		return connectError(c.uri, c.tlsExchangeError(err))
 	}
 	reply, err := wire.ReadMessage(c.r, c.opts.limits())
 	if err != nil {
-		return connectError(c.uri, err)
+		return connectError(c.uri, c.tlsExchangeError(err))
 	}
 	return c.handshakeReply(reply)
 }

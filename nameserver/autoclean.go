@@ -100,6 +100,7 @@ func (s *Server) cleanRound(unreachable map[string]time.Time, maxUnreachable tim
 			s.log.Error("autoclean: removing name", "name", e.Name, "err", err)
 			continue
 		}
+		s.metrics.AutocleanRemoved(1)
 		// A warning, so that the default log shows it: a name went away
 		// without any client asking.
 		s.log.Warn("autoclean: unregistered name; cannot connect to its uri",

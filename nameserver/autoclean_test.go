@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pyro4/pyro4/metrics"
 	"github.com/pyro4/pyro4/persist"
 	"github.com/pyro4/pyro4/wire"
 )
@@ -42,7 +43,10 @@ func TestAutoClean(t *testing.T) {
 	dead := deadAddr(t)
 
 	log := &logRecorder{}
-	s := startServer(t, fastAutoClean(log, nil))
+	opts := fastAutoClean(log, nil)
+	m := metrics.New(metrics.Options{})
+	opts.Metrics = m
+	s := startServer(t, opts)
 	r := s.Registry()
 	start := time.Now()
 	sock := filepath.Join(t.TempDir(), "none.sock")
@@ -81,6 +85,12 @@ func TestAutoClean(t *testing.T) {
 	}
 	if got := log.matching("unregistered"); len(got) != 2 {
 		t.Errorf("removals logged: %q", got)
+	}
+	if got := counterValues(t, m, "pyro4_ns_autoclean_removed_total")[""]; got != 2 {
+		t.Errorf("autoclean_removed_total = %v, want 2", got)
+	}
+	if got := counterValues(t, m, "pyro4_ns_changes_total")["remove"]; got != 2 {
+		t.Errorf("changes_total{op=remove} = %v, want 2", got)
 	}
 }
 

@@ -6,7 +6,9 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/pyro4/pyro4/metrics"
 	"github.com/pyro4/pyro4/persist"
 	"github.com/pyro4/pyro4/wire"
 )
@@ -91,7 +93,17 @@ func lookupRequest(tb testing.TB, name string) []byte {
 // lookupServer starts a server with 1,000 names (each with one metadata
 // tag) and returns it with a packed lookup request for one of them.
 func lookupServer(tb testing.TB) (*Server, []byte) {
-	s := startServer(tb, Options{NoBroadcast: true})
+	return lookupServerWith(tb, Options{NoBroadcast: true})
+}
+
+// observedOptions are the options of a server with its metrics and a
+// change callback on, as pyro4 ns --http runs it.
+func observedOptions() Options {
+	return Options{NoBroadcast: true, Metrics: metrics.New(metrics.Options{}), OnChange: func(Change) {}}
+}
+
+func lookupServerWith(tb testing.TB, opts Options) (*Server, []byte) {
+	s := startServer(tb, opts)
 	for i := range 1000 {
 		s.Registry().Register(persist.Entry{Name: "bench.name." + string(rune('a'+i%26)) + itoaBench(i),
 			URI: "PYRO:obj@localhost:4711", Metadata: []string{"m"}}, false)
@@ -141,6 +153,31 @@ func BenchmarkLookup64(b *testing.B) {
 	s, req := lookupServer(b)
 	runClients(b, func() (net.Conn, error) { return dialHandshake(s) },
 		func(c *clientConn) error { return c.roundTrip(req) })
+}
+
+// BenchmarkLookup64Metrics is BenchmarkLookup64 with the metrics and a
+// change callback on: their cost on the hot path.
+func BenchmarkLookup64Metrics(b *testing.B) {
+	s, req := lookupServerWith(b, observedOptions())
+	runClients(b, func() (net.Conn, error) { return dialHandshake(s) },
+		func(c *clientConn) error { return c.roundTrip(req) })
+}
+
+// BenchmarkRequestMetrics is what the metrics add to each call on the
+// request path, alone: the two clock reads and the recording, from 64
+// goroutines into the same series as Lookup64's connections do. Its time
+// against Lookup64's is the metrics' share of a lookup, which the
+// whole-path benchmarks cannot resolve on a busy machine.
+func BenchmarkRequestMetrics(b *testing.B) {
+	cn := &conn{s: &Server{metrics: metrics.New(metrics.Options{}), epoch: time.Now()}}
+	b.ReportAllocs()
+	b.SetParallelism(32) // 64 goroutines on 2 cores
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			start := cn.clock()
+			cn.s.metrics.ObserveRequest("lookup", "", cn.clock()-start)
+		}
+	})
 }
 
 // BenchmarkEcho64 is the baseline: a loopback server that reads a message of

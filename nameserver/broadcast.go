@@ -55,6 +55,7 @@ func (s *Server) respondOnce(buf []byte) (more bool) {
 	if string(buf[:n]) != broadcastRequest {
 		return true
 	}
+	s.metrics.BroadcastRequest()
 	reply := s.broadcastReply(addr)
 	s.log.Debug("responding to broadcast request", "from", addr.String(), "uri", reply)
 	if _, err := s.udp.WriteTo([]byte(reply), addr); err != nil {

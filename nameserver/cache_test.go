@@ -44,7 +44,7 @@ func TestURIValueCacheBoundedAndExact(t *testing.T) {
 }
 
 func TestLookupAfterReregisterReturnsNewURI(t *testing.T) {
-	ns := newNameServer(NewRegistry(persist.NewMemory()))
+	ns := newNameServer(NewRegistry(persist.NewMemory()), nil)
 	for i := range 3 {
 		uri := fmt.Sprintf("PYRO:obj@localhost:%d", 5000+i)
 		if _, err := ns.register([]wire.Value{"re.name", uri, false, nil}); err != nil {
@@ -151,7 +151,7 @@ func TestServersKeepTheirOwnCaches(t *testing.T) {
 			t.Errorf("%s: the other server's URI %s is in its URI cache", tc.s.URI(), tc.other.URI())
 		}
 		d := tc.s.objects.get(DaemonName)
-		info, err := d.call(d.methods["info"], nil, nil)
+		info, err := d.call("", d.methods["info"], nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

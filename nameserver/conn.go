@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/pyro4/pyro4/metrics"
 	"github.com/pyro4/pyro4/wire"
 )
 
@@ -47,6 +48,7 @@ type conn struct {
 	msg  wire.Message // the request being served; aliases in
 	corr [16]byte
 	ann  [1]wire.Annotation
+	peer string // the client's address, for the audit log
 	log  *slog.Logger
 }
 
@@ -59,7 +61,7 @@ func (cn *conn) serve() {
 			cn.log.Error("panic serving connection; closed it", "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
-	if !cn.handshake() {
+	if !cn.startTLS() || !cn.handshake() {
 		return
 	}
 	for cn.request() {
@@ -176,17 +178,22 @@ func (cn *conn) handshake() bool {
 	cn.setCorrelation(m)
 	if m != nil && m.Type != wire.MsgConnect && !isTooLarge(err) {
 		cn.log.Debug("handshake refused", "type", m.Type)
+		cn.s.metrics.Error(metrics.ErrProtocol)
 		cn.connectFail(0, wire.MarshalID, fmt.Sprintf("invalid msg type %d received", m.Type))
 		return false
 	}
 	if err != nil {
 		cn.log.Debug("handshake failed", "err", err)
+		if !isDisconnect(err) {
+			cn.countError(err)
+		}
 		if !isDisconnect(err) && !isTooLarge(err) {
 			cn.connectFail(0, wire.MarshalID, exceptionText(err))
 		}
 		return false
 	}
 	if !cn.s.accepted[m.SerializerID] {
+		cn.s.metrics.Error(metrics.ErrSerializer)
 		cn.connectFail(m.Seq, wire.MarshalID, fmt.Sprintf("message used serializer that is not accepted: %d", m.SerializerID))
 		return false
 	}
@@ -310,11 +317,13 @@ func (cn *conn) request() bool {
 	if err != nil {
 		if !isDisconnect(err) {
 			cn.log.Debug("closing connection after bad message", "err", err)
+			cn.countError(err)
 		}
 		return false
 	}
 	if m.Type != wire.MsgInvoke && m.Type != wire.MsgPing {
 		cn.log.Debug("closing connection", "err", fmt.Sprintf("invalid msg type %d received", m.Type))
+		cn.s.metrics.Error(metrics.ErrProtocol)
 		return false
 	}
 	cn.setCorrelation(m)
@@ -323,9 +332,14 @@ func (cn *conn) request() bool {
 		return cn.send(wire.MsgPing, 0, m.Seq, m.SerializerID, []byte("pong")) == nil
 	}
 	oneway := m.Flags&wire.FlagOneway != 0
+	start := cn.clock()
 	result, flags, where, err := cn.invoke(m)
 	if err != nil {
 		x := asException(err)
+		cn.s.metrics.ObserveRequest(where, x.Class, cn.clock()-start)
+		if where == "" && x.Class == wire.ClassSerializeError {
+			cn.s.metrics.Error(metrics.ErrSerializer)
+		}
 		if !oneway {
 			if serr := cn.sendException(m.Seq, m.SerializerID, x, where); serr != nil {
 				return false
@@ -338,13 +352,17 @@ func (cn *conn) request() bool {
 		return errors.As(err, &de) || !isCommunicationError(x.Class)
 	}
 	if oneway {
+		cn.s.metrics.ObserveRequest(where, "", cn.clock()-start)
 		return true
 	}
 	data, err := cn.marshal(m.SerializerID, result)
 	if err != nil {
 		x := &wire.Exception{Class: wire.ClassSerializeError, Message: err.Error()}
+		cn.s.metrics.ObserveRequest(where, x.Class, cn.clock()-start)
+		cn.s.metrics.Error(metrics.ErrSerializer)
 		return cn.sendException(m.Seq, m.SerializerID, x, "") == nil
 	}
+	cn.s.metrics.ObserveRequest(where, "", cn.clock()-start)
 	if err := cn.sendPayload(wire.MsgResult, flags, m.Seq, m.SerializerID, data); err != nil {
 		cn.log.Debug("closing connection", "err", err)
 		return false
@@ -352,8 +370,8 @@ func (cn *conn) request() bool {
 	return true
 }
 
-// invoke decodes and runs an INVOKE message. On error, where is the name
-// of the method that failed, when it got that far, for the traceback.
+// invoke decodes and runs an INVOKE message. where is the name of the
+// method called, when it got that far: for the traceback and the metrics.
 func (cn *conn) invoke(m *wire.Message) (result wire.Value, flags uint16, where string, err error) {
 	if !cn.s.accepted[m.SerializerID] {
 		return nil, 0, "", &wire.Exception{Class: wire.ClassSerializeError,
@@ -376,7 +394,7 @@ func (cn *conn) invoke(m *wire.Message) (result wire.Value, flags uint16, where 
 		return nil, 0, "", wire.NewException(wire.ClassDaemonError, "unknown object")
 	}
 	if m.Flags&wire.FlagBatch != 0 {
-		res, err := obj.batch(call.Args)
+		res, err := obj.batch(cn.peer, call.Args)
 		return res, wire.FlagBatch, "<batch>", err
 	}
 	switch call.Method {
@@ -387,7 +405,7 @@ func (cn *conn) invoke(m *wire.Message) (result wire.Value, flags uint16, where 
 	if err != nil {
 		return nil, 0, "", err
 	}
-	res, err := obj.call(mt, call.Args, call.Kwargs)
+	res, err := obj.call(cn.peer, mt, call.Args, call.Kwargs)
 	return res, 0, mt.name, err
 }
 
@@ -442,6 +460,40 @@ func asException(err error) *wire.Exception {
 		return x
 	}
 	return &wire.Exception{Class: wire.ClassPyroError, Message: err.Error()}
+}
+
+// clock is the time since the server started, read only when there are
+// metrics to record a call's duration in: time.Since on a time.Time with a
+// monotonic reading reads one clock, where time.Now reads two.
+func (cn *conn) clock() time.Duration {
+	if cn.s.metrics == nil {
+		return 0
+	}
+	return time.Since(cn.s.epoch)
+}
+
+// countError counts a message that could not be read, by its kind.
+func (cn *conn) countError(err error) {
+	if cn.s.metrics == nil {
+		return
+	}
+	cn.s.metrics.Error(errorKind(err))
+}
+
+func errorKind(err error) metrics.ErrorKind {
+	var x *wire.Exception
+	if !errors.As(err, &x) {
+		return metrics.ErrProtocol
+	}
+	switch x.Class {
+	case wire.ClassSecurityError:
+		return metrics.ErrHMAC
+	case wire.ClassMessageTooLargeError:
+		return metrics.ErrTooLarge
+	case wire.ClassSerializeError:
+		return metrics.ErrSerializer
+	}
+	return metrics.ErrProtocol
 }
 
 // isCommunicationError reports Pyro4's CommunicationError subclasses.

@@ -2,20 +2,25 @@ package nameserver
 
 import "github.com/pyro4/pyro4/wire"
 
-// call binds the arguments to m's signature and runs it.
-func (obj *object) call(m *method, args []wire.Value, kwargs *wire.Dict) (wire.Value, error) {
+// call binds the arguments to m's signature and runs it; peer is the
+// caller's address, for the method's audit.
+func (obj *object) call(peer string, m *method, args []wire.Value, kwargs *wire.Dict) (wire.Value, error) {
 	bound, err := obj.bind(m, args, kwargs)
 	if err != nil {
 		return nil, err
 	}
-	return m.fn(bound)
+	res, err := m.fn(bound)
+	if err == nil && m.audit != nil {
+		m.audit(peer, bound, res)
+	}
+	return res, err
 }
 
 // batch runs a FLAGS_BATCH request: calls is a sequence of (method, args,
 // kwargs). As in Pyro4, the results are collected in a list; the first
 // call that raises contributes a wrapped exception and ends the batch,
 // while an unknown method or a malformed entry fails the whole request.
-func (obj *object) batch(calls []wire.Value) (wire.Value, error) {
+func (obj *object) batch(peer string, calls []wire.Value) (wire.Value, error) {
 	results := make(wire.List, 0, len(calls))
 	for _, c := range calls {
 		parts, err := unpack3(c)
@@ -26,7 +31,7 @@ func (obj *object) batch(calls []wire.Value) (wire.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		res, err := obj.batchCall(m, parts[1], parts[2])
+		res, err := obj.batchCall(peer, m, parts[1], parts[2])
 		if err != nil {
 			x := asException(err)
 			x = x.WithTraceback(traceback(m.name, x))
@@ -38,7 +43,7 @@ func (obj *object) batch(calls []wire.Value) (wire.Value, error) {
 	return results, nil
 }
 
-func (obj *object) batchCall(m *method, args, kwargs wire.Value) (wire.Value, error) {
+func (obj *object) batchCall(peer string, m *method, args, kwargs wire.Value) (wire.Value, error) {
 	// qual names the method in error messages only.
 	qual := func() string { return obj.module + "." + obj.class + "." + m.name + "()" }
 	if _, isStr := args.(string); isStr {
@@ -53,7 +58,7 @@ func (obj *object) batchCall(m *method, args, kwargs wire.Value) (wire.Value, er
 	if !ok {
 		return nil, typeError("%s argument after ** must be a mapping, not %s", qual(), typeName(kwargs))
 	}
-	return obj.call(m, vargs, kw)
+	return obj.call(peer, m, vargs, kw)
 }
 
 // unpack3 is Python's "a, b, c = v".

@@ -25,6 +25,12 @@
 //   - Pyro.Daemon (daemonobject.go) answers from a small view of the
 //     daemon's state (locations, connection count) and the object table.
 //
+// The registry reports every change (changes.go) to Options.OnChange, in
+// each name's write order, and counts it in Options.Metrics; the
+// connections record calls, connections and errors there too. audit.go
+// logs each client's register, set_metadata and remove at INFO with the
+// caller's address; listing.go is list() for in-process callers.
+//
 // pyvalue.go holds Python's value rules for arguments (hashability,
 // iteration, the exceptions), regex.go Python regular expressions on RE2;
 // broadcast.go is the UDP responder and autoclean.go the autocleaner;

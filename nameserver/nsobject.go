@@ -1,6 +1,7 @@
 package nameserver
 
 import (
+	"log/slog"
 	"regexp"
 	"slices"
 
@@ -14,10 +15,14 @@ import (
 type nameServer struct {
 	reg  *Registry
 	uris *uriValueCache // lookup's answers, by stored URI string
+	log  *slog.Logger   // the audit lines go here; nil -> discard
 }
 
-func newNameServer(reg *Registry) *nameServer {
-	return &nameServer{reg: reg, uris: newURIValueCache()}
+func newNameServer(reg *Registry, log *slog.Logger) *nameServer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &nameServer{reg: reg, uris: newURIValueCache(), log: log}
 }
 
 // object is the dispatch table: the methods, their signatures, and the
@@ -27,9 +32,12 @@ func (ns *nameServer) object() *object {
 		&method{name: "ping", fn: ns.ping},
 		&method{name: "count", fn: ns.count},
 		&method{name: "lookup", params: []param{req("name"), opt("return_metadata", false)}, fn: ns.lookup},
-		&method{name: "register", params: []param{req("name"), req("uri"), opt("safe", false), opt("metadata", nil)}, fn: ns.register},
-		&method{name: "set_metadata", params: []param{req("name"), req("metadata")}, fn: ns.setMetadata},
-		&method{name: "remove", params: []param{opt("name", nil), opt("prefix", nil), opt("regex", nil)}, fn: ns.remove},
+		&method{name: "register", params: []param{req("name"), req("uri"), opt("safe", false), opt("metadata", nil)}, fn: ns.register,
+			audit: ns.auditRegister},
+		&method{name: "set_metadata", params: []param{req("name"), req("metadata")}, fn: ns.setMetadata,
+			audit: ns.auditSetMetadata},
+		&method{name: "remove", params: []param{opt("name", nil), opt("prefix", nil), opt("regex", nil)}, fn: ns.remove,
+			audit: ns.auditRemove},
 		&method{name: "list", params: []param{opt("prefix", nil), opt("regex", nil), opt("metadata_all", nil),
 			opt("metadata_any", nil), opt("return_metadata", false)}, fn: ns.list},
 	)

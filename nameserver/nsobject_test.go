@@ -44,7 +44,7 @@ func TestNameServerMethods(t *testing.T) {
 	if _, _, _, err := reg.SetStatic([]persist.Entry{{Name: "s.fixed", URI: "PYRO:fixed@localhost:7"}}); err != nil {
 		t.Fatal(err)
 	}
-	obj := newNameServer(reg).object()
+	obj := newNameServer(reg, nil).object()
 	one, two, bone := "PYRO:one@localhost:1", "PYRO:two@localhost:2", "PYRO:bone@localhost:3"
 	steps := []struct {
 		label  string
@@ -109,7 +109,7 @@ func TestNameServerMethods(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", st.label, err)
 		}
-		got, err := obj.call(m, st.args, st.kwargs)
+		got, err := obj.call("", m, st.args, st.kwargs)
 		if st.wantErr != "" {
 			var x *wire.Exception
 			if !errors.As(err, &x) {

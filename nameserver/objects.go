@@ -32,6 +32,9 @@ type method struct {
 	name   string
 	params []param
 	fn     func(args []wire.Value) (wire.Value, error)
+	// audit, when set, is told of each call that succeeded: who called,
+	// with which bound arguments, and the result.
+	audit func(peer string, args []wire.Value, result wire.Value)
 }
 
 type param struct {

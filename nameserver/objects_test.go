@@ -18,7 +18,7 @@ func TestBind(t *testing.T) {
 		}
 		return d
 	}
-	ns := newNameServer(NewRegistry(persist.NewMemory())).object()
+	ns := newNameServer(NewRegistry(persist.NewMemory()), nil).object()
 	tests := []struct {
 		method string
 		args   []wire.Value
@@ -59,7 +59,7 @@ func TestBind(t *testing.T) {
 }
 
 func TestMethodLookup(t *testing.T) {
-	nsObj := newNameServer(NewRegistry(persist.NewMemory())).object()
+	nsObj := newNameServer(NewRegistry(persist.NewMemory()), nil).object()
 	daemonObj := (&daemonObject{objects: newObjectTable()}).object()
 	tests := []struct {
 		obj  *object

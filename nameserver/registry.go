@@ -41,6 +41,11 @@ type Registry struct {
 	store    persist.Store
 	static   atomic.Pointer[staticSet]
 	staticMu sync.Mutex // serialises SetStatic
+
+	// hooks, when set (by the Server, before it serves), get every change
+	// in the order of order.
+	hooks *registryHooks
+	order changeOrder
 }
 
 // staticSet is immutable once published, so readers need no lock.
@@ -97,13 +102,23 @@ func (r *Registry) Register(e persist.Entry, safe bool) error {
 		}
 		return staticError(e.Name)
 	}
+	if r.hooks != nil {
+		defer r.order.unlockName(r.order.lockName(e.Name))
+	}
+	start := r.hooks.commitTimer()
 	if !safe {
 		if err := r.store.Put(e); err != nil {
 			return fmt.Errorf("register %q: %w", e.Name, err)
 		}
+		r.hooks.committed(start)
+		r.reportRegistered(e)
 		return nil
 	}
 	err := r.store.PutNew(e)
+	if err == nil {
+		r.hooks.committed(start)
+		r.reportRegistered(e)
+	}
 	if errors.Is(err, persist.ErrExists) {
 		return namingError("name already registered: %s", e.Name)
 	}
@@ -111,6 +126,14 @@ func (r *Registry) Register(e persist.Entry, safe bool) error {
 		return fmt.Errorf("register %q: %w", e.Name, err)
 	}
 	return nil
+}
+
+// reportRegistered reports e as stored, its metadata as the store keeps it.
+func (r *Registry) reportRegistered(e persist.Entry) {
+	if r.hooks.wantsEntries() {
+		e.Metadata = persist.NormalizeMetadata(e.Metadata)
+	}
+	r.hooks.report(entryChange(ChangeRegister, e))
 }
 
 // nameStart is the first few characters of a name too long to quote.
@@ -129,10 +152,14 @@ func nameStart(name string) string {
 // registerSelf stores the name server's own entry, bypassing the static
 // overlay (SetStatic refuses the name, so it cannot be static).
 func (r *Registry) registerSelf(uri string) error {
-	err := r.store.Put(persist.Entry{Name: NameServerName, URI: uri, Metadata: nameServerMetadata})
-	if err != nil {
+	if r.hooks != nil {
+		defer r.order.unlockName(r.order.lockName(NameServerName))
+	}
+	e := persist.Entry{Name: NameServerName, URI: uri, Metadata: nameServerMetadata}
+	if err := r.store.Put(e); err != nil {
 		return fmt.Errorf("register %q: %w", NameServerName, err)
 	}
+	r.reportRegistered(e)
 	return nil
 }
 
@@ -141,13 +168,27 @@ func (r *Registry) SetMetadata(name string, metadata []string) error {
 	if _, ok := r.static.Load().byName[name]; ok {
 		return staticError(name)
 	}
+	if r.hooks != nil {
+		defer r.order.unlockName(r.order.lockName(name))
+	}
+	start := r.hooks.commitTimer()
 	err := r.store.SetMetadata(name, metadata)
+	r.hooks.committed(start)
 	if errors.Is(err, persist.ErrNotFound) {
 		return namingError("unknown name: %s", name)
 	}
 	if err != nil {
 		return fmt.Errorf("set metadata of %q: %w", name, err)
 	}
+	c := Change{Op: ChangeMetadata, Name: name}
+	if r.hooks.wantsEntries() {
+		// The report carries the URI too; under the name's lock it is the
+		// one the metadata was set on.
+		if e, ok, gerr := r.store.Get(name); gerr == nil && ok {
+			c = entryChange(ChangeMetadata, e)
+		}
+	}
+	r.hooks.report(c)
 	return nil
 }
 
@@ -160,9 +201,23 @@ func (r *Registry) Remove(name string) (bool, error) {
 	if _, ok := r.static.Load().byName[name]; ok {
 		return false, staticError(name)
 	}
+	if r.hooks != nil {
+		defer r.order.unlockName(r.order.lockName(name))
+	}
+	c := Change{Op: ChangeRemove, Name: name}
+	if r.hooks.wantsEntries() {
+		if e, ok, gerr := r.store.Get(name); gerr == nil && ok {
+			c = entryChange(ChangeRemove, e)
+		}
+	}
+	start := r.hooks.commitTimer()
 	ok, err := r.store.Delete(name)
 	if err != nil {
 		return false, fmt.Errorf("remove %q: %w", name, err)
+	}
+	r.hooks.committed(start)
+	if ok {
+		r.hooks.report(c)
 	}
 	return ok, nil
 }
@@ -172,7 +227,12 @@ func (r *Registry) Remove(name string) (bool, error) {
 // name server's own entry and static names are skipped, not errors, the way
 // Pyro4 skips its own entry in a prefix or regex removal.
 func (r *Registry) RemoveMatching(prefix string, match func(name string) bool) ([]string, error) {
+	if r.hooks != nil {
+		r.order.all.Lock()
+		defer r.order.all.Unlock()
+	}
 	static := r.static.Load().byName
+	start := r.hooks.commitTimer()
 	removed, err := r.store.DeleteMatching(prefix, func(name string) bool {
 		if name == NameServerName {
 			return false
@@ -185,6 +245,8 @@ func (r *Registry) RemoveMatching(prefix string, match func(name string) bool) (
 	if err != nil {
 		return nil, fmt.Errorf("remove names with prefix %q: %w", prefix, err)
 	}
+	r.hooks.committed(start)
+	r.hooks.reportRemoved(removed)
 	return removed, nil
 }
 
@@ -299,6 +361,10 @@ func (r *Registry) SetStatic(entries []persist.Entry) (added, changed, removed [
 	}
 	slices.SortFunc(next.sorted, func(a, b persist.Entry) int { return compareStrings(a.Name, b.Name) })
 
+	if r.hooks != nil {
+		r.order.all.Lock()
+		defer r.order.all.Unlock()
+	}
 	r.staticMu.Lock()
 	defer r.staticMu.Unlock()
 	prev := r.static.Load()
@@ -317,5 +383,25 @@ func (r *Registry) SetStatic(entries []persist.Entry) (added, changed, removed [
 		}
 	}
 	r.static.Store(next)
+	r.reportStatic(next, added, changed, removed)
 	return added, changed, removed, nil
+}
+
+// reportStatic reports a SetStatic: added and changed static entries as
+// registered; a removed one as removed, or as the client entry it shadowed,
+// which is visible again.
+func (r *Registry) reportStatic(next *staticSet, added, changed, removed []string) {
+	if r.hooks == nil {
+		return
+	}
+	for _, n := range slices.Concat(added, changed) {
+		r.hooks.report(entryChange(ChangeRegister, next.byName[n]))
+	}
+	for _, n := range removed {
+		if e, ok, err := r.store.Get(n); err == nil && ok {
+			r.hooks.report(entryChange(ChangeRegister, e))
+			continue
+		}
+		r.hooks.report(Change{Op: ChangeRemove, Name: n})
+	}
 }

@@ -3,6 +3,7 @@ package nameserver
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pyro4/pyro4/metrics"
 	"github.com/pyro4/pyro4/persist"
 	"github.com/pyro4/pyro4/wire"
 )
@@ -36,12 +38,31 @@ type Options struct {
 	AutoClean      time.Duration // 0 = off; < 3s is an error, as in Pyro4
 	Logger         *slog.Logger  // nil -> discard
 
+	// TLS, when set, makes every connection (TCP or Unix socket) TLS with
+	// this server configuration, as Pyro4's SSL: the TLS handshake first,
+	// then the Pyro handshake, HMAC and URIs as without it. The broadcast
+	// responder stays plain UDP and autoclean probes stay plain connects.
+	// tlsconf.Reloader.Config gives one that follows certificate rotation.
+	TLS *tls.Config
+	// TLSHandshakeTimeout bounds each connection's TLS handshake; 0 -> 10s.
+	TLSHandshakeTimeout time.Duration
+
 	// AutoCleanUnreachable is how long a registered server must stay
 	// unreachable before autoclean removes it; 0 -> 20s, as in Pyro4.
 	AutoCleanUnreachable time.Duration
 	// AutoCleanLoopDelay is how often the autocleaner wakes up to see whether
 	// a round (every AutoClean) is due; 0 -> 2s, as in Pyro4.
 	AutoCleanLoopDelay time.Duration
+
+	// Metrics, when set, records requests, connections, errors, changes,
+	// autoclean, broadcast and store writes.
+	Metrics *metrics.Metrics
+	// OnChange, when set, is called with every change to the registry
+	// (clients', autoclean's, static entries', the name server's own), for
+	// one name in the order the changes were made. It runs while that
+	// name's writes wait, so it must not block or call back into the
+	// registry; a change feed hands the change on and returns.
+	OnChange func(Change)
 
 	// autoCleanMin replaces minAutoClean when set: tests lower it, as
 	// Pyro4's own tests set override_autoclean_min.
@@ -72,6 +93,10 @@ type Server struct {
 	closed  bool
 	serving bool
 
+	metrics   *metrics.Metrics
+	epoch     time.Time // New's time, from which calls are timed
+	connTotal atomic.Uint64
+
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
@@ -86,6 +111,7 @@ type Server struct {
 	// not the packed message, is kept: the correlation id, HMAC and
 	// compression differ per connection.
 	handshakeReplies sync.Map // handshakeKey -> []byte
+	tlsLog           tlsLogLimiter
 
 	memRelease memoryRelease // gives large messages' memory back (release.go)
 }
@@ -105,6 +131,7 @@ func New(opts Options) (*Server, error) {
 		lim:      wire.Limits{MaxSize: opts.MaxMessageSize, HMACKey: opts.HMACKey},
 		conns:    map[*conn]struct{}{},
 		done:     make(chan struct{}),
+		epoch:    time.Now(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -117,9 +144,13 @@ func New(opts Options) (*Server, error) {
 		store, s.ownStore = persist.NewMemory(), true
 	}
 	s.reg = NewRegistry(store)
+	s.metrics = opts.Metrics
+	if opts.Metrics != nil || opts.OnChange != nil {
+		s.reg.hooks = &registryHooks{metrics: opts.Metrics, onChange: opts.OnChange}
+	}
 	s.objects = newObjectTable()
 	s.objects.register(DaemonName, (&daemonObject{state: s, objects: s.objects}).object())
-	s.ns = newNameServer(s.reg)
+	s.ns = newNameServer(s.reg, s.log)
 	s.objects.register(NameServerName, s.ns.object())
 	if err := s.listen(); err != nil {
 		s.release()
@@ -148,6 +179,9 @@ func checkOptions(o *Options) error {
 	}
 	if o.NATHost != "" && o.UnixSocket != "" {
 		return errors.New("cannot use a NAT host together with a Unix socket")
+	}
+	if err := checkTLS(o.TLS); err != nil {
+		return err
 	}
 	if o.NATPort != 0 && o.NATHost == "" {
 		return errors.New("a NAT port needs a NAT host")
@@ -349,7 +383,9 @@ func (s *Server) startConn(c net.Conn) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
-	cn := &conn{s: s, c: c, br: bufio.NewReaderSize(c, readBufferSize), log: s.log.With("remote", c.RemoteAddr().String())}
+	c = s.wrapTLS(c)
+	peer := c.RemoteAddr().String()
+	cn := &conn{s: s, c: c, br: bufio.NewReaderSize(c, readBufferSize), peer: peer, log: s.log.With("remote", peer)}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -359,8 +395,11 @@ func (s *Server) startConn(c net.Conn) {
 	s.conns[cn] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	s.connTotal.Add(1)
+	s.metrics.ConnOpened()
 	go func() {
 		defer s.wg.Done()
+		defer s.metrics.ConnClosed()
 		cn.serve()
 		c.Close()
 		s.mu.Lock()
@@ -373,6 +412,42 @@ func (s *Server) connCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns)
+}
+
+// Connections reports the client connections open now and accepted since
+// New.
+func (s *Server) Connections() (open int, total uint64) {
+	return s.connCount(), s.connTotal.Load()
+}
+
+// ReadinessChecker is what a store implements when being open is not all
+// there is to its readiness (a shared store: its cluster reachable and the
+// local copy fresh); Ready asks it.
+type ReadinessChecker interface {
+	Ready() error
+}
+
+// Ready reports whether the server should get traffic: nil once Serve
+// accepts connections and the store answers, else why not.
+func (s *Server) Ready() error {
+	s.mu.Lock()
+	serving, closed := s.serving, s.closed
+	s.mu.Unlock()
+	switch {
+	case closed:
+		return errors.New("name server closed")
+	case !serving:
+		return errors.New("name server not serving yet")
+	}
+	if _, err := s.reg.store.Count(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if rc, ok := s.reg.store.(ReadinessChecker); ok {
+		if err := rc.Ready(); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+	return nil
 }
 
 // Close stops the server: the listeners, every connection, the responder and
@@ -396,7 +471,7 @@ func (s *Server) Close() error {
 			s.udp.Close()
 		}
 		for _, cn := range conns {
-			cn.c.Close()
+			cn.closeNow()
 		}
 		s.wg.Wait()
 		if s.ownStore {

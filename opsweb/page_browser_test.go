@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pyro4/pyro4/internal/headless"
 )
 
 // rendered is the page's list as a person sees it.
@@ -22,14 +24,13 @@ const readList = `Array.from(document.querySelectorAll('#names .entry')).map(li 
 	uri: li.querySelector('.uri').textContent,
 	tags: Array.from(li.querySelectorAll('.tags li')).map(t => t.textContent)}))`
 
-func pageList(b *browser) []rendered {
-	b.t.Helper()
+func pageList(b *headless.Browser) []rendered {
 	var out []rendered
-	b.eval(readList, &out)
+	b.Eval(readList, &out)
 	return out
 }
 
-func pageNames(b *browser) []string {
+func pageNames(b *headless.Browser) []string {
 	var out []string
 	for _, r := range pageList(b) {
 		out = append(out, r.Name)
@@ -54,13 +55,13 @@ func TestPageInBrowser(t *testing.T) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(h.Close)
 	// started after the server, so that its cleanup (stop) runs first
-	b := startBrowser(t)
-	art := artifactDir(t)
+	b := headless.Start(t)
+	art := headless.ArtifactDir(t)
 
-	b.viewport(1200, 720, false)
-	b.navigate(srv.URL + "/")
-	b.waitFor("the snapshot", `document.body.dataset.loaded === '1' && document.querySelectorAll('#names .entry').length === 5`)
-	b.waitFor("the live stream", `document.getElementById('live').dataset.state === 'live'`)
+	b.Viewport(1200, 720, false)
+	b.Navigate(srv.URL + "/")
+	b.WaitFor("the snapshot", `document.body.dataset.loaded === '1' && document.querySelectorAll('#names .entry').length === 5`)
+	b.WaitFor("the live stream", `document.getElementById('live').dataset.state === 'live'`)
 	got := pageList(b)
 	want := []rendered{ // sorted by name, metadata sorted
 		{"Pyro.NameServer", "PYRO:Pyro.NameServer@localhost:9090", []string{"class:Pyro4.naming.NameServer"}},
@@ -74,81 +75,81 @@ func TestPageInBrowser(t *testing.T) {
 	}
 
 	// a registration after load arrives through the event stream
-	b.eval(`window.noReload = 1`, nil)
+	b.Eval(`window.noReload = 1`, nil)
 	deadline := time.Now().Add(5 * time.Second)
 	for feed.Subscribers() == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	src.register(entry("dept.new", "PYRO:new@127.0.0.1:4000", "dept:records", "env:test"))
-	b.waitFor("the registered name", `document.querySelector('#names .entry[data-name="dept.new"]')`)
+	b.WaitFor("the registered name", `document.querySelector('#names .entry[data-name="dept.new"]')`)
 	var same bool
-	b.eval(`window.noReload === 1`, &same)
+	b.Eval(`window.noReload === 1`, &same)
 	if !same {
 		t.Error("the page reloaded to show the new name")
 	}
 	if r := find(pageList(b), "dept.new"); r == nil || r.URI != "PYRO:new@127.0.0.1:4000" || !slices.Equal(r.Tags, []string{"dept:records", "env:test"}) {
 		t.Errorf("new entry shown as %+v", r)
 	}
-	b.screenshot(filepath.Join(art, "ops-page.png"))
+	b.Screenshot(filepath.Join(art, "ops-page.png"))
 	if p := os.Getenv("OPSWEB_DOCS_SCREENSHOT"); p != "" {
-		b.screenshot(p)
+		b.Screenshot(p)
 	}
 	src.remove("dept.new")
-	b.waitFor("the removed name gone", `!document.querySelector('#names .entry[data-name="dept.new"]')`)
+	b.WaitFor("the removed name gone", `!document.querySelector('#names .entry[data-name="dept.new"]')`)
 
 	// the filter from the URL fills the box and narrows the list
-	b.navigate(srv.URL + "/?prefix=dept.")
-	b.waitFor("the prefix filter", `document.body.dataset.loaded === '1' && document.getElementById('names').dataset.count === '2'`)
+	b.Navigate(srv.URL + "/?prefix=dept.")
+	b.WaitFor("the prefix filter", `document.body.dataset.loaded === '1' && document.getElementById('names').dataset.count === '2'`)
 	if n := pageNames(b); !slices.Equal(n, []string{"dept.archive", "dept.billing"}) {
 		t.Errorf("prefix=dept. shows %v", n)
 	}
 	var box []string
-	b.eval(`[document.getElementById('mode').value, document.getElementById('q').value, document.getElementById('count').textContent]`, &box)
+	b.Eval(`[document.getElementById('mode').value, document.getElementById('q').value, document.getElementById('count').textContent]`, &box)
 	if !slices.Equal(box, []string{"prefix", "dept.", "2 of 5 names"}) {
 		t.Errorf("filter box %v", box)
 	}
 	// a live change under a filter: a matching name appears, another does not
-	b.waitFor("the live stream", `document.getElementById('live').dataset.state === 'live'`)
+	b.WaitFor("the live stream", `document.getElementById('live').dataset.state === 'live'`)
 	src.register(entry("other.thing", "PYRO:o@127.0.0.1:1"))
 	src.register(entry("dept.live", "PYRO:l@127.0.0.1:2"))
-	b.waitFor("the matching new name", `document.querySelector('#names .entry[data-name="dept.live"]')`)
+	b.WaitFor("the matching new name", `document.querySelector('#names .entry[data-name="dept.live"]')`)
 	if n := pageNames(b); !slices.Equal(n, []string{"dept.archive", "dept.billing", "dept.live"}) {
 		t.Errorf("after live changes under prefix=dept. the page shows %v", n)
 	}
 
 	// metadata filter from the URL, repeated parameter
-	b.navigate(srv.URL + "/?metadata_all=dept:records&metadata_all=class:archive")
-	b.waitFor("the metadata filter", `document.body.dataset.loaded === '1' && document.getElementById('names').dataset.count === '1'`)
+	b.Navigate(srv.URL + "/?metadata_all=dept:records&metadata_all=class:archive")
+	b.WaitFor("the metadata filter", `document.body.dataset.loaded === '1' && document.getElementById('names').dataset.count === '1'`)
 	if n := pageNames(b); !slices.Equal(n, []string{"dept.archive"}) {
 		t.Errorf("metadata_all shows %v", n)
 	}
 	// typed filter: regex mode, then an invalid regex shows list()'s error
-	b.eval(`(() => { const m = document.getElementById('mode'); m.value = 'regex'; m.dispatchEvent(new Event('change'));
+	b.Eval(`(() => { const m = document.getElementById('mode'); m.value = 'regex'; m.dispatchEvent(new Event('change'));
 		const q = document.getElementById('q'); q.value = 'Pyro|weird'; q.dispatchEvent(new Event('input')); })()`, nil)
-	b.waitFor("the typed regex", `document.getElementById('names').dataset.count === '2' && location.search === '?regex=Pyro%7Cweird'`)
+	b.WaitFor("the typed regex", `document.getElementById('names').dataset.count === '2' && location.search === '?regex=Pyro%7Cweird'`)
 	if n := pageNames(b); !slices.Equal(n, []string{"Pyro.NameServer", "weird<&>"}) {
 		t.Errorf("regex Pyro|weird shows %v", n)
 	}
-	b.eval(`(() => { const q = document.getElementById('q'); q.value = '('; q.dispatchEvent(new Event('input')); })()`, nil)
-	b.waitFor("the regex error", `!document.getElementById('error').hidden`)
+	b.Eval(`(() => { const q = document.getElementById('q'); q.value = '('; q.dispatchEvent(new Event('input')); })()`, nil)
+	b.WaitFor("the regex error", `!document.getElementById('error').hidden`)
 	var errText string
-	b.eval(`document.getElementById('error').textContent`, &errText)
+	b.Eval(`document.getElementById('error').textContent`, &errText)
 	if !strings.HasPrefix(errText, "invalid regex: ") {
 		t.Errorf("error shown %q, want list()'s invalid regex message", errText)
 	}
 
 	// a phone: no sideways scrolling, the list still readable
-	b.viewport(390, 844, true)
-	b.navigate(srv.URL + "/")
-	b.waitFor("the snapshot at phone width", `document.body.dataset.loaded === '1' && document.querySelectorAll('#names .entry').length === 7`)
+	b.Viewport(390, 844, true)
+	b.Navigate(srv.URL + "/")
+	b.WaitFor("the snapshot at phone width", `document.body.dataset.loaded === '1' && document.querySelectorAll('#names .entry').length === 7`)
 	var fits bool
-	b.eval(`document.documentElement.scrollWidth <= window.innerWidth`, &fits)
+	b.Eval(`document.documentElement.scrollWidth <= window.innerWidth`, &fits)
 	if !fits {
 		var w []int
-		b.eval(`[document.documentElement.scrollWidth, window.innerWidth]`, &w)
+		b.Eval(`[document.documentElement.scrollWidth, window.innerWidth]`, &w)
 		t.Errorf("page is %v wide at phone width: it scrolls sideways", w)
 	}
-	b.screenshot(filepath.Join(art, "ops-page-phone.png"))
+	b.Screenshot(filepath.Join(art, "ops-page-phone.png"))
 }
 
 func find(rs []rendered, name string) *rendered {

@@ -51,6 +51,12 @@ type Config struct {
 	// TLS is the [tls] table.
 	TLS TLSConfig
 
+	// HTTPListen is [http] listen: the operations endpoint's address, ""
+	// for none.
+	HTTPListen *string
+	// LogFormat is log_format: "text" or "json".
+	LogFormat *string
+
 	// Registrations are the static entries, in file order.
 	Registrations []persist.Entry
 
@@ -104,6 +110,8 @@ type model struct {
 	Broadcast           *broadcastModel  `toml:"broadcast"`
 	NAT                 *natModel        `toml:"nat"`
 	TLS                 *tlsModel        `toml:"tls"`
+	HTTP                *httpModel       `toml:"http"`
+	LogFormat           *string          `toml:"log_format"`
 	Registration        []map[string]any `toml:"registration"`
 }
 
@@ -116,6 +124,10 @@ type broadcastModel struct {
 type natModel struct {
 	Host *string `toml:"host"`
 	Port *int64  `toml:"port"`
+}
+
+type httpModel struct {
+	Listen *string `toml:"listen"`
 }
 
 type tlsModel struct {
@@ -200,7 +212,7 @@ func Parse(path string, data []byte, lookup func(string) (string, bool)) (*Confi
 	}
 	c := &Config{Path: path}
 	for _, step := range []func(*model, *Config, func(string) (string, bool)) error{
-		p.server, p.broadcast, p.nat, p.hmacKey, p.tls, p.registrations,
+		p.server, p.broadcast, p.nat, p.hmacKey, p.tls, p.ops, p.registrations,
 	} {
 		if err := step(&m, c, lookup); err != nil {
 			return nil, err
@@ -374,6 +386,23 @@ func (p *parser) nat(m *model, c *Config, _ func(string) (string, bool)) error {
 	}
 	if c.NATHost != nil && c.UnixSocket != nil && *c.UnixSocket != "" {
 		return p.errorf(p.at(1, "nat", "host"), "nat.host: cannot use NAT together with unixsocket")
+	}
+	return nil
+}
+
+// ops reads the operations settings: [http] listen and log_format.
+func (p *parser) ops(m *model, c *Config, _ func(string) (string, bool)) error {
+	if m.LogFormat != nil {
+		if err := CheckLogFormat(*m.LogFormat); err != nil {
+			return p.errorf(p.at(1, "log_format"), "log_format: %v", err)
+		}
+		c.LogFormat = m.LogFormat
+	}
+	if m.HTTP != nil && m.HTTP.Listen != nil {
+		if err := CheckHTTPListen(*m.HTTP.Listen); err != nil {
+			return p.errorf(p.at(1, "http", "listen"), "http.listen: %v", err)
+		}
+		c.HTTPListen = m.HTTP.Listen
 	}
 	return nil
 }

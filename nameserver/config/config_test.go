@@ -168,6 +168,7 @@ metadata = ["x", "y"]
 		Static: []persist.Entry{{Name: "a", URI: "PYRO:a@h:1", Metadata: []string{"x", "y"}}},
 		// What the file cannot set keeps its default.
 		NSHost: "localhost", BroadcastAddrs: []string{"<broadcast>", "0.0.0.0"}, Serializer: "serpent",
+		LogFormat: "text",
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Fatalf("got\n%+v\nwant\n%+v", s, want)
@@ -263,6 +264,9 @@ func TestParseErrors(t *testing.T) {
 		{"serializer", "serializers_accepted = [\"serpent\", \"dill\"]\n", 1, "serializer 'dill' is unknown or not available"},
 		{"no serializers", "serializers_accepted = []\n", 1, "serializer '' is unknown or not available"},
 		{"autoclean minimum", "autoclean = 1\n", 1, "below the minimum of 3s"},
+		{"log format", "port = 1\nlog_format = \"xml\"\n", 2, `log_format: "xml" is not a log format (text or json)`},
+		{"http listen without port", "[http]\nlisten = \"localhost\"\n", 2, `http.listen: "localhost" is not HOST:PORT`},
+		{"http listen port range", "[http]\nlisten = \":70000\"\n", 2, `http.listen: ":70000": port "70000" out of range`},
 		{"negative timeout", "comm_timeout = -1\n", 1, "out of range"},
 		{"bad duration", "comm_timeout = \"soon\"\n", 1, `"soon" is not a duration`},
 		{"bad duration later", "port = 1\n\nautoclean = \"later\"\n", 3, `autoclean: "later" is not a duration`},

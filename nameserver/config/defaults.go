@@ -35,6 +35,8 @@ func defaultLayer() Layer {
 		HMACKey:             Given[Secret](nil, d),
 		LogLevel:            Given("", d),
 		LogFile:             Given("", d),
+		LogFormat:           Given("text", d),
+		HTTPListen:          Given("", d),
 		TLS: TLSLayer{
 			Enabled:           Given(false, d),
 			ServerCert:        Given("", d),
@@ -103,6 +105,12 @@ func (r *Resolved) validate(scope Scope) error {
 	if scope&ForServer != 0 {
 		if _, err := wire.ParseAccepted(strings.Join(l.SerializersAccepted.V, ",")); err != nil {
 			return settingErr("serializers_accepted", &l.SerializersAccepted, "%v", err)
+		}
+		if err := CheckLogFormat(l.LogFormat.V); err != nil {
+			return settingErr("log_format", &l.LogFormat, "%v", err)
+		}
+		if err := CheckHTTPListen(l.HTTPListen.V); err != nil {
+			return settingErr("http.listen", &l.HTTPListen, "%v", err)
 		}
 	}
 	return r.validateTLS(scope)

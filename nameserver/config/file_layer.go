@@ -105,6 +105,8 @@ func (c *Config) Layer() Layer {
 	str(&l.TLS.ClientKey, t.ClientKey, "tls.client_key")
 	key(&l.TLS.ClientKeyPassword, t.ClientKeyPassword, "tls.client_key_password")
 	str(&l.TLS.CACerts, t.CACerts, "tls.ca_certs")
+	str(&l.HTTPListen, c.HTTPListen, "http.listen")
+	str(&l.LogFormat, c.LogFormat, "log_format")
 	l.Static = Given(clone(c.Registrations), c.source("registration"))
 	return l
 }

@@ -146,8 +146,11 @@ type Layer struct {
 	Compression         Value[bool]
 	HMACKey             Value[Secret]
 
-	LogLevel Value[string]
-	LogFile  Value[string]
+	LogLevel  Value[string]
+	LogFile   Value[string]
+	LogFormat Value[string] // "text" or "json"
+
+	HTTPListen Value[string] // the operations endpoint's address, "" for none
 
 	TLS TLSLayer
 
@@ -197,6 +200,8 @@ var items = []item{
 	{"hmac_key", ForBoth, false, func(l *Layer) field { return &l.HMACKey }},
 	{"loglevel", ForServer, false, func(l *Layer) field { return &l.LogLevel }},
 	{"logfile", ForServer, false, func(l *Layer) field { return &l.LogFile }},
+	{"log_format", ForServer, false, func(l *Layer) field { return &l.LogFormat }},
+	{"http.listen", ForServer, false, func(l *Layer) field { return &l.HTTPListen }},
 	{"tls.ssl", ForBoth, false, func(l *Layer) field { return &l.TLS.Enabled }},
 	{"tls.server_cert", ForServer, false, func(l *Layer) field { return &l.TLS.ServerCert }},
 	{"tls.server_key", ForServer, false, func(l *Layer) field { return &l.TLS.ServerKey }},
@@ -277,6 +282,8 @@ func (r Resolved) Settings() Settings {
 		HMACKey:             clone([]byte(l.HMACKey.V)),
 		LogLevel:            l.LogLevel.V,
 		LogFile:             l.LogFile.V,
+		LogFormat:           l.LogFormat.V,
+		HTTPListen:          l.HTTPListen.V,
 		TLS:                 l.TLS.settings(),
 		Static:              clone(l.Static.V),
 	}

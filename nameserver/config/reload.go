@@ -67,6 +67,10 @@ type Reloader struct {
 	Logger *slog.Logger
 	// Debounce is the settling time for file events; 0 means DefaultDebounce.
 	Debounce time.Duration
+	// Reloaded, when set, is told of each reload that read the file after
+	// Bind: whether it applied (for pyro4_ns_config_reloads_total). It runs
+	// with the reloader's lock held.
+	Reloaded func(ok bool)
 
 	mu      sync.Mutex
 	target  Target
@@ -160,6 +164,7 @@ func (r *Reloader) check(force, settled bool) (again bool) {
 		return false
 	case err != nil:
 		log.Error("config not applied, keeping the running configuration", "err", err)
+		r.reloaded(false)
 		return false
 	}
 	sum := sha256.Sum256(data)
@@ -173,10 +178,17 @@ func (r *Reloader) check(force, settled bool) (again bool) {
 	next, file, err := r.settings(data)
 	if err != nil {
 		log.Error("config not applied, keeping the running configuration", "err", err)
+		r.reloaded(false)
 		return false
 	}
-	r.apply(log, next, file)
+	r.reloaded(r.apply(log, next, file))
 	return false
+}
+
+func (r *Reloader) reloaded(ok bool) {
+	if r.Reloaded != nil {
+		r.Reloaded(ok)
+	}
 }
 
 // checkCount returns how many times the file has been read for a reload;
@@ -189,14 +201,14 @@ func (r *Reloader) checkCount() int {
 
 // apply makes next the running configuration as far as a running server
 // allows; file is what the file alone sets. Either every live change is made
-// or none. r.mu is held.
-func (r *Reloader) apply(log *slog.Logger, next Resolved, file Layer) {
+// or none, and ok says which. r.mu is held.
+func (r *Reloader) apply(log *slog.Logger, next Resolved, file Layer) (ok bool) {
 	run, nx := r.running.Settings(), next.Settings()
 	natChanged := nx.NATHost != run.NATHost || nx.NATPort != run.NATPort
 	if natChanged {
 		if err := r.target.SetNAT(nx.NATHost, nx.NATPort); err != nil {
 			log.Error("config not applied, keeping the running configuration", "err", fmt.Errorf("nat: %w", err))
-			return
+			return false
 		}
 	}
 	added, changed, removed, err := r.target.SetStatic(nx.Static)
@@ -208,7 +220,7 @@ func (r *Reloader) apply(log *slog.Logger, next Resolved, file Layer) {
 			}
 		}
 		log.Error("config not applied, keeping the running configuration", "err", fmt.Errorf("static registrations: %w", err))
-		return
+		return false
 	}
 	restart := needRestart(&r.running, &next)
 	over := overridden(r.file, file, &next)
@@ -244,6 +256,7 @@ func (r *Reloader) apply(log *slog.Logger, next Resolved, file Layer) {
 		}
 		log.Warn("config setting changed: needs a restart", "key", c.key, "old", c.old, "new", c.new)
 	}
+	return true
 }
 
 func natText(host string, port int) string {

@@ -40,8 +40,15 @@ type Settings struct {
 
 	LogLevel string // PYRO_LOGLEVEL, "" for the command's own levels
 	LogFile  string // PYRO_LOGFILE, "" or "{stderr}" for standard error
+	// LogFormat is the server log's format: "text" (slog's key=value) or
+	// "json" (one object a line).
+	LogFormat string
+	// HTTPListen is where the operations endpoint (metrics, health, the
+	// names API and page) listens; "" for nowhere.
+	HTTPListen string
 
-	// TLS is parsed and checked, not yet used by a listener or client.
+	// TLS is for the commands to load through tlsconf: the listener's
+	// certificate (with rotation) and the client tools' connections.
 	TLS TLS
 
 	// Static are the static registrations; only the file sets them.

@@ -9,9 +9,8 @@ import (
 
 // TLSLayer is the TLS part of a Layer: Pyro4's SSL_* items and the file's
 // [tls] table. They are parsed, traced to their source and checked here,
-// and handed to package tlsconf through TLS.TLSConf; no listener or
-// connection uses them yet, so a server or client asked for TLS stops
-// rather than talk in the clear (validateTLS).
+// and handed to package tlsconf through TLS.TLSConf, which loads the
+// certificates and keys (the commands stop when that fails).
 type TLSLayer struct {
 	Enabled           Value[bool]   // SSL
 	ServerCert        Value[string] // SSL_SERVERCERT: PEM certificate chain (may hold the key too)
@@ -69,8 +68,8 @@ func (t *TLSLayer) settings() TLS {
 
 // validateTLS checks the TLS settings that concern scope: a key needs its
 // certificate, a password its key, and every file named must be readable.
-// As Pyro4 does, the files are ignored while TLS is off; with it on, this
-// build stops, since it does not speak TLS yet.
+// As Pyro4 does, the files are ignored while TLS is off. Whether they hold
+// a usable certificate and key is tlsconf's to say, when they are loaded.
 func (r *Resolved) validateTLS(scope Scope) error {
 	t := &r.l.TLS
 	if !t.Enabled.V {
@@ -105,7 +104,7 @@ func (r *Resolved) validateTLS(scope Scope) error {
 		}
 	}
 	if scope&ForServer != 0 && t.ServerCert.V == "" {
-		return settingErr("tls.server_cert", &t.ServerCert, "TLS on the server needs a certificate")
+		return settingErr("tls.server_cert", &t.ServerCert, "TLS on the server needs a certificate (PYRO_SSL_SERVERCERT, or server_cert in the [tls] table)")
 	}
 	if scope&ForServer != 0 && t.RequireClientCert.V && t.CACerts.V == "" {
 		// Client certificates are verified against these alone, never
@@ -117,7 +116,7 @@ func (r *Resolved) validateTLS(scope Scope) error {
 			return settingErr("tls.ca_certs", &t.CACerts, "%v", err)
 		}
 	}
-	return settingErr("tls.ssl", &t.Enabled, "TLS is not supported by this build yet; it will not serve or connect in the clear instead")
+	return nil
 }
 
 // readableFile checks that name, when not empty, is a regular file that can

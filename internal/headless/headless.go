@@ -1,4 +1,7 @@
-package opsweb
+// Package headless drives Debian's headless Chromium from tests over the
+// DevTools protocol on a pipe, for the tests of the registry page. With
+// CI=true a missing browser fails the test instead of skipping it.
+package headless
 
 import (
 	"bufio"
@@ -16,10 +19,10 @@ import (
 // chromiumPath is Debian's chromium, which scripts/test-deps.sh installs.
 const chromiumPath = "/usr/bin/chromium"
 
-// browser drives a headless Chromium over the DevTools protocol on a pipe
+// Browser drives a headless Chromium over the DevTools protocol on a pipe
 // (--remote-debugging-pipe: the browser reads NUL-terminated JSON on fd 3
 // and writes on fd 4), so the test needs no port and no WebSocket client.
-type browser struct {
+type Browser struct {
 	t       *testing.T
 	cmd     *exec.Cmd
 	send    *os.File
@@ -29,7 +32,7 @@ type browser struct {
 	session string
 }
 
-func startBrowser(t *testing.T) *browser {
+func Start(t *testing.T) *Browser {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -58,22 +61,22 @@ func startBrowser(t *testing.T) *browser {
 	}
 	toBrowser.Close()
 	fromBrowser.Close()
-	b := &browser{t: t, cmd: cmd, send: ourSend, recv: ourRecv, rd: bufio.NewReader(ourRecv)}
+	b := &Browser{t: t, cmd: cmd, send: ourSend, recv: ourRecv, rd: bufio.NewReader(ourRecv)}
 	t.Cleanup(func() { b.stop(&stderr) })
 
 	var target struct{ TargetID string }
-	b.call("", "Target.createTarget", map[string]any{"url": "about:blank"}, &target)
+	b.Call("", "Target.createTarget", map[string]any{"url": "about:blank"}, &target)
 	var att struct{ SessionID string }
-	b.call("", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att)
+	b.Call("", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att)
 	b.session = att.SessionID
-	b.call(b.session, "Page.enable", nil, nil)
-	b.call(b.session, "Runtime.enable", nil, nil)
+	b.Call(b.session, "Page.enable", nil, nil)
+	b.Call(b.session, "Runtime.enable", nil, nil)
 	return b
 }
 
 // stop asks the browser to quit and kills it by its PID when it does not
 // within 5s.
-func (b *browser) stop(stderr *bytes.Buffer) {
+func (b *Browser) stop(stderr *bytes.Buffer) {
 	done := make(chan error, 1)
 	go func() { done <- b.cmd.Wait() }()
 	b.id++
@@ -93,16 +96,16 @@ func (b *browser) stop(stderr *bytes.Buffer) {
 	}
 }
 
-// call sends one command and waits (at most 15s) for its answer, passing
+// Call sends one command and waits (at most 15s) for its answer, passing
 // over the events in between.
-func (b *browser) call(session, method string, params any, result any) {
+func (b *Browser) Call(session, method string, params any, result any) {
 	b.t.Helper()
 	if err := b.try(session, method, params, result); err != nil {
 		b.t.Fatal(err)
 	}
 }
 
-func (b *browser) try(session, method string, params any, result any) error {
+func (b *Browser) try(session, method string, params any, result any) error {
 	b.id++
 	req := map[string]any{"id": b.id, "method": method}
 	if params != nil {
@@ -149,8 +152,8 @@ func (b *browser) try(session, method string, params any, result any) error {
 	}
 }
 
-// eval runs a JavaScript expression in the page and decodes its value.
-func (b *browser) eval(expr string, v any) {
+// Eval runs a JavaScript expression in the page and decodes its value.
+func (b *Browser) Eval(expr string, v any) {
 	b.t.Helper()
 	var r struct {
 		Result struct {
@@ -163,7 +166,7 @@ func (b *browser) eval(expr string, v any) {
 			} `json:"exception"`
 		} `json:"exceptionDetails"`
 	}
-	b.call(b.session, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": true}, &r)
+	b.Call(b.session, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": true}, &r)
 	if r.ExceptionDetails != nil {
 		b.t.Fatalf("eval %s: %s %s", expr, r.ExceptionDetails.Text, r.ExceptionDetails.Exception.Description)
 	}
@@ -174,44 +177,44 @@ func (b *browser) eval(expr string, v any) {
 	}
 }
 
-// waitFor polls a boolean expression every 50ms for at most 10s.
-func (b *browser) waitFor(what, expr string) {
+// WaitFor polls a boolean expression every 50ms for at most 10s.
+func (b *Browser) WaitFor(what, expr string) {
 	b.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var ok bool
 		// between a navigation and the new document the expression may
 		// throw (no body yet): that is "not yet"
-		b.eval("(() => { try { return !!("+expr+"); } catch (e) { return false; } })()", &ok)
+		b.Eval("(() => { try { return !!("+expr+"); } catch (e) { return false; } })()", &ok)
 		if ok {
 			return
 		}
 		if time.Now().After(deadline) {
 			var dom string
-			b.eval("document.body ? document.body.innerText : ''", &dom)
+			b.Eval("document.body ? document.body.innerText : ''", &dom)
 			b.t.Fatalf("waited 10s for %s (%s); page text:\n%s", what, expr, dom)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-func (b *browser) navigate(url string) {
+func (b *Browser) Navigate(url string) {
 	b.t.Helper()
-	b.call(b.session, "Page.navigate", map[string]any{"url": url}, nil)
+	b.Call(b.session, "Page.navigate", map[string]any{"url": url}, nil)
 }
 
-func (b *browser) viewport(width, height int, mobile bool) {
+func (b *Browser) Viewport(width, height int, mobile bool) {
 	b.t.Helper()
-	b.call(b.session, "Emulation.setDeviceMetricsOverride", map[string]any{
+	b.Call(b.session, "Emulation.setDeviceMetricsOverride", map[string]any{
 		"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile,
 	}, nil)
 }
 
-// screenshot writes a PNG of the page to path.
-func (b *browser) screenshot(path string) {
+// Screenshot writes a PNG of the page to path.
+func (b *Browser) Screenshot(path string) {
 	b.t.Helper()
 	var r struct{ Data string }
-	b.call(b.session, "Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": false}, &r)
+	b.Call(b.session, "Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": false}, &r)
 	png, err := base64.StdEncoding.DecodeString(r.Data)
 	if err != nil {
 		b.t.Fatal(err)
@@ -228,9 +231,9 @@ func (b *browser) screenshot(path string) {
 	b.t.Logf("screenshot %s (%d bytes)", path, len(png))
 }
 
-// artifactDir is where the screenshots go: $OPSWEB_ARTIFACTS when set (CI
+// ArtifactDir is where the screenshots go: $OPSWEB_ARTIFACTS when set (CI
 // keeps it), else the test's temp dir.
-func artifactDir(t *testing.T) string {
+func ArtifactDir(t *testing.T) string {
 	if d := os.Getenv("OPSWEB_ARTIFACTS"); d != "" {
 		return d
 	}
