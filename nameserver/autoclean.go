@@ -41,6 +41,12 @@ func (s *Server) autoclean() {
 		if time.Since(last) < s.opts.AutoClean {
 			continue
 		}
+		if !s.AutocleanLeader() {
+			// Another node of the cluster sweeps; its view of what is
+			// unreachable is the one that counts.
+			clear(unreachable)
+			continue
+		}
 		s.safeCleanRound(unreachable, maxUnreachable)
 		last = time.Now()
 	}

@@ -10,6 +10,9 @@ func (obj *object) call(peer string, m *method, args []wire.Value, kwargs *wire.
 		return nil, err
 	}
 	res, err := m.fn(bound)
+	if x := storageUnavailable(err); x != nil {
+		return nil, x
+	}
 	if err == nil && m.audit != nil {
 		m.audit(peer, bound, res)
 	}

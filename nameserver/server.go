@@ -114,6 +114,9 @@ type Server struct {
 	tlsLog           tlsLogLimiter
 
 	memRelease memoryRelease // gives large messages' memory back (release.go)
+
+	// leading: this server leads the autoclean election of a shared store.
+	leading atomic.Bool
 }
 
 // New binds the listeners (TCP or Unix socket, plus the UDP broadcast
@@ -142,6 +145,9 @@ func New(opts Options) (*Server, error) {
 	store := opts.Store
 	if store == nil {
 		store, s.ownStore = persist.NewMemory(), true
+	}
+	if shared, ok := store.(SharedStore); ok {
+		store = &nodeLocal{SharedStore: shared}
 	}
 	s.reg = NewRegistry(store)
 	s.metrics = opts.Metrics
@@ -341,6 +347,10 @@ func (s *Server) Serve(ctx context.Context) error {
 		if s.opts.AutoClean > 0 {
 			s.wg.Add(1)
 			go s.autoclean()
+			if nl, ok := s.reg.store.(*nodeLocal); ok {
+				s.wg.Add(1)
+				go s.leadAutoclean(nl.SharedStore)
+			}
 		}
 	}
 	s.mu.Unlock()
