@@ -30,7 +30,7 @@ type NsCmd struct {
 	Host       *string `short:"n" name:"host" placeholder:"HOST" help:"hostname to bind server on"`
 	Port       *int    `short:"p" name:"port" placeholder:"PORT" help:"port to bind server on (0=random)"`
 	UnixSocket *string `short:"u" name:"unixsocket" placeholder:"UNIXSOCKET" help:"Unix domain socket name to bind server on"`
-	Storage    *string `short:"s" name:"storage" placeholder:"STORAGE" help:"Storage system to use (memory, bolt:file)"`
+	Storage    *string `short:"s" name:"storage" placeholder:"STORAGE" help:"Storage system to use (memory, bolt:file, etcd:ENDPOINT[,ENDPOINT...])"`
 	BcHost     *string `name:"bchost" placeholder:"BCHOST" help:"hostname to bind broadcast server on (default is \"\")"`
 	BcPort     *int    `name:"bcport" placeholder:"BCPORT" help:"port to bind broadcast server on (0=random)"`
 	NatHost    *string `name:"nathost" placeholder:"NATHOST" help:"external hostname in case of NAT"`
@@ -127,7 +127,7 @@ func (c *NsCmd) Run(io *IO) error {
 		return nsFail(err)
 	}
 	defer logs.close() // last: the server logs its shutdown
-	store, err := persist.Open(settings.Storage)
+	store, err := openStore(ctx, settings, logs.store)
 	if err != nil {
 		return nsFail(fmt.Errorf("storage: %w", err))
 	}
@@ -143,6 +143,9 @@ func (c *NsCmd) Run(io *IO) error {
 	}
 	ops := newOpsEndpoint(settings)
 	ops.instrument(&opts)
+	if es, ok := store.(*etcdStore); ok && ops != nil {
+		ops.cluster = es.cluster
+	}
 	srv, err := nameserver.New(opts)
 	if err != nil {
 		return nsFail(err)
@@ -374,6 +377,9 @@ var autocleanUnreachable, autocleanLoopDelay time.Duration
 type nsLogs struct {
 	server *slog.Logger // the nameserver package's log
 	reload *slog.Logger // the config file follower's log
+	// store is a shared store's log: etcd lost (a warning) and regained
+	// (info, with how stale the index was), shown by default as both are.
+	store *slog.Logger
 	close  func() error
 }
 
@@ -413,6 +419,7 @@ func openNsLogs(io *IO, s config.Settings) (nsLogs, error) {
 	return nsLogs{
 		server: slog.New(handler(serverLevel)),
 		reload: slog.New(handler(reloadLevel)),
+		store:  slog.New(handler(reloadLevel)),
 		close:  closeFn,
 	}, nil
 }

@@ -39,6 +39,8 @@ type opsEndpoint struct {
 	handler *opsweb.Handler
 	scheme  string
 	served  chan error
+	// cluster, for a shared store, reports its state.
+	cluster func() *opsweb.ClusterStatus
 	closed  sync.Once
 	err     error
 }
@@ -157,6 +159,10 @@ func (e *opsEndpoint) status(srv *nameserver.Server, s config.Settings) (opsweb.
 		return opsweb.Status{}, err
 	}
 	open, total := srv.Connections()
+	var cluster *opsweb.ClusterStatus
+	if e.cluster != nil {
+		cluster = e.cluster()
+	}
 	return opsweb.Status{
 		Version:     Version,
 		Started:     e.started,
@@ -165,8 +171,7 @@ func (e *opsEndpoint) status(srv *nameserver.Server, s config.Settings) (opsweb.
 		Counts:      opsweb.Counts{Registrations: n, Static: len(srv.Registry().Static())},
 		Connections: opsweb.Connections{Open: int64(open), Total: total},
 		TLS:         opsweb.TLSStatus{Enabled: s.TLS.Enabled, ClientAuth: s.TLS.Enabled && s.TLS.RequireClientCert},
-		// A shared store reports its cluster state once one is in use.
-		Cluster: nil,
+		Cluster:     cluster,
 	}, nil
 }
 

@@ -51,6 +51,9 @@ type Config struct {
 	// TLS is the [tls] table.
 	TLS TLSConfig
 
+	// Etcd is the [etcd] table.
+	Etcd EtcdConfig
+
 	// HTTPListen is [http] listen: the operations endpoint's address, ""
 	// for none.
 	HTTPListen *string
@@ -111,6 +114,7 @@ type model struct {
 	NAT                 *natModel        `toml:"nat"`
 	TLS                 *tlsModel        `toml:"tls"`
 	HTTP                *httpModel       `toml:"http"`
+	Etcd                *etcdModel       `toml:"etcd"`
 	LogFormat           *string          `toml:"log_format"`
 	Registration        []map[string]any `toml:"registration"`
 }
@@ -212,7 +216,7 @@ func Parse(path string, data []byte, lookup func(string) (string, bool)) (*Confi
 	}
 	c := &Config{Path: path}
 	for _, step := range []func(*model, *Config, func(string) (string, bool)) error{
-		p.server, p.broadcast, p.nat, p.hmacKey, p.tls, p.ops, p.registrations,
+		p.server, p.broadcast, p.nat, p.hmacKey, p.tls, p.ops, p.etcd, p.registrations,
 	} {
 		if err := step(&m, c, lookup); err != nil {
 			return nil, err

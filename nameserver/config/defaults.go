@@ -48,6 +48,7 @@ func defaultLayer() Layer {
 			ClientKeyPassword: Given[Secret](nil, d),
 			CACerts:           Given("", d),
 		},
+		Etcd:   defaultEtcdLayer(d),
 		Static: Given[[]persist.Entry](nil, d),
 	}
 }
@@ -111,6 +112,9 @@ func (r *Resolved) validate(scope Scope) error {
 		}
 		if err := CheckHTTPListen(l.HTTPListen.V); err != nil {
 			return settingErr("http.listen", &l.HTTPListen, "%v", err)
+		}
+		if err := r.validateEtcd(); err != nil {
+			return err
 		}
 	}
 	return r.validateTLS(scope)

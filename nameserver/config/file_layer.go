@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -69,6 +70,11 @@ func (c *Config) Layer() Layer {
 			*dst = Given(*v, c.source(key))
 		}
 	}
+	dur := func(dst *Value[time.Duration], v *time.Duration, key string) {
+		if v != nil {
+			*dst = Given(*v, c.source(key))
+		}
+	}
 	key := func(dst *Value[Secret], v []byte, key string) {
 		if v != nil {
 			*dst = Given(Secret(clone(v)), c.source(key))
@@ -107,6 +113,15 @@ func (c *Config) Layer() Layer {
 	str(&l.TLS.CACerts, t.CACerts, "tls.ca_certs")
 	str(&l.HTTPListen, c.HTTPListen, "http.listen")
 	str(&l.LogFormat, c.LogFormat, "log_format")
+	et := &c.Etcd
+	str(&l.Etcd.Prefix, et.Prefix, "etcd.prefix")
+	dur(&l.Etcd.DialTimeout, et.DialTimeout, "etcd.dial_timeout")
+	dur(&l.Etcd.RequestTimeout, et.RequestTimeout, "etcd.request_timeout")
+	str(&l.Etcd.CA, et.CA, "etcd.ca")
+	str(&l.Etcd.Cert, et.Cert, "etcd.cert")
+	str(&l.Etcd.Key, et.Key, "etcd.key")
+	str(&l.Etcd.Username, et.Username, "etcd.username")
+	str(&l.Etcd.PasswordFile, et.PasswordFile, "etcd.password_file")
 	l.Static = Given(clone(c.Registrations), c.source("registration"))
 	return l
 }

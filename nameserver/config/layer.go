@@ -154,6 +154,9 @@ type Layer struct {
 
 	TLS TLSLayer
 
+	// Etcd is the [etcd] table, for an "etcd:" storage.
+	Etcd EtcdLayer
+
 	// Static are the static registrations; only the file sets them.
 	Static Value[[]persist.Entry]
 }
@@ -211,6 +214,14 @@ var items = []item{
 	{"tls.client_key", ForClient, false, func(l *Layer) field { return &l.TLS.ClientKey }},
 	{"tls.client_key_password", ForClient, false, func(l *Layer) field { return &l.TLS.ClientKeyPassword }},
 	{"tls.ca_certs", ForBoth, false, func(l *Layer) field { return &l.TLS.CACerts }},
+	{"etcd.prefix", ForServer, false, func(l *Layer) field { return &l.Etcd.Prefix }},
+	{"etcd.dial_timeout", ForServer, false, func(l *Layer) field { return &l.Etcd.DialTimeout }},
+	{"etcd.request_timeout", ForServer, false, func(l *Layer) field { return &l.Etcd.RequestTimeout }},
+	{"etcd.ca", ForServer, false, func(l *Layer) field { return &l.Etcd.CA }},
+	{"etcd.cert", ForServer, false, func(l *Layer) field { return &l.Etcd.Cert }},
+	{"etcd.key", ForServer, false, func(l *Layer) field { return &l.Etcd.Key }},
+	{"etcd.username", ForServer, false, func(l *Layer) field { return &l.Etcd.Username }},
+	{"etcd.password_file", ForServer, false, func(l *Layer) field { return &l.Etcd.PasswordFile }},
 	{"registration", ForServer, true, func(l *Layer) field { return &l.Static }},
 }
 
@@ -285,6 +296,7 @@ func (r Resolved) Settings() Settings {
 		LogFormat:           l.LogFormat.V,
 		HTTPListen:          l.HTTPListen.V,
 		TLS:                 l.TLS.settings(),
+		Etcd:                l.Etcd.settings(),
 		Static:              clone(l.Static.V),
 	}
 }

@@ -51,6 +51,9 @@ type Settings struct {
 	// certificate (with rotation) and the client tools' connections.
 	TLS TLS
 
+	// Etcd is how an "etcd:" storage reaches its cluster (EtcdOptions).
+	Etcd Etcd
+
 	// Static are the static registrations; only the file sets them.
 	Static []persist.Entry
 }
