@@ -380,7 +380,7 @@ type nsLogs struct {
 	// store is a shared store's log: etcd lost (a warning) and regained
 	// (info, with how stale the index was), shown by default as both are.
 	store *slog.Logger
-	close  func() error
+	close func() error
 }
 
 // openNsLogs sets up logging from PYRO_LOGLEVEL and PYRO_LOGFILE. Unlike
