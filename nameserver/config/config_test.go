@@ -169,6 +169,7 @@ metadata = ["x", "y"]
 		// What the file cannot set keeps its default.
 		NSHost: "localhost", BroadcastAddrs: []string{"<broadcast>", "0.0.0.0"}, Serializer: "serpent",
 		LogFormat: "text",
+		Etcd:      Etcd{Prefix: "/pyro4/", DialTimeout: 5 * time.Second, RequestTimeout: 5 * time.Second},
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Fatalf("got\n%+v\nwant\n%+v", s, want)
