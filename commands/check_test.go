@@ -19,6 +19,8 @@ import (
 func TestNsCheck(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "ns.toml")
 	writeNsFile(t, cfg, "host = \"127.0.0.1\"\nport = 9191\n")
+	etcdCfg := filepath.Join(t.TempDir(), "etcd.toml")
+	writeNsFile(t, etcdCfg, "[etcd]\nprefix = \"/ns-a/\"\nrequest_timeout = 2\n")
 	for _, tc := range []struct {
 		name string
 		env  []string
@@ -36,6 +38,13 @@ func TestNsCheck(t *testing.T) {
 		{"malformed item", []string{"PYRO_NS_PORT=abc"}, nil, 1, nil, `PYRO_NS_PORT="abc": not an integer`},
 		{"TLS asked for", []string{"PYRO_SSL=1"}, nil, 1, nil, "TLS on the server needs a certificate"},
 		{"bad storage", nil, []string{"-s", "foo"}, 1, nil, "invalid storage type 'foo'"},
+		{"etcd", nil, []string{"--config", etcdCfg, "-s", "etcd:http://10.0.0.1:2379,http://10.0.0.2:2379"}, 0, []string{
+			`^storage +etcd:http://10\.0\.0\.1:2379,http://10\.0\.0\.2:2379 +flag -s$`,
+			`^etcd\.prefix +/ns-a/ +` + regexp.QuoteMeta(etcdCfg) + `:2$`,
+			`^etcd\.request_timeout +2s +` + regexp.QuoteMeta(etcdCfg) + `:3$`,
+			`^etcd\.dial_timeout +5s +default$`,
+		}, ""},
+		{"etcd empty endpoint", nil, []string{"--config", etcdCfg, "-s", "etcd:http://10.0.0.1:2379,"}, 1, nil, "empty etcd endpoint"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			nsCleanEnv(t, tc.env...)
