@@ -52,4 +52,29 @@
 // it was. Damage that appears later, while the store is open, gives such
 // errors when the damaged part is read; bbolt's panics and memory-map
 // faults there are turned into those errors, in plain words.
+//
+// # Etcd
+//
+// Etcd ("etcd:ENDPOINT[,ENDPOINT...]") keeps the registrations in an etcd
+// cluster that several name servers share: one name space, whichever node
+// a client asks. A name is the key PREFIX+"names/"+name (PREFIX defaults to
+// "/pyro4/"; name spaces sharing a cluster use distinct prefixes, none a
+// prefix of another), its value a small binary record of the etcd store's
+// own (etcd_value.go).
+// Elections (Campaign) live under PREFIX+"elect/".
+//
+// Every node answers lookups and lists from a local index, loaded by a
+// range read at one revision and kept current by a watch from the next;
+// a watch that falls behind a compaction reloads the index. Lists come in
+// registration order across the cluster, the keys' create revisions. A
+// write returns after etcd has committed it (a quorum of members: an
+// acknowledged write survives the loss of a minority), and is then in the
+// node's own index. register-if-absent compares the key's create revision
+// in a transaction, so exactly one of any concurrent claims wins.
+//
+// Without quorum, or with etcd unreachable, reads go on from the index
+// (Status tells its age) and writes fail within RequestTimeout with an
+// error wrapping ErrUnavailable. When etcd is back the watch resumes by
+// itself. Opening retries while etcd is unreachable until its context
+// ends.
 package persist

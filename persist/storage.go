@@ -1,22 +1,36 @@
 package persist
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Storage is a parsed storage specification, the name server's -s option.
 type Storage struct {
-	// Kind is "memory" or "bolt".
+	// Kind is "memory", "bolt" or "etcd".
 	Kind string
-	// Path is the file of a bolt store; empty for memory.
+	// Path is the file of a bolt store, the comma-separated client URLs of
+	// an etcd store (see Endpoints); empty for memory.
 	Path string
+}
+
+// Endpoints returns the etcd client URLs of an etcd store.
+func (s Storage) Endpoints() []string {
+	if s.Kind != "etcd" {
+		return nil
+	}
+	return strings.Split(s.Path, ",")
 }
 
 // String returns the specification in the form ParseStorage reads.
 func (s Storage) String() string {
 	if s.Kind == "bolt" {
 		return "bolt:" + s.Path
+	}
+	if s.Kind == "etcd" {
+		return "etcd:" + s.Path
 	}
 	return s.Kind
 }
@@ -33,6 +47,8 @@ func ParseStorage(spec string) (Storage, error) {
 		return Storage{Kind: "memory"}, nil
 	case kind == "bolt" && path != "":
 		return Storage{Kind: "bolt", Path: path}, nil
+	case kind == "etcd" && path != "":
+		return parseEtcdStorage(spec, path)
 	case kind == "sql" && path != "":
 		return Storage{}, foreignStorage(spec, "sqlite")
 	case kind == "dbm" && path != "":
@@ -45,6 +61,22 @@ func foreignStorage(spec, kind string) error {
 	return fmt.Errorf("storage '%s' is Pyro4's Python %s store, which this name server does not read; use bolt:FILE with a new file instead", spec, kind)
 }
 
+// parseEtcdStorage reads the endpoint list of "etcd:ENDPOINT[,ENDPOINT...]".
+func parseEtcdStorage(spec, list string) (Storage, error) {
+	eps := strings.Split(list, ",")
+	for i, ep := range eps {
+		eps[i] = strings.TrimSpace(ep)
+		if eps[i] == "" {
+			return Storage{}, fmt.Errorf("invalid storage type '%s': empty etcd endpoint", spec)
+		}
+	}
+	return Storage{Kind: "etcd", Path: strings.Join(eps, ",")}, nil
+}
+
+// defaultEtcdOpenTimeout bounds Storage.Open's wait for an unreachable etcd;
+// OpenEtcd takes a context instead.
+const defaultEtcdOpenTimeout = time.Minute
+
 // Open opens the store s names, a bolt store with the default options.
 func (s Storage) Open() (Store, error) {
 	switch s.Kind {
@@ -56,6 +88,14 @@ func (s Storage) Open() (Store, error) {
 			return nil, err
 		}
 		return b, nil
+	case "etcd":
+		ctx, cancel := context.WithTimeout(context.Background(), defaultEtcdOpenTimeout)
+		defer cancel()
+		e, err := OpenEtcd(ctx, EtcdOptions{Endpoints: s.Endpoints()})
+		if err != nil {
+			return nil, err
+		}
+		return e, nil
 	}
 	return nil, fmt.Errorf("invalid storage type '%s'", s.Kind)
 }
