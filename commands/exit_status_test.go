@@ -52,6 +52,8 @@ func TestExitStatusEveryCommand(t *testing.T) {
 	closed := strconv.Itoa(pypeer.FreePort(t)) // nobody listens: connection refused
 	badCfg := filepath.Join(dir, "bad.toml")
 	writeNsFile(t, badCfg, "port = 1\nstorage = \"foo\"\n")
+	emptyJSON := filepath.Join(dir, "empty.json")
+	writeNsFile(t, emptyJSON, "[]\n")
 	host := func(p string) []string { return []string{"-n", "127.0.0.1", "-p", p} }
 	ours := host(strconv.Itoa(port))
 	usage := func(cmd string) string { return `^Usage: pyro4 ` + cmd + `\b.*\n\npyro4 ` + cmd + `: error: ` }
@@ -113,6 +115,9 @@ func TestExitStatusEveryCommand(t *testing.T) {
 			{"settings ignored", []string{"install-completions", "zsh"}, []string{"PYRO_NS_PORT=abc"}, statusOK, ""},
 		},
 		"migrate": {
+			{"ok", []string{"migrate", "json:" + emptyJSON, "bolt:" + filepath.Join(dir, "migrated.db")}, nil, statusOK, ""},
+			{"failure", []string{"migrate", "bolt:" + filepath.Join(dir, "nope.db"), "json:" + filepath.Join(dir, "out.json")}, nil, statusFailure, `^pyro4 migrate: read bolt:` + regexp.QuoteMeta(filepath.Join(dir, "nope.db"))},
+			{"malformed argument", []string{"migrate", "foo:x", "json:" + filepath.Join(dir, "out.json")}, nil, statusUsage, `^pyro4 migrate: invalid store 'foo:x'`},
 			{"usage", []string{"migrate"}, nil, statusUsage, usage("migrate")},
 			{"usage", []string{"migrate", "--bogus", "a", "b"}, nil, statusUsage, usage("migrate") + `unknown flag --bogus`},
 		},
