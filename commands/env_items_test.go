@@ -64,7 +64,7 @@ func TestEnvItemsThroughCommands(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("ns --check with %s=%q: exit %d\n%s", it.Name, v[0], code, stderr)
 			}
-			source := regexp.MustCompile(`(?m)^(\S+) .*\benvironment ` + it.Name + `$`).FindAllStringSubmatch(out, -1)
+			source := regexp.MustCompile(`(?m)^(\S+) .*\benvironment `+it.Name+`$`).FindAllStringSubmatch(out, -1)
 			switch {
 			case it.Handling == config.Accepted && out != base:
 				t.Errorf("accepted %s changed ns --check:\n%s\nwithout it:\n%s", it.Name, out, base)
