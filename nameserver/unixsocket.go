@@ -20,6 +20,9 @@ const unixProbeTimeout = 2 * time.Second
 // connections is taken as stale and replaced; one that accepts belongs to
 // a running server and is refused, leaving that server serving. Anything
 // that is not a socket is never removed: the path may be a user's file.
+// Two servers started at the same moment on one stale path can both see it
+// stale; the second bind then fails or unlinks the first's fresh socket, a
+// window a supervisor (one instance per unit) does not open.
 func listenUnix(path string) (net.Listener, error) {
 	ln, err := net.Listen("unix", path)
 	if err == nil || !errors.Is(err, syscall.EADDRINUSE) {
