@@ -1,7 +1,8 @@
 // Command pyro4 is a Pyro4 name server and its client tools in one binary.
 //
-// Invoked as pyro4-ns, pyro4-nsc (or any pyro4-<sub> link) it runs that
-// subcommand, so the binary drops in where the Python tools were installed.
+// Invoked as pyro4-ns or pyro4-nsc (or pyro4-resolve, pyro4-locate) it runs
+// that subcommand, so the binary drops in where the Python tools were
+// installed; under any other name it is plain pyro4.
 package main
 
 import (

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/pyro4/pyro4/internal/pypeer"
+	"github.com/pyro4/pyro4/nameserver/config"
 )
 
 // TestNsCheck: --check prints every setting in effect with its source, for
@@ -162,6 +163,49 @@ func TestJSONHelpExamples(t *testing.T) {
 			if got := strings.TrimSuffix(b.String(), "\n"); got != e {
 				t.Errorf("%s: help shows\n%s\n--json prints\n%s", tc.name, e, got)
 			}
+		}
+	}
+}
+
+// TestNsCheckListsEverySetting: --check prints one line for each setting
+// that concerns the server, in the resolver's order, and shows a key only
+// as set, never its bytes.
+func TestNsCheckListsEverySetting(t *testing.T) {
+	nsCleanEnv(t, "PYRO_HMAC_KEY=topsecret", "PYRO_COMMTIMEOUT=2.5")
+	cfg := filepath.Join(t.TempDir(), "ns.toml")
+	writeNsFile(t, cfg, "port = 0\n\n[broadcast]\nenabled = false\n")
+	code, stdout, stderr := runNsToEnd(t, "--check", "--config", cfg, "-n", "127.0.0.1")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	r, err := config.Resolve(config.ForServer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, s := range r.Report(config.ForServer) {
+		want = append(want, s.Key)
+	}
+	lines := nsLines(stdout)
+	var got []string
+	for _, l := range lines {
+		got = append(got, strings.Fields(l)[0])
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("--check lists\n%v\nwant\n%v", got, want)
+	}
+	if strings.Contains(stdout, "topsecret") {
+		t.Fatalf("--check printed the HMAC key:\n%s", stdout)
+	}
+	for _, w := range []string{
+		`^hmac_key +\(set, 9 bytes\) +environment PYRO_HMAC_KEY$`,
+		`^comm_timeout +2\.5s +environment PYRO_COMMTIMEOUT$`,
+		`^broadcast\.enabled +false +` + regexp.QuoteMeta(cfg) + `:4$`,
+		`^host +127\.0\.0\.1 +flag -n$`,
+		`^autoclean +0s +default$`,
+	} {
+		if !regexp.MustCompile(`(?m)` + w).MatchString(stdout) {
+			t.Errorf("no line %s in\n%s", w, stdout)
 		}
 	}
 }

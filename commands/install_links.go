@@ -49,6 +49,15 @@ type linkPlan struct {
 // Run executes the command. Every link is checked before any is touched, so
 // a refusal leaves the directory as it was.
 func (c *InstallLinksCmd) Run(stdio *IO) error {
+	if err := c.run(stdio); err != nil {
+		// Every error starts "install-links: ": prefixed as every other
+		// command's, "pyro4 install-links: ...".
+		return &ExitError{Code: 1, Msg: "pyro4 " + err.Error()}
+	}
+	return nil
+}
+
+func (c *InstallLinksCmd) run(stdio *IO) error {
 	target, err := resolvedExecutable()
 	if err != nil {
 		return err

@@ -246,7 +246,7 @@ func TestInstallLinksPermissionDenied(t *testing.T) {
 		t.Skip("directory permission bits do not apply on Windows")
 	}
 	dir := t.TempDir()
-	want := "pyro4: install-links: cannot create " + filepath.Join(dir, "pyro4-ns") + ": permission denied (run as a user who may write to " + dir
+	want := "pyro4 install-links: cannot create " + filepath.Join(dir, "pyro4-ns") + ": permission denied (run as a user who may write to " + dir
 	var code int
 	var errOut string
 	if os.Geteuid() == 0 {

@@ -200,6 +200,22 @@ func testNsSignals(t *testing.T, bin string) {
 		if n := strings.Count(p.err.String(), "reloaded"); n != 3 {
 			t.Fatalf("%d reloads for 3 SIGHUPs:\n%s", n, p.err.String())
 		}
+		// SIGHUP after the file was deleted says so each time, and the
+		// server keeps what it runs.
+		missing := `msg="config file is missing; keeping the running configuration until it is back" config=` + cfg
+		if err := os.Remove(cfg); err != nil {
+			t.Fatal(err)
+		}
+		// The directory's watcher sees the removal and logs it first.
+		nsPoll(t, "the missing-file line from the watcher", func() bool { return strings.Contains(p.err.String(), missing) })
+		before := strings.Count(p.err.String(), missing)
+		if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		nsPoll(t, "the missing-file line after SIGHUP", func() bool { return strings.Count(p.err.String(), missing) > before })
+		if got := nsNames(nsPyList(t, nsURI(port), "")); got != "svc.b=PYRO:b@h:3" {
+			t.Fatalf("after SIGHUP with the file gone: %s", got)
+		}
 		if code := p.signal(t, syscall.SIGTERM); code != 0 {
 			t.Fatalf("exit %d after SIGHUP and SIGTERM\n%s", code, p.err.String())
 		}

@@ -204,7 +204,7 @@ func (s *Server) listen() error {
 	o := s.opts
 	s.internal = wire.URI{Protocol: "PYRO", Object: NameServerName}
 	if o.UnixSocket != "" {
-		ln, err := net.Listen("unix", o.UnixSocket)
+		ln, err := listenUnix(o.UnixSocket)
 		if err != nil {
 			return fmt.Errorf("listen on unix socket %s: %w", o.UnixSocket, err)
 		}

@@ -167,7 +167,7 @@ func testEtcdOrder(t *testing.T, env *etcdEnv) {
 			t.Fatalf("step %d: %v", i, err)
 		}
 		for _, s := range []Store{a, b} {
-			eventually(t, 5*time.Second, fmt.Sprintf("step %d order", i), func() bool {
+			eventually(t, 10*time.Second, fmt.Sprintf("step %d order", i), func() bool {
 				return slices.Equal(rangeNames(t, s, ""), st.want)
 			})
 		}
@@ -216,7 +216,7 @@ func testEtcdTwoStores(t *testing.T, env *etcdEnv) {
 		}
 		want := entries(t, st.on)
 		for _, s := range []Store{a, b} {
-			eventually(t, 5*time.Second, st.name+" seen by both", func() bool { return sameEntries(entries(t, s), want) })
+			eventually(t, 10*time.Second, st.name+" seen by both", func() bool { return sameEntries(entries(t, s), want) })
 		}
 	}
 	want := []Entry{{Name: "x.2", URI: "PYRO:x2@h:2"}, {Name: "y.3", URI: "u"}}
@@ -256,7 +256,7 @@ func testEtcdPutNewAcrossStores(t *testing.T, env *etcdEnv) {
 			t.Fatalf("%s: no PutNew succeeded", name)
 		}
 		for _, s := range stores {
-			eventually(t, 5*time.Second, "winner seen", func() bool {
+			eventually(t, 10*time.Second, "winner seen", func() bool {
 				e, ok, _ := s.Get(name)
 				return ok && e.URI == fmt.Sprintf("PYRO:o@h:%d", winner)
 			})
@@ -315,7 +315,7 @@ func testEtcdDeleteMatchingRuns(t *testing.T, env *etcdEnv) {
 	}
 	wantLeft := n - len(want) + int(added.Load())
 	for _, s := range []Store{a, b} {
-		eventually(t, 5*time.Second, "count after removal", func() bool {
+		eventually(t, 10*time.Second, "count after removal", func() bool {
 			c, _ := s.Count()
 			return c == wantLeft
 		})
@@ -357,7 +357,7 @@ func testEtcdOwnWritesVisible(t *testing.T, env *etcdEnv) {
 	}
 	// Once a's watch has passed b's last write, nothing b put and a
 	// removed has come back.
-	eventually(t, 5*time.Second, "a's index current", func() bool { return a.Status().Revision >= b.Status().Revision })
+	eventually(t, 10*time.Second, "a's index current", func() bool { return a.Status().Revision >= b.Status().Revision })
 	for i := range 50 {
 		wantMissing(t, a, fmt.Sprintf("v.%d", i))
 	}
@@ -398,7 +398,7 @@ func testEtcdPrefixes(t *testing.T, env *etcdEnv) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 5*time.Second, "a current after b's writes", func() bool {
+	eventually(t, 10*time.Second, "a current after b's writes", func() bool {
 		st := a.Status()
 		return st.Err == nil && st.Synced.After(written) && st.Revision >= b.Status().Revision
 	})

@@ -66,7 +66,7 @@ func TestEtcdTLSAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantEntry(t, s, Entry{Name: "secure", URI: "PYRO:s@h:1"})
-	eventually(t, 5*time.Second, "s sees s2's write", func() bool { _, ok, _ := s.Get("secure2"); return ok })
+	eventually(t, 10*time.Second, "s sees s2's write", func() bool { _, ok, _ := s.Get("secure2"); return ok })
 
 	tests := []struct {
 		name   string

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -133,7 +132,7 @@ func checkUnit(t *testing.T, where string, data []byte) {
 // file must exist before it can be loaded.
 const (
 	loadCredentialLine = "#LoadCredential=hmac-key:/etc/pyro4/hmac.key"
-	credentialPath     = "/run/credentials/pyro4-ns.service/hmac-key"
+	credentialPath     = "$CREDENTIALS_DIRECTORY/hmac-key"
 )
 
 // hmacCredential finds the commented LoadCredential= line and returns the
@@ -183,24 +182,33 @@ func checkServiceConfig(t *testing.T, where string, data, unit []byte) {
 	}
 
 	// The key file line, commented out, names the credential the unit
-	// loads in the directory systemd gives a system unit's credentials.
+	// loads, in the directory systemd gives the service as
+	// $CREDENTIALS_DIRECTORY.
 	id, _, ok := hmacCredential(unit)
 	if !ok {
 		t.Fatalf("the unit has no %s line", loadCredentialLine)
 	}
-	keyLine := fmt.Sprintf("# hmac_key_file = %q\n", credentialPath)
-	if want := "/run/credentials/" + path.Base(unitPath) + "/" + id; credentialPath != want {
+	if want := "$CREDENTIALS_DIRECTORY/" + id; credentialPath != want {
 		t.Fatalf("credential path %s, but the unit's credential is %s", credentialPath, want)
 	}
+	keyLine := fmt.Sprintf("# hmac_key_file = %q\n", credentialPath)
 	if !bytes.Contains(data, []byte("\n"+keyLine)) {
 		t.Fatalf("%s lacks the commented-out line %q", where, keyLine)
 	}
-	// Uncommented, the path is read as written: the config file expands no
-	// $CREDENTIALS_DIRECTORY, so the literal directory is the one to name.
+	// Uncommented, the service reads the credential systemd copied; run
+	// outside systemd, the error names the variable.
 	enabled := bytes.Replace(data, []byte("\n"+keyLine), []byte("\n"+keyLine[2:]), 1)
-	_, err := config.Parse(configPath, enabled, func(string) (string, bool) { return "", false })
-	if err == nil || !strings.Contains(err.Error(), credentialPath) {
-		t.Errorf("%s with hmac_key_file uncommented: %v, want an error reading %s (no key file on this machine)", where, err, credentialPath)
+	creds := t.TempDir()
+	if err := os.WriteFile(filepath.Join(creds, id), []byte("s3cret\n"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Parse(configPath, enabled, func(k string) (string, bool) { return creds, k == "CREDENTIALS_DIRECTORY" })
+	if err != nil || string(c.HMACKey) != "s3cret" {
+		t.Errorf("%s with hmac_key_file uncommented and the credential %s loaded: %v, want the key from %s", where, id, err, creds)
+	}
+	_, err = config.Parse(configPath, enabled, func(string) (string, bool) { return "", false })
+	if err == nil || !strings.Contains(err.Error(), "$CREDENTIALS_DIRECTORY is not set") {
+		t.Errorf("%s with hmac_key_file uncommented, outside systemd: %v, want an error naming $CREDENTIALS_DIRECTORY", where, err)
 	}
 }
 

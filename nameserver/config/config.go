@@ -417,7 +417,8 @@ func (p *parser) hmacKey(m *model, c *Config, lookup func(string) (string, bool)
 	return err
 }
 
-// secret reads a key or password from the file named by the fileKey key or
+// secret reads a key or password from the file named by the fileKey key
+// (which may start with $CREDENTIALS_DIRECTORY, see expandCredentials) or
 // the environment variable named by the envKey key (at most one of the two
 // is set); nil when neither is.
 func (p *parser) Secret(file, env *string, lookup func(string) (string, bool), fileKey, envKey []string) ([]byte, error) {
@@ -426,7 +427,11 @@ func (p *parser) Secret(file, env *string, lookup func(string) (string, bool), f
 	case file != nil && env != nil:
 		return nil, p.errorf(p.at(1, envKey...), "%s: set either %s or %s, not both", ek, fk, ek)
 	case file != nil:
-		name := p.resolvePath(*file)
+		name, err := expandCredentials(*file, lookup)
+		if err != nil {
+			return nil, p.errorf(p.at(1, fileKey...), "%s: %v", fk, err)
+		}
+		name = p.resolvePath(name)
 		b, err := readKeyFile(name)
 		if err != nil {
 			return nil, p.errorf(p.at(1, fileKey...), "%s: %v", fk, err)
