@@ -140,10 +140,18 @@ type etcdModel struct {
 	PasswordFile   *string  `toml:"password_file"`
 }
 
-func (p *parser) etcd(m *model, c *Config, _ func(string) (string, bool)) error {
+func (p *parser) etcd(m *model, c *Config, lookup func(string) (string, bool)) error {
 	t := m.Etcd
 	if t == nil {
 		return nil
+	}
+	// The password file may be a systemd credential, as a key file may.
+	if t.PasswordFile != nil {
+		name, err := expandCredentials(*t.PasswordFile, lookup)
+		if err != nil {
+			return p.errorf(p.at(1, "etcd", "password_file"), "etcd.password_file: %v", err)
+		}
+		t.PasswordFile = &name
 	}
 	path := func(v *string) *string {
 		if v == nil {

@@ -52,6 +52,11 @@ password_file = "etcd.password"
 	if src := r.Source("etcd.request_timeout"); src.String() != path+":6" {
 		t.Errorf("etcd.request_timeout from %v", src)
 	}
+	creds := func(k string) (string, bool) { return dir, k == "CREDENTIALS_DIRECTORY" }
+	c, err = Parse(path, []byte("[etcd]\npassword_file = \"$CREDENTIALS_DIRECTORY/etcd.password\"\n"), creds)
+	if err != nil || *c.Etcd.PasswordFile != filepath.Join(dir, "etcd.password") {
+		t.Errorf("password_file in the credentials directory: %v", err)
+	}
 	if _, ok := Defaults().EtcdOptions(); ok {
 		t.Error("the memory store has etcd options")
 	}
@@ -80,6 +85,7 @@ func TestEtcdTableRefused(t *testing.T) {
 		{`ca = "missing.pem"`, "etcd.ca: open " + filepath.Join(dir, "missing.pem")},
 		{`username = "u"` + "\n" + `password_file = "."`, "etcd.password_file: " + dir + " is not a regular file"},
 		{`timeout = 3`, `unknown key "etcd.timeout"`},
+		{`password_file = "$CREDENTIALS_DIRECTORY/etcd-password"`, "etcd.password_file: $CREDENTIALS_DIRECTORY is not set"},
 	} {
 		text := "storage = \"etcd:http://127.0.0.1:2379\"\n[etcd]\n" + tc.table + "\n"
 		c, err := Parse(filepath.Join(dir, "ns.toml"), []byte(text), noEnv)
@@ -90,7 +96,7 @@ func TestEtcdTableRefused(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.table, err, tc.want)
 		}
 		// The same table beside another storage is left alone.
-		if strings.Contains(tc.want, "unknown key") {
+		if strings.Contains(tc.want, "unknown key") || strings.Contains(tc.want, "CREDENTIALS") {
 			continue
 		}
 		c, err = Parse(filepath.Join(dir, "ns.toml"), []byte("storage = \"memory\"\n[etcd]\n"+tc.table+"\n"), noEnv)
