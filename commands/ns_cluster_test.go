@@ -194,6 +194,11 @@ func TestCluster(t *testing.T) {
 		if r.Err != "NamingError" || !strings.HasPrefix(r.Msg, "name server storage unavailable: ") || r.took() > 10*time.Second {
 			t.Errorf("remove without quorum: %v", r)
 		}
+		// The loss is logged with the index's age, at the default level.
+		a.waitErr(t, "etcd unavailable; lookups are served from the local index")
+		if !strings.Contains(a.err.String(), "index_age=") {
+			t.Errorf("the warning gives no index age:\n%s", a.err.String())
+		}
 		nsPoll(t, "/readyz 503 without quorum", func() bool {
 			code, _ := a.get(t, "/readyz")
 			return code == http.StatusServiceUnavailable
@@ -230,6 +235,7 @@ func TestCluster(t *testing.T) {
 			code, _ := a.get(t, "/readyz")
 			return code == http.StatusOK
 		})
+		a.waitErr(t, "etcd available again; the local index is current")
 		now := clientNames(app.list(t, a.uri))
 		if !slices.Contains(now, "svc.back PYRO:b@10.0.0.6:1 []") {
 			t.Fatalf("A lists %q after the write", now)
