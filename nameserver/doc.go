@@ -36,7 +36,12 @@
 // broadcast.go is the UDP responder and autoclean.go the autocleaner;
 // tls.go is the listener side of TLS (each connection's handshake under a
 // deadline, the rate-limited log of failures, the answer to plain Pyro on a
-// TLS port); codecs.go links in every serializer.
+// TLS port); codecs.go links in every serializer. shared.go is what changes
+// on a store several servers share (a SharedStore, persist.Etcd): each
+// server's own Pyro.NameServer entry stays in the server, autoclean runs on
+// the leader of the store's election only, and a write the store cannot
+// make for want of its cluster is NamingError('name server storage
+// unavailable: ...').
 // Nothing mutable is kept at package level, only fixed tables, so servers
 // in one process share nothing but a store they are both given.
 //
