@@ -84,11 +84,10 @@ func (s Settings) EtcdOptions() (persist.EtcdOptions, bool) {
 // TLS and credentials going with the endpoints (https://) is persist's to
 // check when it opens the store.
 func (r *Resolved) validateEtcd() error {
+	// A storage that does not parse is the opening's to report, as it
+	// always was (exit 1, "storage: ..."), not a malformed setting.
 	st, err := persist.ParseStorage(r.l.Storage.V)
-	if err != nil {
-		return settingErr("storage", &r.l.Storage, "%v", err)
-	}
-	if st.Kind != "etcd" {
+	if err != nil || st.Kind != "etcd" {
 		return nil
 	}
 	e := &r.l.Etcd
