@@ -75,7 +75,7 @@ func nameKey(name string) []byte {
 
 // Bolt is a Store kept in a bbolt file. Reads run in read transactions and
 // never wait for writes; writes are committed and fsynced before they return,
-// with concurrent writes grouped into one commit (see bolt_batch.go). The
+// with concurrent writes grouped into one commit (see bolt_commit.go). The
 // file is locked against other processes while open, and nothing is loaded
 // into memory at open, so opening a large store is quick.
 type Bolt struct {

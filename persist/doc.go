@@ -31,7 +31,7 @@
 // single goroutine commits everything queued while the previous commit was
 // syncing, in one transaction, and N writers share one sync. This is the
 // idea of bbolt's DB.Batch without its fixed delay before every batch (see
-// bolt_batch.go). As with DB.Batch, a write may be run more than once if
+// bolt_commit.go). As with DB.Batch, a write may be run more than once if
 // another write in its batch fails, so each write decides its outcome (for
 // PutNew, whether the name exists) inside the transaction that commits it.
 //
