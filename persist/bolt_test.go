@@ -230,11 +230,11 @@ func TestBoltRefuses(t *testing.T) {
 			}
 			defer db.Close()
 			if err := db.Update(func(tx *bolt.Tx) error {
-				return tx.Bucket(metaBucket).Put(versionKey, binary.AppendUvarint(nil, 2))
+				return tx.Bucket(metaBucket).Put(versionKey, binary.AppendUvarint(nil, 3))
 			}); err != nil {
 				t.Fatal(err)
 			}
-		}, nil, "has format version 2, this program reads version 1"},
+		}, nil, "has format version 3, this program reads version 2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

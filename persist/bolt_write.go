@@ -2,9 +2,11 @@ package persist
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -70,18 +72,54 @@ func (b *Bolt) put(e Entry, onlyNew bool) error {
 // the committer): each run starts from the transaction's state and resets
 // the results it reports.
 
+// takeSeq returns the next sequence number and advances it, in the
+// transaction that uses it.
+func takeSeq(tx *bolt.Tx) (uint64, error) {
+	meta := tx.Bucket(metaBucket)
+	v := meta.Get(nextKey)
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: bad sequence number", ErrDamaged)
+	}
+	seq := binary.BigEndian.Uint64(v)
+	return seq, meta.Put(nextKey, seqKey(seq+1))
+}
+
+// oldSeq is the sequence number of the stored value v.
+func oldSeq(v []byte) (uint64, error) {
+	r, err := decodeRecord(v)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrDamaged, err)
+	}
+	return r.seq, nil
+}
+
 func putOp(e Entry, onlyNew bool) func(tx *bolt.Tx) error {
-	key, rec := nameKey(e.Name), encodeRecord(e.URI, NormalizeMetadata(e.Metadata))
+	key, md := nameKey(e.Name), NormalizeMetadata(e.Metadata)
 	return func(tx *bolt.Tx) error {
 		names := tx.Bucket(namesBucket)
-		existed := names.Get(key) != nil
-		if existed && onlyNew {
+		old := names.Get(key)
+		if old != nil && onlyNew {
 			return refusal{ErrExists}
 		}
-		if err := names.Put(key, rec); err != nil {
+		// A replaced entry keeps its place, as in a Python dict. One whose
+		// value is damaged has lost its place and goes last; the order
+		// entry it leaves behind no longer matches and is skipped.
+		if old != nil {
+			if seq, err := oldSeq(old); err == nil {
+				return names.Put(key, encodeRecord(seq, e.URI, md))
+			}
+		}
+		seq, err := takeSeq(tx)
+		if err != nil {
 			return err
 		}
-		if existed {
+		if err := names.Put(key, encodeRecord(seq, e.URI, md)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(orderBucket).Put(seqKey(seq), key); err != nil {
+			return err
+		}
+		if old != nil {
 			return nil
 		}
 		return addCount(tx, 1)
@@ -101,11 +139,11 @@ func setMetadataOp(name string, metadata []string) func(tx *bolt.Tx) error {
 		if old == nil {
 			return refusal{ErrNotFound}
 		}
-		uri, _, err := decodeRecord(old)
+		r, err := decodeRecord(old)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrDamaged, err)
 		}
-		return names.Put(key, encodeRecord(uri, md))
+		return names.Put(key, encodeRecord(r.seq, r.uri, md))
 	}
 }
 
@@ -120,9 +158,17 @@ func deleteOp(name string, existed *bool) func(tx *bolt.Tx) error {
 	key := nameKey(name)
 	return func(tx *bolt.Tx) error {
 		names := tx.Bucket(namesBucket)
-		*existed = names.Get(key) != nil
+		old := names.Get(key)
+		*existed = old != nil
 		if !*existed {
 			return nil
+		}
+		// A damaged value can still be removed; its order entry, which
+		// cannot be found, is skipped by listings once the name is gone.
+		if seq, err := oldSeq(old); err == nil {
+			if err := tx.Bucket(orderBucket).Delete(seqKey(seq)); err != nil {
+				return err
+			}
 		}
 		if err := names.Delete(key); err != nil {
 			return err
@@ -143,18 +189,32 @@ func (b *Bolt) DeleteMatching(prefix string, match func(name string) bool) ([]st
 
 func deleteMatchingOp(prefix string, match func(name string) bool, removed *[]string) func(tx *bolt.Tx) error {
 	start := nameKey(prefix)
+	type hit struct {
+		seq  uint64
+		name string
+	}
 	return func(tx *bolt.Tx) error {
 		*removed = (*removed)[:0]
-		names := tx.Bucket(namesBucket)
+		names, order := tx.Bucket(namesBucket), tx.Bucket(orderBucket)
 		// Collect first: deleting under a bbolt cursor makes it skip keys.
+		var hits []hit
 		c := names.Cursor()
-		for k, _ := c.Seek(start); k != nil && bytes.HasPrefix(k, start); k, _ = c.Next() {
+		for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, start); k, v = c.Next() {
 			if name := string(k[1:]); match == nil || match(name) {
-				*removed = append(*removed, name)
+				seq, _ := oldSeq(v) // a damaged value (0) goes first and leaves no order entry
+				hits = append(hits, hit{seq, name})
 			}
 		}
-		for _, name := range *removed {
-			if err := names.Delete(nameKey(name)); err != nil {
+		slices.SortFunc(hits, func(a, b hit) int { return cmp.Compare(a.seq, b.seq) })
+		for _, h := range hits {
+			if err := names.Delete(nameKey(h.name)); err != nil {
+				return err
+			}
+			*removed = append(*removed, h.name)
+			if h.seq == 0 {
+				continue
+			}
+			if err := order.Delete(seqKey(h.seq)); err != nil {
 				return err
 			}
 		}
