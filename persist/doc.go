@@ -11,15 +11,21 @@
 //
 // # Memory
 //
-// Memory keeps everything in the process: a map answers Get, and a B-tree
-// ordered by name answers Range, so listing a prefix costs a seek plus the
-// entries listed, however many names the store holds. Reads share a lock
+// Every store lists in registration order, the order of Pyro4's store of
+// the same kind (for memory and bolt that of a Python dict), not in name
+// order.
+//
+// Memory keeps everything in the process: one B-tree ordered by name
+// answers Get and Range, each entry carrying its place in registration
+// order, so listing a prefix costs a seek plus sorting the entries listed,
+// however many names the store holds. Reads share a lock
 // and run in parallel. Durability: none; the registrations end with the
 // process, as with Pyro4's default storage.
 //
 // # Bolt
 //
-// Bolt keeps the registrations in a bbolt file, one key per name. A write
+// Bolt keeps the registrations in a bbolt file, one key per name, and a
+// second bucket in registration order, so the order survives a restart. A write
 // returns nil only after its transaction is committed and fsynced: a name
 // server killed, or a machine that loses power, right after an
 // acknowledgement still has that registration when it restarts (provided
