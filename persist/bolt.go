@@ -114,6 +114,9 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = DefaultMaxBatch
 	}
+	if err := ensureStoreDir(path); err != nil {
+		return nil, err
+	}
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -266,7 +269,8 @@ func createStore(path string, opts BoltOptions) (err error) {
 	}()
 	db, _, err := openDB(tmp, opts, false)
 	if err != nil {
-		return fmt.Errorf("create store %s: %w", path, err)
+		// The temporary name is ours, not the user's: the error names path.
+		return describeCreateError(path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucket(metaBucket)

@@ -161,6 +161,38 @@ func (m *Memory) put(e Entry, onlyNew bool) error {
 	return nil
 }
 
+// putAt stores e at place seq in the order, replacing any entry of that
+// name wherever it was: the index of a store whose own order decides
+// (sqlite's row ids) sets it so.
+func (m *Memory) putAt(e Entry, seq uint64) error {
+	if err := checkName(e.Name); err != nil {
+		return err
+	}
+	md := NormalizeMetadata(e.Metadata)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.next = max(m.next, seq)
+	m.index.ReplaceOrInsert(newMemEntry(e.Name, e.URI, md, seq))
+	return nil
+}
+
+// deleteAll removes names in one step, so that no reader sees some gone
+// and others not.
+func (m *Memory) deleteAll(names []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	for _, n := range names {
+		m.index.Delete(probe(n))
+	}
+	return nil
+}
+
 // SetMetadata implements Store.
 func (m *Memory) SetMetadata(name string, metadata []string) error {
 	md := NormalizeMetadata(metadata)

@@ -25,6 +25,13 @@ var backends = []backend{
 		}
 		return s
 	}},
+	{"sql", func(t *testing.T) Store {
+		s, err := OpenSQL(filepath.Join(t.TempDir(), "ns.sqlite"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}},
 }
 
 // suite is run against every backend: a backend passes only if it behaves
