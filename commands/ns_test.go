@@ -328,11 +328,10 @@ func TestNsStartupFailures(t *testing.T) {
 	}{
 		{"broken config", []string{"--config", broken}, 2, "pyro4 ns: " + broken + ":4: registration \"a\": invalid uri \"PYRO:a@h:x\""},
 		{"missing config", []string{"--config", filepath.Join(dir, "nope.toml")}, 1, "pyro4 ns: read config: open " + filepath.Join(dir, "nope.toml") + ": no such file or directory"},
-		{"storage directory missing", []string{"-n", "127.0.0.1", "-p", "0", "-s", "bolt:" + filepath.Join(dir, "no", "ns.db")}, 1, "pyro4 ns: storage: "},
-		{"python sqlite storage", []string{"-n", "127.0.0.1", "-p", "0", "-s", "sql:" + filepath.Join(dir, "ns.sqlite")}, 1,
-			"pyro4 ns: storage: storage 'sql:" + filepath.Join(dir, "ns.sqlite") + "' is Pyro4's Python sqlite store, which this name server does not read; use bolt:FILE with a new file instead"},
+		{"storage directory is a file", []string{"-n", "127.0.0.1", "-p", "0", "-s", "bolt:" + filepath.Join(broken, "ns.db")}, 1,
+			"pyro4 ns: storage: store " + filepath.Join(broken, "ns.db") + ": " + broken + " is not a directory"},
 		{"python dbm storage", []string{"-n", "127.0.0.1", "-p", "0", "-s", "dbm:" + filepath.Join(dir, "ns.dbm")}, 1,
-			"pyro4 ns: storage: storage 'dbm:" + filepath.Join(dir, "ns.dbm") + "' is Pyro4's Python dbm store, which this name server does not read; use bolt:FILE with a new file instead"},
+			"pyro4 ns: storage: storage 'dbm:" + filepath.Join(dir, "ns.dbm") + "' is Pyro4's dbm store, which this name server does not serve; copy its registrations into a store it serves with: pyro4 migrate dbm:" + filepath.Join(dir, "ns.dbm") + " bolt:FILE (or sql:FILE)"},
 		{"storage in use", []string{"-n", "127.0.0.1", "-p", "0", "-s", "bolt:" + locked}, 1, "in use"},
 		{"bad PYRO item", nil, 2, "PYRO_NS_PORT=\"x\": not an integer"},
 	} {
@@ -347,7 +346,7 @@ func TestNsStartupFailures(t *testing.T) {
 		})
 	}
 	// A refused store makes no file under its name (Python's dbm would add suffixes).
-	for _, name := range []string{"ns.sqlite", "ns.dbm"} {
+	for _, name := range []string{"ns.dbm"} {
 		if made, _ := filepath.Glob(filepath.Join(dir, name+"*")); len(made) != 0 {
 			t.Errorf("a refused store made %v", made)
 		}
