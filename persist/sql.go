@@ -280,29 +280,39 @@ func (s *SQL) SetMetadata(name string, metadata []string) error {
 // caller holds s.mu.
 func (s *SQL) replace(what string, e Entry) error {
 	md := NormalizeMetadata(e.Metadata)
+	e.Metadata = md
 	var id int64
 	err := s.write(func(ctx context.Context, tx *sql.Tx) error {
-		if err := deleteRow(ctx, tx, e.Name); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO pyro_names(name, uri) VALUES(?,?)", e.Name, e.URI)
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		for _, m := range md {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO pyro_metadata(object, metadata) VALUES (?,?)", id, m); err != nil {
-				return err
-			}
-		}
-		return nil
+		var err error
+		id, err = insertRow(ctx, tx, e)
+		return err
 	})
 	if err != nil {
 		return s.fail(what, err)
 	}
-	return s.index.putAt(Entry{Name: e.Name, URI: e.URI, Metadata: md}, uint64(id))
+	return s.index.putAt(e, uint64(id))
+}
+
+// insertRow replaces e's row (and metadata rows) by a new one and returns
+// its id.
+func insertRow(ctx context.Context, tx *sql.Tx, e Entry) (int64, error) {
+	if err := deleteRow(ctx, tx, e.Name); err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, "INSERT INTO pyro_names(name, uri) VALUES(?,?)", e.Name, e.URI)
+	if err != nil {
+		return 0, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range NormalizeMetadata(e.Metadata) {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO pyro_metadata(object, metadata) VALUES (?,?)", id, m); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
 }
 
 // deleteRow removes name's row and its metadata, as SqlStorage does.
