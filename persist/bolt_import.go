@@ -78,4 +78,3 @@ func (b *Bolt) importEntries(entries []Entry, progress func(int)) error {
 	}
 	return nil
 }
-
