@@ -55,28 +55,37 @@ func fileBytes(t *testing.T, path string) []byte {
 }
 
 // TestMigrateRoundTrip copies what the real pyro4-ns wrote with -s sql:
-// into bolt, from bolt into json, from json into a new sqlite file, and
-// serves that with the real pyro4-ns: it lists the same registrations, in
-// the same order, as pyro4-ns on its own file. The source of every copy is
-// left byte for byte as it was.
+// and with -s dbm: into bolt, from bolt into json, from json into a new
+// sqlite file, and serves that with the real pyro4-ns: it lists the same
+// registrations, in the same order, as pyro4-ns on its own file. The source
+// of every copy is left byte for byte as it was.
 func TestMigrateRoundTrip(t *testing.T) {
 	pypeer.Require(t)
+	for _, kind := range []string{"sql", "dbm"} {
+		t.Run(kind, func(t *testing.T) { testMigrateRoundTrip(t, kind) })
+	}
+}
+
+func testMigrateRoundTrip(t *testing.T, kind string) {
 	dir := t.TempDir()
-	src := filepath.Join(dir, "ns.sqlite")
-	migrateScript(t, pyNsOn(t, "sql:"+src), "write")
-	want := migrateScript(t, pyNsOn(t, "sql:"+src), "list") // after a restart, as below
+	src := kind + ":" + filepath.Join(dir, "ns."+kind)
+	migrateScript(t, pyNsOn(t, src), "write")
+	want := migrateScript(t, pyNsOn(t, src), "list") // after a restart, as below
 	if !strings.Contains(want, "日本.サービス") {
 		t.Fatalf("pyro4-ns listing %s", want)
 	}
+	srcFile := filepath.Join(dir, "ns."+kind)
+	if kind == "dbm" {
+		srcFile += ".db" // dbm.ndbm on Berkeley DB
+	}
 
-	steps := []struct{ from, to string }{
-		{"sql:" + src, "bolt:" + filepath.Join(dir, "ns.db")},
-		{"bolt:" + filepath.Join(dir, "ns.db"), "json:" + filepath.Join(dir, "ns.json")},
-		{"json:" + filepath.Join(dir, "ns.json"), "sql:" + filepath.Join(dir, "back.sqlite")},
+	steps := []struct{ from, to, file string }{
+		{src, "bolt:" + filepath.Join(dir, "ns.db"), srcFile},
+		{"bolt:" + filepath.Join(dir, "ns.db"), "json:" + filepath.Join(dir, "ns.json"), filepath.Join(dir, "ns.db")},
+		{"json:" + filepath.Join(dir, "ns.json"), "sql:" + filepath.Join(dir, "back.sqlite"), filepath.Join(dir, "ns.json")},
 	}
 	for _, st := range steps {
-		srcPath := st.from[strings.Index(st.from, ":")+1:]
-		before := fileBytes(t, srcPath)
+		before := fileBytes(t, st.file)
 		code, stdout, stderr := runMigrate(t, st.from, st.to)
 		if code != 0 || stderr != "" {
 			t.Fatalf("migrate %s %s: exit %d\n%s%s", st.from, st.to, code, stdout, stderr)
@@ -84,13 +93,13 @@ func TestMigrateRoundTrip(t *testing.T) {
 		if w := fmt.Sprintf("copied 5 registrations from %s to %s (including Pyro.NameServer, which a name server replaces with its own at start)\n", st.from, st.to); stdout != w {
 			t.Errorf("migrate %s %s printed %q, want %q", st.from, st.to, stdout, w)
 		}
-		if !bytes.Equal(fileBytes(t, srcPath), before) {
+		if !bytes.Equal(fileBytes(t, st.file), before) {
 			t.Errorf("migrate %s %s changed its source", st.from, st.to)
 		}
 	}
 	got := migrateScript(t, pyNsOn(t, "sql:"+filepath.Join(dir, "back.sqlite")), "list")
 	if got != want {
-		t.Errorf("pyro4-ns on the migrated file lists\n%s\nwant (pyro4-ns on its own file)\n%s", got, want)
+		t.Errorf("pyro4-ns on the migrated file lists\n%s\nwant (pyro4-ns on its own %s file)\n%s", got, kind, want)
 	}
 }
 
