@@ -217,6 +217,9 @@ func TestMain(m *testing.M) {
 	if bolt1MDir != "" {
 		os.RemoveAll(bolt1MDir)
 	}
+	if sql1MDir != "" {
+		os.RemoveAll(sql1MDir)
+	}
 	os.Exit(code)
 }
 

@@ -324,7 +324,7 @@ func (p *parser) server(m *model, c *Config, _ func(string) (string, bool)) erro
 		if err != nil {
 			return p.errorf(p.at(1, "storage"), "storage: %v", err)
 		}
-		if st.Kind == "bolt" {
+		if st.Path != "" {
 			st.Path = p.resolvePath(st.Path)
 		}
 		spec := st.String()
