@@ -30,7 +30,7 @@ type NsCmd struct {
 	Host       *string `short:"n" name:"host" placeholder:"HOST" help:"hostname to bind server on"`
 	Port       *int    `short:"p" name:"port" placeholder:"PORT" help:"port to bind server on (0=random)"`
 	UnixSocket *string `short:"u" name:"unixsocket" placeholder:"UNIXSOCKET" help:"Unix domain socket name to bind server on"`
-	Storage    *string `short:"s" name:"storage" placeholder:"STORAGE" help:"Storage system to use (memory, bolt:file)"`
+	Storage    *string `short:"s" name:"storage" placeholder:"STORAGE" help:"Storage system to use (memory, bolt:file, sql:file)"`
 	BcHost     *string `name:"bchost" placeholder:"BCHOST" help:"hostname to bind broadcast server on (default is \"\")"`
 	BcPort     *int    `name:"bcport" placeholder:"BCPORT" help:"port to bind broadcast server on (0=random)"`
 	NatHost    *string `name:"nathost" placeholder:"NATHOST" help:"external hostname in case of NAT"`

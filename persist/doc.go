@@ -5,9 +5,17 @@
 // inside the store, so that the server needs no lock of its own around it.
 //
 // Open turns the name server's -s option into a store: "memory" (the
-// default) or "bolt:FILE". Pyro4's "sql:FILE" and "dbm:FILE" name Python
-// sqlite and dbm files, which are refused with an error that says so; such a
-// file is never opened.
+// default), "bolt:FILE" or "sql:FILE" (Pyro4's own sqlite store, in its
+// schema). Pyro4's "dbm:FILE" is refused with an error naming `pyro4
+// migrate`; Location reads it (through package bdbhash), and reads and
+// writes the other kinds and json: files, for that command.
+//
+// # SQL
+//
+// SQL reads and writes the file of Pyro4's SqlStorage, so pyro4-ns and this
+// server can serve it in turn. Each write is one transaction, as in Pyro4,
+// committed and synced before it returns; reads come from a Memory index
+// loaded at open whose order is sqlite's row id.
 //
 // # Memory
 //

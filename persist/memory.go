@@ -179,6 +179,21 @@ func (m *Memory) putAt(e Entry, seq uint64) error {
 	return nil
 }
 
+// load fills an empty index with entries sorted by name, each with its
+// seq set.
+func (m *Memory) load(entries []memEntry) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	for _, e := range entries {
+		m.next = max(m.next, e.seq)
+		m.index.ReplaceOrInsert(e)
+	}
+	return nil
+}
+
 // deleteAll removes names in one step, so that no reader sees some gone
 // and others not.
 func (m *Memory) deleteAll(names []string) error {
