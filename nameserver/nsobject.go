@@ -250,7 +250,11 @@ func (ns *nameServer) list(a []wire.Value) (wire.Value, error) {
 		return out, nil
 	}
 	var ferr error
-	err = ns.reg.Range(start, func(e persist.Entry, _ bool) bool {
+	rangeFn := ns.reg.Range
+	if wire.Truthy(a[1]) { // a regex listing has its own order in some stores
+		rangeFn = ns.reg.RangeRegexOrder
+	}
+	err = rangeFn(start, func(e persist.Entry, _ bool) bool {
 		if keep != nil {
 			ok, err := keep(e)
 			if err != nil {

@@ -263,6 +263,20 @@ func (r *Registry) RemoveMatching(prefix string, match func(name string) bool) (
 // registrations in store order. A listing that holds no static entry is
 // exactly the store's order.
 func (r *Registry) Range(prefix string, fn func(e persist.Entry, static bool) bool) error {
+	return r.rangeWith(r.store.Range, prefix, fn)
+}
+
+// RangeRegexOrder is Range in the order the store's Pyro4 counterpart gives
+// a list(regex=...) in (see persist.RegexOrderer): name order for sql, the
+// order of Range for the others.
+func (r *Registry) RangeRegexOrder(prefix string, fn func(e persist.Entry, static bool) bool) error {
+	if o, ok := r.store.(persist.RegexOrderer); ok {
+		return r.rangeWith(o.RangeRegexOrder, prefix, fn)
+	}
+	return r.Range(prefix, fn)
+}
+
+func (r *Registry) rangeWith(storeRange func(string, func(persist.Entry) bool) error, prefix string, fn func(e persist.Entry, static bool) bool) error {
 	st := r.static.Load()
 	anyStatic := false
 	for _, e := range st.ordered {
@@ -271,7 +285,7 @@ func (r *Registry) Range(prefix string, fn func(e persist.Entry, static bool) bo
 		}
 	}
 	if !anyStatic {
-		if err := r.store.Range(prefix, func(e persist.Entry) bool { return fn(e, false) }); err != nil {
+		if err := storeRange(prefix, func(e persist.Entry) bool { return fn(e, false) }); err != nil {
 			return fmt.Errorf("list names with prefix %q: %w", prefix, err)
 		}
 		return nil
@@ -290,7 +304,7 @@ func (r *Registry) Range(prefix string, fn func(e persist.Entry, static bool) bo
 			return nil
 		}
 	}
-	err := r.store.Range(prefix, func(e persist.Entry) bool {
+	err := storeRange(prefix, func(e persist.Entry) bool {
 		if _, shadowed := st.byName[e.Name]; shadowed || e.Name == NameServerName {
 			return true
 		}

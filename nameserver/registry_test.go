@@ -327,3 +327,42 @@ func TestRegistryOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryRegexOrder: a store whose Pyro4 counterpart lists a regex
+// search in name order (sql) has RangeRegexOrder give that order; Range
+// keeps the store's own.
+func TestRegistryRegexOrder(t *testing.T) {
+	store, err := persist.OpenSQL(filepath.Join(t.TempDir(), "ns.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	r := NewRegistry(store)
+	for _, n := range []string{"b", "c", "a"} {
+		if err := r.Register(persist.Entry{Name: n, URI: "PYRO:" + n + "@h:1"}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	collect := func(rng func(string, func(persist.Entry, bool) bool) error) []string {
+		var out []string
+		if err := rng("", func(e persist.Entry, _ bool) bool { out = append(out, e.Name); return true }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got := collect(r.Range); !slices.Equal(got, []string{"b", "c", "a"}) {
+		t.Errorf("Range = %q, want row order", got)
+	}
+	if got := collect(r.RangeRegexOrder); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("RangeRegexOrder = %q, want name order", got)
+	}
+	mem := NewRegistry(persist.NewMemory())
+	for _, n := range []string{"b", "a"} {
+		if err := mem.Register(persist.Entry{Name: n, URI: "PYRO:" + n + "@h:1"}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := collect(mem.RangeRegexOrder); !slices.Equal(got, []string{"b", "a"}) {
+		t.Errorf("memory RangeRegexOrder = %q, want registration order", got)
+	}
+}

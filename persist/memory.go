@@ -286,6 +286,17 @@ func (m *Memory) Range(prefix string, fn func(e Entry) bool) error {
 	return nil
 }
 
+// rangeByName is Range in bytewise name order, the B-tree's own.
+func (m *Memory) rangeByName(prefix string, fn func(e Entry) bool) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.ascend(prefix, func(e memEntry) bool { return fn(e.entry()) })
+	return nil
+}
+
 func sortBySeq(es []memEntry) {
 	slices.SortFunc(es, func(a, b memEntry) int { return cmp.Compare(a.seq, b.seq) })
 }

@@ -242,6 +242,13 @@ func (s *SQL) Get(name string) (Entry, bool, error) { return s.index.Get(name) }
 // Range implements Store, in ascending row id.
 func (s *SQL) Range(prefix string, fn func(e Entry) bool) error { return s.index.Range(prefix, fn) }
 
+// RangeRegexOrder implements RegexOrderer: SqlStorage answers a regex
+// listing by iterating its names, which sqlite reads from the UNIQUE index
+// of pyro_names, in bytewise name order.
+func (s *SQL) RangeRegexOrder(prefix string, fn func(e Entry) bool) error {
+	return s.index.rangeByName(prefix, fn)
+}
+
 // Count implements Store.
 func (s *SQL) Count() (int, error) { return s.index.Count() }
 

@@ -3,11 +3,9 @@ package persist_test
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,7 +82,7 @@ func copyFile(t *testing.T, from, to string) {
 }
 
 // compareDumps requires the same listings, line for line: names, URIs,
-// metadata and order (but see sameRegexListing).
+// metadata and order.
 func compareDumps(t *testing.T, what, got, want string) {
 	t.Helper()
 	g, w := strings.Split(strings.TrimSpace(got), "\n"), strings.Split(strings.TrimSpace(want), "\n")
@@ -92,35 +90,10 @@ func compareDumps(t *testing.T, what, got, want string) {
 		t.Fatalf("%s: %d lines, pyro4-ns %d\n got %s\nwant %s", what, len(g), len(w), got, want)
 	}
 	for i := range w {
-		if g[i] != w[i] && !sameRegexListing(g[i], w[i]) {
+		if g[i] != w[i] {
 			t.Errorf("%s:\n got %s\nwant %s", what, g[i], w[i])
 		}
 	}
-}
-
-// sameRegexListing accepts a regex listing that holds the same entries in
-// another order: SqlStorage answers list(regex) in name order, and the
-// name server's regex listing reads the store's order (a documented
-// difference, see README). Every other listing must match exactly.
-func sameRegexListing(got, want string) bool {
-	var g, w []any
-	if json.Unmarshal([]byte(got), &g) != nil || json.Unmarshal([]byte(want), &w) != nil || len(g) != 2 || len(w) != 2 {
-		return false
-	}
-	if label, _ := w[0].(string); !strings.HasPrefix(label, "regex") || g[0] != w[0] {
-		return false
-	}
-	key := func(v any) []string {
-		rows, _ := v.([]any)
-		out := make([]string, len(rows))
-		for i, r := range rows {
-			b, _ := json.Marshal(r)
-			out[i] = string(b)
-		}
-		slices.Sort(out)
-		return out
-	}
-	return slices.Equal(key(g[1]), key(w[1]))
 }
 
 // TestSQLInteropWithPyro4 serves one sqlite file with the reference

@@ -81,3 +81,10 @@ type Store interface {
 	// Close returns nil.
 	Close() error
 }
+
+// RegexOrderer is a Store whose Pyro4 counterpart lists a regex search in
+// another order than Range's: Pyro4's SqlStorage gives list(regex=...) in
+// name order. RangeRegexOrder is Range in that order.
+type RegexOrderer interface {
+	RangeRegexOrder(prefix string, fn func(e Entry) bool) error
+}
