@@ -114,11 +114,14 @@ func TestMigrateRefusals(t *testing.T) {
 	writeNsFile(t, full, `[{"name": "a", "uri": "PYRO:a@h:1", "metadata": []}]`)
 	writeNsFile(t, other, `[{"name": "b", "uri": "PYRO:b@h:1", "metadata": ["m"]}]`)
 	held := filepath.Join(dir, "held.db")
+	heldSQL := filepath.Join(dir, "held.sqlite")
 	bin := buildPyro4(t)
-	p := startNsProc(t, nil, bin, "ns", "-n", "127.0.0.1", "-p", "0", "-x", "-s", "bolt:"+held)
-	p.waitOut(t, "NS running on")
+	for _, spec := range []string{"bolt:" + held, "sql:" + heldSQL} {
+		p := startNsProc(t, nil, bin, "ns", "-n", "127.0.0.1", "-p", "0", "-x", "-s", spec)
+		p.waitOut(t, "NS running on")
+	}
 
-	files := []string{full, other, held}
+	files := []string{full, other, held, heldSQL}
 	snapshot := func() map[string][]byte {
 		m := map[string][]byte{}
 		for _, f := range files {
@@ -136,6 +139,8 @@ func TestMigrateRefusals(t *testing.T) {
 		{"non-empty destination", []string{"json:" + other, "json:" + full}, 1, "destination json:" + full + " holds 1 registrations already; use --merge"},
 		{"source held by a server", []string{"bolt:" + held, "json:" + filepath.Join(dir, "new.json")}, 1, "in use by another name server"},
 		{"destination held by a server", []string{"json:" + other, "bolt:" + held}, 1, "in use by another name server"},
+		{"sql source held by a server", []string{"sql:" + heldSQL, "json:" + filepath.Join(dir, "new.json")}, 1, "in use by another name server"},
+		{"sql destination held by a server", []string{"json:" + other, "sql:" + heldSQL}, 1, "in use by another name server"},
 		{"dbm destination", []string{"json:" + other, "dbm:" + filepath.Join(dir, "x")}, 2, "can only be a source"},
 		{"missing source", []string{"sql:" + filepath.Join(dir, "none.sqlite"), "json:" + filepath.Join(dir, "new.json")}, 1, "file does not exist"},
 		{"unknown kind", []string{"redis:x", "json:" + full}, 2, "unknown kind"},
@@ -165,5 +170,26 @@ func TestMigrateRefusals(t *testing.T) {
 	got := strings.Join(strings.Fields(string(fileBytes(t, full))), "")
 	if w := `[{"name":"a","uri":"PYRO:a@h:2","metadata":["n"]},{"name":"b","uri":"PYRO:b@h:1","metadata":["m"]}]`; got != w {
 		t.Errorf("merged file %s, want %s", got, w)
+	}
+}
+
+// TestMigrateProgress: a large copy reports every 100,000 registrations
+// and at the end; a small one prints nothing.
+func TestMigrateProgress(t *testing.T) {
+	var b bytes.Buffer
+	if p := progressPrinter(&b, progressEvery-1); p != nil {
+		t.Fatal("progress for a small copy")
+	}
+	p := progressPrinter(&b, 250000)
+	for done := 10000; done <= 250000; done += 10000 {
+		p(done)
+	}
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		got = append(got, l[:strings.Index(l, " (")])
+	}
+	want := []string{"copied 100000 of 250000 registrations", "copied 200000 of 250000 registrations", "copied 250000 of 250000 registrations"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("progress lines %q, want %q", got, want)
 	}
 }
