@@ -324,7 +324,7 @@ func (p *parser) server(m *model, c *Config, _ func(string) (string, bool)) erro
 		if err != nil {
 			return p.errorf(p.at(1, "storage"), "storage: %v", err)
 		}
-		if st.Path != "" {
+		if st.Kind == "bolt" || st.Kind == "sql" { // files; an etcd store's Path is its endpoints
 			st.Path = p.resolvePath(st.Path)
 		}
 		spec := st.String()
