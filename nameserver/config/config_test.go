@@ -259,7 +259,7 @@ func TestParseErrors(t *testing.T) {
 		{"port range", "\nport = 70000\n", 2, "port 70000 is out of range"},
 		{"nat port range", "[nat]\nhost = \"h\"\nport = -1\n", 3, "nat.port: port -1 is out of range"},
 		{"bcport range", "[broadcast]\nport = 65536\n", 2, "broadcast.port: port 65536"},
-		{"storage sql", "storage = \"sql:ns.sqlite\"\n", 1, "sqlite"},
+		{"storage dbm", "storage = \"dbm:ns.dbm\"\n", 1, "pyro4 migrate dbm:ns.dbm"},
 		{"storage bogus", "\n\nstorage = \"foo\"\n", 3, "invalid storage type 'foo'"},
 		{"serializer", "serializers_accepted = [\"serpent\", \"dill\"]\n", 1, "serializer 'dill' is unknown or not available"},
 		{"no serializers", "serializers_accepted = []\n", 1, "serializer '' is unknown or not available"},
