@@ -128,6 +128,9 @@ func (c *NsCmd) Run(io *IO) error {
 	}
 	defer logs.close() // last: the server logs its shutdown
 	store, err := persist.Open(settings.Storage)
+	if errors.Is(err, persist.ErrInvalidSpec) {
+		return &ExitError{Code: 2, Msg: "pyro4 ns: storage: " + err.Error()}
+	}
 	if err != nil {
 		return nsFail(fmt.Errorf("storage: %w", err))
 	}
@@ -247,7 +250,7 @@ func (c *NsCmd) resolve(io *IO) (config.Resolved, *config.Reloader, error) {
 	if flags.HMACKey.Set {
 		fmt.Fprintln(io.Stderr, "UserWarning: "+keyWarning)
 		if env.HMACKey.Set {
-			return config.Resolved{}, nil, &ExitError{Code: 1, Msg: "error: don't use -k and PYRO_HMAC_KEY at the same time"}
+			return config.Resolved{}, nil, &ExitError{Code: 2, Msg: "error: don't use -k and PYRO_HMAC_KEY at the same time"}
 		}
 	}
 	if c.Config == "" {

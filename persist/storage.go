@@ -2,6 +2,7 @@ package persist
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -51,8 +52,12 @@ func ParseStorage(spec string) (Storage, error) {
 	case kind == "dbm" && path != "":
 		return Storage{}, fmt.Errorf("storage '%s' is Pyro4's dbm store, which this name server does not serve; copy its registrations into a store it serves with: pyro4 migrate %s bolt:FILE (or sql:FILE)", spec, spec)
 	}
-	return Storage{}, fmt.Errorf("invalid storage type '%s'", spec)
+	return Storage{}, fmt.Errorf("%w '%s'", ErrInvalidSpec, spec)
 }
+
+// ErrInvalidSpec is wrapped by the error for a storage specification of no
+// known form (a usage error), as against a known one that is refused.
+var ErrInvalidSpec = errors.New("invalid storage type")
 
 // parseEtcdStorage reads the endpoint list of "etcd:ENDPOINT[,ENDPOINT...]".
 func parseEtcdStorage(spec, list string) (Storage, error) {
@@ -60,7 +65,7 @@ func parseEtcdStorage(spec, list string) (Storage, error) {
 	for i, ep := range eps {
 		eps[i] = strings.TrimSpace(ep)
 		if eps[i] == "" {
-			return Storage{}, fmt.Errorf("invalid storage type '%s': empty etcd endpoint", spec)
+			return Storage{}, fmt.Errorf("%w '%s': empty etcd endpoint", ErrInvalidSpec, spec)
 		}
 	}
 	return Storage{Kind: "etcd", Path: strings.Join(eps, ",")}, nil
