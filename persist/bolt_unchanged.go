@@ -9,7 +9,7 @@ import (
 
 // DeleteUnchanged implements UnchangedDeleter: one write, committed and
 // synced like any other, that compares each entry's stored record with
-// the one given before removing it.
+// the one given before removing it as Delete would.
 func (b *Bolt) DeleteUnchanged(entries []Entry) ([]string, error) {
 	var removed []string
 	err := b.write(fmt.Sprintf("remove %d names", len(entries)), deleteUnchangedOp(entries, &removed))
@@ -24,8 +24,7 @@ func deleteUnchangedOp(entries []Entry, removed *[]string) func(tx *bolt.Tx) err
 		*removed = (*removed)[:0]
 		names := tx.Bucket(namesBucket)
 		for _, e := range entries {
-			key := nameKey(e.Name)
-			v := names.Get(key)
+			v := names.Get(nameKey(e.Name))
 			if v == nil {
 				continue
 			}
@@ -36,14 +35,12 @@ func deleteUnchangedOp(entries []Entry, removed *[]string) func(tx *bolt.Tx) err
 			if rec.uri != e.URI || !slices.Equal(rec.md, e.Metadata) {
 				continue
 			}
-			if err := names.Delete(key); err != nil {
+			var existed bool
+			if err := deleteOp(e.Name, &existed)(tx); err != nil {
 				return err
 			}
 			*removed = append(*removed, e.Name)
 		}
-		if len(*removed) == 0 {
-			return nil
-		}
-		return addCount(tx, -len(*removed))
+		return nil
 	}
 }
