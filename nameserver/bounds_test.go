@@ -355,3 +355,49 @@ func TestStoreErrorsAreLoggedAtError(t *testing.T) {
 		t.Errorf("no ERROR line for the store's failure; log:\n%s", strings.Join(rec.matching(""), "\n"))
 	}
 }
+
+// TestLargeListCopies: the server's side of a large list() allocates a
+// small multiple of the reply, not the five-fold of buffers grown by
+// append plus a copy of the reply behind its header. The client reads
+// into a buffer made beforehand, so the allocations counted are the
+// server's.
+func TestLargeListCopies(t *testing.T) {
+	const names = 100000
+	store := persist.NewMemory()
+	fillLarge(t, store, names)
+	s := startServer(t, Options{NoBroadcast: true, Store: store})
+	conn, err := dialHandshake(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	serpent, _ := wire.CodecByName("serpent")
+	data, err := wire.MarshalCall(serpent, wire.Call{Object: NameServerName, Method: "list"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := (&wire.Message{Type: wire.MsgInvoke, SerializerID: wire.SerpentID, Data: data}).Pack(nil)
+	c := newClientConn(conn)
+	c.buf = make([]byte, 0, 32<<20)
+	if err := c.roundTrip(req); err != nil { // warm the connection
+		t.Fatal(err)
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if err := c.roundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	size := len(c.reply.Data)
+	if size < names*80 {
+		t.Fatalf("reply of %d bytes, want the whole listing", size)
+	}
+	// One encoding buffer of about the reply's size, the result dict (two
+	// words per name, grown by doubling) and the boxed strings.
+	got := after.TotalAlloc - before.TotalAlloc
+	t.Logf("a list() reply of %d bytes allocated %d bytes (%.1fx)", size, got, float64(got)/float64(size))
+	if got > uint64(4*size) {
+		t.Errorf("a list() reply of %d bytes allocated %d bytes (%.1fx), want at most 4x", size, got, float64(got)/float64(size))
+	}
+}

@@ -154,3 +154,45 @@ func (cn *conn) writeFailed(err error) error {
 	}
 	return err
 }
+
+// hintAbove is the number of items from which a listing's encoding buffer
+// is sized up front.
+const hintAbove = 1024
+
+// sizeHint estimates the encoded size of a large listing (a dict of names
+// to URIs, or to (URI, metadata) tuples), 0 for anything else. Appending
+// to a buffer from empty allocates about five times its final size for a
+// buffer of megabytes (large slices grow by a quarter), all of it held
+// until the reply is written; one buffer of about the right size is one
+// copy.
+func sizeHint(v wire.Value) int {
+	d, ok := v.(*wire.Dict)
+	if !ok || d.Len() < hintAbove {
+		return 0
+	}
+	n := 0
+	for _, it := range d.Items {
+		n += 8 + strLen(it.Key)
+		switch x := it.Value.(type) {
+		case string:
+			n += len(x)
+		case wire.Tuple:
+			for _, y := range x {
+				n += 4 + strLen(y)
+				if l, ok := y.(wire.List); ok {
+					for _, m := range l {
+						n += 4 + strLen(m)
+					}
+				}
+			}
+		}
+	}
+	return n + n/8
+}
+
+func strLen(v wire.Value) int {
+	if s, ok := v.(string); ok {
+		return len(s)
+	}
+	return 0
+}

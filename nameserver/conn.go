@@ -429,7 +429,11 @@ func (cn *conn) marshal(serializer uint16, v wire.Value) ([]byte, error) {
 	if !ok {
 		return codec.Marshal(v)
 	}
-	data, err := am.AppendMarshal(cn.enc[:0], v)
+	buf := cn.enc[:0]
+	if n := sizeHint(v); n > cap(buf) {
+		buf = make([]byte, 0, n)
+	}
+	data, err := am.AppendMarshal(buf, v)
 	if err != nil {
 		return nil, err
 	}
