@@ -375,6 +375,7 @@ func (cn *conn) request() bool {
 	}
 	err = cn.sendPayload(wire.MsgResult, flags, m.Seq, m.SerializerID, data)
 	cn.s.bounds.replies.release(len(data))
+	cn.s.memRelease.after(len(data))
 	if err != nil {
 		cn.log.Debug("closing connection", "err", err)
 		return false

@@ -138,7 +138,19 @@ func (r *Registry) removeScanned(prefix string, match func(name string) bool, sc
 	if len(chosen) == 0 {
 		return nil, nil
 	}
+	return r.removeChosen(prefix, chosen)
+}
+
+// removeChosen removes the entries removeScanned chose, reported to the
+// hooks as RemoveMatching reports its removals.
+func (r *Registry) removeChosen(prefix string, chosen []persist.Entry) ([]string, error) {
+	if r.hooks != nil {
+		r.order.all.Lock()
+		defer r.order.all.Unlock()
+	}
+	start := r.hooks.commitTimer()
 	var removed []string
+	var err error
 	if d, ok := r.store.(persist.UnchangedDeleter); ok {
 		removed, err = d.DeleteUnchanged(chosen)
 	} else {
@@ -151,5 +163,7 @@ func (r *Registry) removeScanned(prefix string, match func(name string) bool, sc
 	if err != nil {
 		return nil, fmt.Errorf("remove names with prefix %q: %w", prefix, err)
 	}
+	r.hooks.committed(start)
+	r.hooks.reportRemoved(removed)
 	return removed, nil
 }
