@@ -89,7 +89,9 @@ func (b *replyBudget) acquire(n int) *wire.Exception {
 	return b.refusal(int64(n), held-int64(n))
 }
 
-func (b *replyBudget) release(n int) { b.held.Add(-int64(n)) }
+// release gives back a reply's n bytes and returns the bytes that were
+// held with it: what the replies of every connection had pinned.
+func (b *replyBudget) release(n int) int64 { return b.held.Add(-int64(n)) + int64(n) }
 
 // room is how many bytes a reply may have now without being refused.
 func (b *replyBudget) room() int64 {

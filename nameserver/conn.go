@@ -374,8 +374,11 @@ func (cn *conn) request() bool {
 		return cn.sendException(m.Seq, m.SerializerID, berr, where) == nil
 	}
 	err = cn.sendPayload(wire.MsgResult, flags, m.Seq, m.SerializerID, data)
-	cn.s.bounds.replies.release(len(data))
-	cn.s.memRelease.after(len(data))
+	if held := cn.s.bounds.replies.release(len(data)); len(data) > smallReply {
+		// Many replies of a few MiB pinned at once (clients that do not
+		// read) are as large a message as one of their sum.
+		cn.s.memRelease.after(int(held))
+	}
 	if err != nil {
 		cn.log.Debug("closing connection", "err", err)
 		return false
