@@ -263,7 +263,7 @@ func (r *Registry) RemoveMatching(prefix string, match func(name string) bool) (
 // registrations in store order. A listing that holds no static entry is
 // exactly the store's order.
 func (r *Registry) Range(prefix string, fn func(e persist.Entry, static bool) bool) error {
-	return r.rangeWith(r.store.Range, prefix, fn)
+	return r.rangeWith(r.outsideLocks(r.store.Range, true), prefix, fn)
 }
 
 // RangeRegexOrder is Range in the order the store's Pyro4 counterpart gives
@@ -271,7 +271,7 @@ func (r *Registry) Range(prefix string, fn func(e persist.Entry, static bool) bo
 // order of Range for the others.
 func (r *Registry) RangeRegexOrder(prefix string, fn func(e persist.Entry, static bool) bool) error {
 	if o, ok := r.store.(persist.RegexOrderer); ok {
-		return r.rangeWith(o.RangeRegexOrder, prefix, fn)
+		return r.rangeWith(r.outsideLocks(o.RangeRegexOrder, false), prefix, fn)
 	}
 	return r.Range(prefix, fn)
 }
