@@ -29,7 +29,8 @@ var layers = map[string][]string{
 	"metrics":                 {},
 	"tlsconf":                 {},
 	"tlsconf/tlstest":         {},
-	"persist":                 {},
+	"persist":                 {"persist/bdbhash"},
+	"persist/bdbhash":         {}, // a file format reader below persist, for dbm: sources
 	"persist/":                {"persist"},
 	"wire":                    {},
 	"wire/codecs":             {"wire/json", "wire/marshal", "wire/msgpack", "wire/pickle", "wire/serpent"},

@@ -159,4 +159,12 @@ func TestDamageWhileServing(t *testing.T) {
 	}
 	i := strings.Index(data, "damaged")
 	t.Logf("client sees: ...%.200s", data[max(0, i-120):])
+	// The operator sees it too, at the default level.
+	var logged bool
+	for _, l := range strings.Split(s.out.String(), "\n") {
+		logged = logged || strings.Contains(l, "level=ERROR") && strings.Contains(l, "method=list") && strings.Contains(l, "damaged")
+	}
+	if !logged {
+		t.Errorf("no ERROR line for the damaged store; server log:\n%s", s.out.String())
+	}
 }

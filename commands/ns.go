@@ -30,7 +30,7 @@ type NsCmd struct {
 	Host       *string `short:"n" name:"host" placeholder:"HOST" help:"hostname to bind server on"`
 	Port       *int    `short:"p" name:"port" placeholder:"PORT" help:"port to bind server on (0=random)"`
 	UnixSocket *string `short:"u" name:"unixsocket" placeholder:"UNIXSOCKET" help:"Unix domain socket name to bind server on"`
-	Storage    *string `short:"s" name:"storage" placeholder:"STORAGE" help:"Storage system to use (memory, bolt:file, etcd:ENDPOINT[,ENDPOINT...])"`
+	Storage    *string `short:"s" name:"storage" placeholder:"STORAGE" help:"Storage system to use (memory, bolt:file, sql:file, etcd:ENDPOINT[,ENDPOINT...])"`
 	BcHost     *string `name:"bchost" placeholder:"BCHOST" help:"hostname to bind broadcast server on (default is \"\")"`
 	BcPort     *int    `name:"bcport" placeholder:"BCPORT" help:"port to bind broadcast server on (0=random)"`
 	NatHost    *string `name:"nathost" placeholder:"NATHOST" help:"external hostname in case of NAT"`
@@ -128,6 +128,9 @@ func (c *NsCmd) Run(io *IO) error {
 	}
 	defer logs.close() // last: the server logs its shutdown
 	store, err := openStore(ctx, settings, logs.store)
+	if errors.Is(err, persist.ErrInvalidSpec) {
+		return &ExitError{Code: 2, Msg: "pyro4 ns: storage: " + err.Error()}
+	}
 	if err != nil {
 		return nsFail(fmt.Errorf("storage: %w", err))
 	}
@@ -250,7 +253,7 @@ func (c *NsCmd) resolve(io *IO) (config.Resolved, *config.Reloader, error) {
 	if flags.HMACKey.Set {
 		fmt.Fprintln(io.Stderr, "UserWarning: "+keyWarning)
 		if env.HMACKey.Set {
-			return config.Resolved{}, nil, &ExitError{Code: 1, Msg: "error: don't use -k and PYRO_HMAC_KEY at the same time"}
+			return config.Resolved{}, nil, &ExitError{Code: 2, Msg: "error: don't use -k and PYRO_HMAC_KEY at the same time"}
 		}
 	}
 	if c.Config == "" {

@@ -68,6 +68,7 @@ type CLI struct {
 	Locate             LocateCmd             `cmd:"" help:"Find a name server and print its URI."`
 	InstallLinks       InstallLinksCmd       `cmd:"" name:"install-links" help:"Create the pyro4-ns and pyro4-nsc symlinks."`
 	InstallCompletions InstallCompletionsCmd `cmd:"" name:"install-completions" help:"Print the shell code that enables completion for bash, zsh or fish."`
+	Migrate            MigrateCmd            `cmd:"" help:"Copy every registration from one store to another (sql:, dbm:, bolt:, json:)."`
 }
 
 // IO carries the process's standard streams to the commands, so tests can run

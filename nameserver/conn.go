@@ -50,6 +50,7 @@ type conn struct {
 	ann  [1]wire.Annotation
 	peer string // the client's address, for the audit log
 	log  *slog.Logger
+	wdl  time.Time // the write deadline set last (armWrite)
 }
 
 // serve runs the handshake and then answers requests until the client goes
@@ -116,20 +117,21 @@ func (cn *conn) send(typ, flags, seq, serializer uint16, data []byte) error {
 		return &wire.Exception{Class: wire.ClassMessageTooLargeError,
 			Message: fmt.Sprintf("max message size exceeded (%d where max=%d)", len(data)+6+len(cn.corr), lim.MaxSize)}
 	}
+	if len(data) > smallReply {
+		return cn.writeLarge(&m, lim.HMACKey)
+	}
 	out, err := m.AppendPack(cn.out[:0], lim.HMACKey)
 	if err != nil {
 		return err
 	}
-	if t := cn.s.opts.CommTimeout; t > 0 {
-		cn.c.SetWriteDeadline(time.Now().Add(t))
-	}
+	cn.armWrite(false)
 	_, err = cn.c.Write(out)
 	if cap(out) <= maxKeptBuffer {
 		cn.out = out[:0]
 	} else {
 		cn.out = nil
 	}
-	return err
+	return cn.writeFailed(err)
 }
 
 // sendPayload sends a CONNECTOK or result payload, compressed when the
@@ -177,24 +179,28 @@ func (cn *conn) handshake() bool {
 	}
 	cn.setCorrelation(m)
 	if m != nil && m.Type != wire.MsgConnect && !isTooLarge(err) {
-		cn.log.Debug("handshake refused", "type", m.Type)
+		cn.securityEvent("handshake refused", fmt.Errorf("invalid msg type %d received", m.Type))
 		cn.s.metrics.Error(metrics.ErrProtocol)
 		cn.connectFail(0, wire.MarshalID, fmt.Sprintf("invalid msg type %d received", m.Type))
 		return false
 	}
 	if err != nil {
-		cn.log.Debug("handshake failed", "err", err)
-		if !isDisconnect(err) {
-			cn.countError(err)
+		if isDisconnect(err) {
+			cn.log.Debug("handshake failed", "err", err)
+			return false
 		}
-		if !isDisconnect(err) && !isTooLarge(err) {
+		cn.countError(err)
+		cn.securityEvent("handshake refused", err)
+		if !isTooLarge(err) {
 			cn.connectFail(0, wire.MarshalID, exceptionText(err))
 		}
 		return false
 	}
 	if !cn.s.accepted[m.SerializerID] {
 		cn.s.metrics.Error(metrics.ErrSerializer)
-		cn.connectFail(m.Seq, wire.MarshalID, fmt.Sprintf("message used serializer that is not accepted: %d", m.SerializerID))
+		text := fmt.Sprintf("message used serializer that is not accepted: %d", m.SerializerID)
+		cn.securityEvent("handshake refused", errors.New(text))
+		cn.connectFail(m.Seq, wire.MarshalID, text)
 		return false
 	}
 	codec, ok := wire.CodecByID(m.SerializerID)
@@ -316,13 +322,13 @@ func (cn *conn) request() bool {
 	defer cn.releaseLarge()
 	if err != nil {
 		if !isDisconnect(err) {
-			cn.log.Debug("closing connection after bad message", "err", err)
+			cn.securityEvent("closing connection after bad message", err)
 			cn.countError(err)
 		}
 		return false
 	}
 	if m.Type != wire.MsgInvoke && m.Type != wire.MsgPing {
-		cn.log.Debug("closing connection", "err", fmt.Sprintf("invalid msg type %d received", m.Type))
+		cn.securityEvent("closing connection after bad message", fmt.Errorf("invalid msg type %d received", m.Type))
 		cn.s.metrics.Error(metrics.ErrProtocol)
 		return false
 	}
@@ -335,6 +341,7 @@ func (cn *conn) request() bool {
 	start := cn.clock()
 	result, flags, where, err := cn.invoke(m)
 	if err != nil {
+		cn.logCallError(where, err)
 		x := asException(err)
 		cn.s.metrics.ObserveRequest(where, x.Class, cn.clock()-start)
 		if where == "" && x.Class == wire.ClassSerializeError {
@@ -363,7 +370,16 @@ func (cn *conn) request() bool {
 		return cn.sendException(m.Seq, m.SerializerID, x, "") == nil
 	}
 	cn.s.metrics.ObserveRequest(where, "", cn.clock()-start)
-	if err := cn.sendPayload(wire.MsgResult, flags, m.Seq, m.SerializerID, data); err != nil {
+	if berr := cn.s.bounds.replies.acquire(len(data)); berr != nil {
+		return cn.sendException(m.Seq, m.SerializerID, berr, where) == nil
+	}
+	err = cn.sendPayload(wire.MsgResult, flags, m.Seq, m.SerializerID, data)
+	if held := cn.s.bounds.replies.release(len(data)); len(data) > smallReply {
+		// Many replies of a few MiB pinned at once (clients that do not
+		// read) are as large a message as one of their sum.
+		cn.s.memRelease.after(int(held))
+	}
+	if err != nil {
 		cn.log.Debug("closing connection", "err", err)
 		return false
 	}
@@ -417,7 +433,11 @@ func (cn *conn) marshal(serializer uint16, v wire.Value) ([]byte, error) {
 	if !ok {
 		return codec.Marshal(v)
 	}
-	data, err := am.AppendMarshal(cn.enc[:0], v)
+	buf := cn.enc[:0]
+	if n := sizeHint(v); n > cap(buf) {
+		buf = make([]byte, 0, n)
+	}
+	data, err := am.AppendMarshal(buf, v)
 	if err != nil {
 		return nil, err
 	}

@@ -16,13 +16,14 @@ type nameServer struct {
 	reg  *Registry
 	uris *uriValueCache // lookup's answers, by stored URI string
 	log  *slog.Logger   // the audit lines go here; nil -> discard
+	lim  callLimits     // the server's scan deadline and reply budget
 }
 
 func newNameServer(reg *Registry, log *slog.Logger) *nameServer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &nameServer{reg: reg, uris: newURIValueCache(), log: log}
+	return &nameServer{reg: reg, uris: newURIValueCache(), log: log, lim: callLimits{scanTimeout: DefaultScanTimeout}}
 }
 
 // object is the dispatch table: the methods, their signatures, and the
@@ -175,17 +176,18 @@ func (ns *nameServer) remove(a []wire.Value) (wire.Value, error) {
 		if xerr != nil {
 			return nil, xerr
 		}
+		sc := ns.lim.newScan("remove(prefix=...)")
 		if one, ok := p.single(); ok {
-			removed, err = ns.reg.RemoveMatching(one, nil)
+			removed, err = ns.reg.removeScanned(one, nil, sc)
 		} else {
-			removed, err = ns.reg.RemoveMatching("", func(n string) bool { ok, _ := p.match(n); return ok })
+			removed, err = ns.reg.removeScanned("", func(n string) bool { ok, _ := p.match(n); return ok }, sc)
 		}
 	case wire.Truthy(regex):
 		re, xerr := regexArg(regex)
 		if xerr != nil {
 			return nil, xerr
 		}
-		removed, err = ns.reg.RemoveMatching("", re.MatchString)
+		removed, err = ns.reg.removeScanned("", re.MatchString, ns.lim.newScan("remove(regex=...)"))
 	default:
 		return int64(0), nil
 	}
@@ -250,7 +252,15 @@ func (ns *nameServer) list(a []wire.Value) (wire.Value, error) {
 		return out, nil
 	}
 	var ferr error
-	err = ns.reg.Range(start, func(e persist.Entry, _ bool) bool {
+	sc := ns.lim.newScan("list()")
+	rangeFn := ns.reg.Range
+	if wire.Truthy(a[1]) { // a regex listing has its own order in some stores
+		rangeFn = ns.reg.RangeRegexOrder
+	}
+	err = rangeFn(start, func(e persist.Entry, _ bool) bool {
+		if ferr = sc.visit(); ferr != nil {
+			return false
+		}
 		if keep != nil {
 			ok, err := keep(e)
 			if err != nil {
@@ -260,6 +270,14 @@ func (ns *nameServer) list(a []wire.Value) (wire.Value, error) {
 			if !ok {
 				return true
 			}
+		}
+		if ferr = sc.keep(e, withMeta); ferr != nil {
+			return false
+		}
+		if len(out.Items) == cap(out.Items) {
+			// Doubling: append grows a large slice by a quarter, which
+			// allocates about five times a big listing's final size.
+			out.Items = slices.Grow(out.Items, len(out.Items))
 		}
 		if withMeta {
 			out.Append(e.Name, wire.Tuple{e.URI, wire.StrList(e.Metadata)})

@@ -50,8 +50,9 @@ type Registry struct {
 
 // staticSet is immutable once published, so readers need no lock.
 type staticSet struct {
-	byName map[string]persist.Entry
-	sorted []persist.Entry
+	byName  map[string]persist.Entry
+	ordered []persist.Entry // as in the config file: the listing order
+	sorted  []persist.Entry // by name: the order of reports
 }
 
 var emptyStatic = &staticSet{byName: map[string]persist.Entry{}}
@@ -250,40 +251,67 @@ func (r *Registry) RemoveMatching(prefix string, match func(name string) bool) (
 	return removed, nil
 }
 
-// Range calls fn for every entry whose name starts with prefix, in name
-// order, static entries in place of client entries of the same name, until
-// fn returns false. fn must not call back into the registry and must copy
-// the metadata slice if it keeps it.
+// Range calls fn for every entry whose name starts with prefix, static
+// entries in place of client entries of the same name, until fn returns
+// false. fn must not call back into the registry and must copy the
+// metadata slice if it keeps it.
+//
+// The order is the store's registration order (see persist.Store), which is
+// Pyro4's. Static entries are placed as if the name server had registered
+// them right after its own entry at start: the name server's entry first,
+// then the static entries in the order of the config file, then the client
+// registrations in store order. A listing that holds no static entry is
+// exactly the store's order.
 func (r *Registry) Range(prefix string, fn func(e persist.Entry, static bool) bool) error {
-	all := r.static.Load().sorted
-	lo, _ := slices.BinarySearchFunc(all, prefix, func(e persist.Entry, p string) int {
-		return compareStrings(e.Name, p)
-	})
-	hi := lo
-	for hi < len(all) && hasPrefix(all[hi].Name, prefix) {
-		hi++
+	return r.rangeWith(r.outsideLocks(r.store.Range, true), prefix, fn)
+}
+
+// RangeRegexOrder is Range in the order the store's Pyro4 counterpart gives
+// a list(regex=...) in (see persist.RegexOrderer): name order for sql, the
+// order of Range for the others.
+func (r *Registry) RangeRegexOrder(prefix string, fn func(e persist.Entry, static bool) bool) error {
+	if o, ok := r.store.(persist.RegexOrderer); ok {
+		return r.rangeWith(r.outsideLocks(o.RangeRegexOrder, false), prefix, fn)
 	}
-	st, i, more := all[lo:hi], 0, true
-	err := r.store.Range(prefix, func(e persist.Entry) bool {
-		for i < len(st) && st[i].Name < e.Name {
-			if more = fn(st[i], true); !more {
-				return false
-			}
-			i++
+	return r.Range(prefix, fn)
+}
+
+func (r *Registry) rangeWith(storeRange func(string, func(persist.Entry) bool) error, prefix string, fn func(e persist.Entry, static bool) bool) error {
+	st := r.static.Load()
+	anyStatic := false
+	for _, e := range st.ordered {
+		if anyStatic = hasPrefix(e.Name, prefix); anyStatic {
+			break
 		}
-		if i < len(st) && st[i].Name == e.Name {
-			i++
-			more = fn(st[i-1], true)
-			return more
+	}
+	if !anyStatic {
+		if err := storeRange(prefix, func(e persist.Entry) bool { return fn(e, false) }); err != nil {
+			return fmt.Errorf("list names with prefix %q: %w", prefix, err)
 		}
-		more = fn(e, false)
-		return more
+		return nil
+	}
+	if hasPrefix(NameServerName, prefix) {
+		e, ok, err := r.store.Get(NameServerName)
+		if err != nil {
+			return fmt.Errorf("list names with prefix %q: %w", prefix, err)
+		}
+		if ok && !fn(e, false) {
+			return nil
+		}
+	}
+	for _, e := range st.ordered {
+		if hasPrefix(e.Name, prefix) && !fn(e, true) {
+			return nil
+		}
+	}
+	err := storeRange(prefix, func(e persist.Entry) bool {
+		if _, shadowed := st.byName[e.Name]; shadowed || e.Name == NameServerName {
+			return true
+		}
+		return fn(e, false)
 	})
 	if err != nil {
 		return fmt.Errorf("list names with prefix %q: %w", prefix, err)
-	}
-	for ; more && i < len(st); i++ {
-		more = fn(st[i], true)
 	}
 	return nil
 }
@@ -335,7 +363,8 @@ func (r *Registry) Static() []persist.Entry {
 	return out
 }
 
-// SetStatic replaces the static entries with entries, changing only what
+// SetStatic replaces the static entries with entries (in the order they
+// are to be listed, the config file's), changing only what
 // differs, and reports the names added, changed (URI or metadata) and
 // removed, each in name order. Client registrations are never touched. Every
 // entry needs a valid URI and a distinct name other than Pyro.NameServer;
@@ -357,8 +386,9 @@ func (r *Registry) SetStatic(entries []persist.Entry) (added, changed, removed [
 		}
 		e.Metadata = persist.NormalizeMetadata(e.Metadata)
 		next.byName[e.Name] = e
-		next.sorted = append(next.sorted, e)
+		next.ordered = append(next.ordered, e)
 	}
+	next.sorted = slices.Clone(next.ordered)
 	slices.SortFunc(next.sorted, func(a, b persist.Entry) int { return compareStrings(a.Name, b.Name) })
 
 	if r.hooks != nil {

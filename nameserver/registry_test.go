@@ -55,8 +55,10 @@ func TestRegistryStaticOverlay(t *testing.T) {
 	if err != nil || !slices.Equal(added, []string{"b", "c", "d", "zz"}) || changed != nil || removed != nil {
 		t.Fatalf("SetStatic: %v %v %v %v", added, changed, removed, err)
 	}
-	want := []string{"a=PYRO:a@h:1", "b=PYRO:b@h:2 (static)", "c=PYRO:static@h:3 (static)",
-		"d=PYRO:d@h:4 (static)", "e=PYRO:e@h:5", "zz=PYRO:zz@h:9 (static)"}
+	// Static entries first, in config order, then the client entries in
+	// registration order, the one shadowed by a static entry left out.
+	want := []string{"d=PYRO:d@h:4 (static)", "c=PYRO:static@h:3 (static)", "b=PYRO:b@h:2 (static)",
+		"zz=PYRO:zz@h:9 (static)", "a=PYRO:a@h:1", "e=PYRO:e@h:5"}
 	if got := names(t, r, ""); !slices.Equal(got, want) {
 		t.Errorf("Range:\n got %v\nwant %v", got, want)
 	}
@@ -266,5 +268,101 @@ func TestRegisterNameTooLong(t *testing.T) {
 	}
 	if v, err := s.Registry().Count(); err != nil || v != 2 {
 		t.Errorf("count %v %v, want the name server and the longest name", v, err)
+	}
+}
+
+// TestRegistryOrder checks where each kind of entry goes: the store's
+// registration order for client entries, and with static entries the name
+// server's own entry first, the static ones next in config order.
+func TestRegistryOrder(t *testing.T) {
+	r := NewRegistry(persist.NewMemory())
+	if err := r.registerSelf("PYRO:Pyro.NameServer@h:9090"); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"x.2", "x.1", "y", "x.3"} {
+		if err := r.Register(persist.Entry{Name: n, URI: "PYRO:" + n + "@h:1"}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Register(persist.Entry{Name: "x.2", URI: "PYRO:again@h:1"}, false); err != nil {
+		t.Fatal(err)
+	}
+	short := func(prefix string) []string {
+		var out []string
+		if err := r.Range(prefix, func(e persist.Entry, static bool) bool {
+			out = append(out, e.Name)
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	tests := []struct {
+		prefix string
+		want   []string
+	}{
+		{"", []string{NameServerName, "x.2", "x.1", "y", "x.3"}},
+		{"x.", []string{"x.2", "x.1", "x.3"}},
+	}
+	for _, tt := range tests {
+		if got := short(tt.prefix); !slices.Equal(got, tt.want) {
+			t.Errorf("no static: Range(%q) = %q, want %q", tt.prefix, got, tt.want)
+		}
+	}
+	if _, _, _, err := r.SetStatic([]persist.Entry{{Name: "x.9", URI: "PYRO:s@h:1"}, {Name: "x.1", URI: "PYRO:s@h:1"}, {Name: "a", URI: "PYRO:s@h:1"}}); err != nil {
+		t.Fatal(err)
+	}
+	tests = []struct {
+		prefix string
+		want   []string
+	}{
+		{"", []string{NameServerName, "x.9", "x.1", "a", "x.2", "y", "x.3"}},
+		{"x.", []string{"x.9", "x.1", "x.2", "x.3"}},
+		{"y", []string{"y"}},
+		{"Pyro", []string{NameServerName}},
+	}
+	for _, tt := range tests {
+		if got := short(tt.prefix); !slices.Equal(got, tt.want) {
+			t.Errorf("with static: Range(%q) = %q, want %q", tt.prefix, got, tt.want)
+		}
+	}
+}
+
+// TestRegistryRegexOrder: a store whose Pyro4 counterpart lists a regex
+// search in name order (sql) has RangeRegexOrder give that order; Range
+// keeps the store's own.
+func TestRegistryRegexOrder(t *testing.T) {
+	store, err := persist.OpenSQL(filepath.Join(t.TempDir(), "ns.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	r := NewRegistry(store)
+	for _, n := range []string{"b", "c", "a"} {
+		if err := r.Register(persist.Entry{Name: n, URI: "PYRO:" + n + "@h:1"}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	collect := func(rng func(string, func(persist.Entry, bool) bool) error) []string {
+		var out []string
+		if err := rng("", func(e persist.Entry, _ bool) bool { out = append(out, e.Name); return true }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got := collect(r.Range); !slices.Equal(got, []string{"b", "c", "a"}) {
+		t.Errorf("Range = %q, want row order", got)
+	}
+	if got := collect(r.RangeRegexOrder); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("RangeRegexOrder = %q, want name order", got)
+	}
+	mem := NewRegistry(persist.NewMemory())
+	for _, n := range []string{"b", "a"} {
+		if err := mem.Register(persist.Entry{Name: n, URI: "PYRO:" + n + "@h:1"}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := collect(mem.RangeRegexOrder); !slices.Equal(got, []string{"b", "a"}) {
+		t.Errorf("memory RangeRegexOrder = %q, want registration order", got)
 	}
 }

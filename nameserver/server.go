@@ -63,6 +63,22 @@ type Options struct {
 	// name's writes wait, so it must not block or call back into the
 	// registry; a change feed hands the change on and returns.
 	OnChange func(Change)
+	// SendTimeout bounds the write of one reply: a client that has not read
+	// it by then is disconnected and the reply's memory freed. 0 ->
+	// CommTimeout when set, else DefaultSendTimeout (budget.go).
+	SendTimeout time.Duration
+	// ReplyBudget bounds the bytes of encoded replies that wait to be
+	// written, over all connections; a reply over 64 KiB that does not fit
+	// gets a NamingError instead. 0 -> DefaultReplyBudget; < 0: no budget.
+	ReplyBudget int64
+	// ScanTimeout bounds the time one list or remove spends going through
+	// names; past it the call fails with a NamingError that names the
+	// limit. 0 -> DefaultScanTimeout (scan.go); < 0: no bound.
+	ScanTimeout time.Duration
+	// MaxConnections, when > 0, is how many client connections are served
+	// at once; beyond it a new connection's handshake gets a CONNECTFAIL
+	// that names the limit (connlimit.go).
+	MaxConnections int
 
 	// autoCleanMin replaces minAutoClean when set: tests lower it, as
 	// Pyro4's own tests set override_autoclean_min.
@@ -115,6 +131,8 @@ type Server struct {
 
 	memRelease memoryRelease // gives large messages' memory back (release.go)
 
+	bounds bounds // limits on what clients may take (budget.go)
+
 	// leading: this server leads the autoclean election of a shared store.
 	leading atomic.Bool
 }
@@ -156,7 +174,9 @@ func New(opts Options) (*Server, error) {
 	}
 	s.objects = newObjectTable()
 	s.objects.register(DaemonName, (&daemonObject{state: s, objects: s.objects}).object())
+	s.bounds.init(&opts)
 	s.ns = newNameServer(s.reg, s.log)
+	s.ns.lim = s.bounds.callLimits()
 	s.objects.register(NameServerName, s.ns.object())
 	if err := s.listen(); err != nil {
 		s.release()
@@ -400,6 +420,11 @@ func (s *Server) startConn(c net.Conn) {
 	if s.closed {
 		s.mu.Unlock()
 		c.Close()
+		return
+	}
+	if s.overConnLimit() {
+		s.mu.Unlock()
+		s.refuse(c)
 		return
 	}
 	s.conns[cn] = struct{}{}

@@ -2,6 +2,7 @@ package persist
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -48,23 +50,34 @@ var ErrNotStore = errors.New("not a pyro4 name server store")
 // inconsistent (truncated, overwritten, a record that does not decode).
 var ErrDamaged = errors.New("damaged")
 
-// The file layout: bucket "meta" holds the format marker, the format version
-// and the entry count; bucket "names" maps keyPrefix+name to a record (see
-// record.go). Every key carries keyPrefix because bbolt refuses empty keys
-// and Pyro4 accepts the empty name.
+// The file layout: bucket "meta" holds the format marker, the format
+// version, the entry count and the next sequence number; bucket "names" maps
+// keyPrefix+name to a record (see record.go) that carries the entry's
+// sequence number; bucket "order" maps that number (8 bytes, big-endian) to
+// keyPrefix+name, so that a walk of it is registration order. Every name
+// key carries keyPrefix because bbolt refuses empty keys and Pyro4 accepts
+// the empty name.
+//
+// Version 1 had no order: such a file is upgraded in one transaction when
+// it is opened, its entries numbered in name order.
 var (
 	metaBucket   = []byte("meta")
 	namesBucket  = []byte("names")
+	orderBucket  = []byte("order")
 	formatKey    = []byte("format")
 	versionKey   = []byte("version")
 	countKey     = []byte("count")
+	nextKey      = []byte("next")
 	formatMarker = []byte("pyro4 name server store")
 )
 
 const (
-	formatVersion = 1
-	keyPrefix     = 'n'
+	formatVersion  = 2
+	formatVersion1 = 1 // upgraded on open
+	keyPrefix      = 'n'
 )
+
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
 func nameKey(name string) []byte {
 	k := make([]byte, 1+len(name))
@@ -75,7 +88,7 @@ func nameKey(name string) []byte {
 
 // Bolt is a Store kept in a bbolt file. Reads run in read transactions and
 // never wait for writes; writes are committed and fsynced before they return,
-// with concurrent writes grouped into one commit (see bolt_batch.go). The
+// with concurrent writes grouped into one commit (see bolt_commit.go). The
 // file is locked against other processes while open, and nothing is loaded
 // into memory at open, so opening a large store is quick.
 type Bolt struct {
@@ -101,6 +114,9 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = DefaultMaxBatch
 	}
+	if err := ensureStoreDir(path); err != nil {
+		return nil, err
+	}
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -116,12 +132,19 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	}
 	// Check the file in read-only mode first: bbolt may write to a file it
 	// opens for writing, and a file we do not recognise must stay as it is.
-	if err := checkStore(path, opts); err != nil {
+	version, err := checkStore(path, opts)
+	if err != nil {
 		return nil, err
 	}
 	db, file, err := openDB(path, opts, false)
 	if err != nil {
 		return nil, err
+	}
+	if version == formatVersion1 {
+		if err := upgrade(path, db); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
 	}
 	return &Bolt{path: path, db: db, file: file, w: startCommitter(db, opts.MaxBatch)}, nil
 }
@@ -169,52 +192,65 @@ func openDB(path string, opts BoltOptions, readOnly bool) (db *bolt.DB, file *os
 	}
 }
 
-// checkStore verifies, without writing, that path is one of our stores.
-func checkStore(path string, opts BoltOptions) error {
+// checkStore verifies, without writing, that path is one of our stores,
+// and returns its format version.
+func checkStore(path string, opts BoltOptions) (version uint64, err error) {
 	db, _, err := openDB(path, opts, true)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer db.Close()
 	err = guard(func() error {
 		return db.View(func(tx *bolt.Tx) error {
-			if err := checkLayout(path, tx); err != nil {
+			version, err = checkLayout(path, tx)
+			if err != nil {
 				return err
 			}
 			return checkPages(path, tx) // bolt_check.go
 		})
 	})
 	if errors.As(err, new(faultError)) {
-		return fmt.Errorf("store %s is %w: %v; the file was left untouched", path, ErrDamaged, err)
+		return 0, fmt.Errorf("store %s is %w: %v; the file was left untouched", path, ErrDamaged, err)
 	}
-	return err
+	return version, err
 }
 
-func checkLayout(path string, tx *bolt.Tx) error {
+func checkLayout(path string, tx *bolt.Tx) (uint64, error) {
+	v, err := checkMeta(path, tx)
+	if err != nil {
+		return 0, err
+	}
+	if v == formatVersion && (len(tx.Bucket(metaBucket).Get(nextKey)) != 8 || tx.Bucket(orderBucket) == nil) {
+		return 0, fmt.Errorf("store %s is %w: the sequence number or the order bucket is missing; the file was left untouched", path, ErrDamaged)
+	}
+	return v, nil
+}
+
+func checkMeta(path string, tx *bolt.Tx) (uint64, error) {
 	// bbolt maps the file without checking its length: a truncated file
 	// would fault on the first access past its end.
 	fi, err := os.Stat(path)
 	if err != nil {
-		return fmt.Errorf("store %s: %w", path, err)
+		return 0, fmt.Errorf("store %s: %w", path, err)
 	}
 	if fi.Size() < tx.Size() {
-		return fmt.Errorf("store %s is %w: truncated to %d bytes, the database needs %d; the file was left untouched", path, ErrDamaged, fi.Size(), tx.Size())
+		return 0, fmt.Errorf("store %s is %w: truncated to %d bytes, the database needs %d; the file was left untouched", path, ErrDamaged, fi.Size(), tx.Size())
 	}
 	meta := tx.Bucket(metaBucket)
 	if meta == nil || !bytes.Equal(meta.Get(formatKey), formatMarker) {
-		return fmt.Errorf("store %s is %w: a bbolt database without the pyro4 format marker, written by another program; the file was left untouched", path, ErrNotStore)
+		return 0, fmt.Errorf("store %s is %w: a bbolt database without the pyro4 format marker, written by another program; the file was left untouched", path, ErrNotStore)
 	}
 	v, n := binary.Uvarint(meta.Get(versionKey))
 	if n <= 0 {
-		return fmt.Errorf("store %s is %w: bad format version; the file was left untouched", path, ErrDamaged)
+		return 0, fmt.Errorf("store %s is %w: bad format version; the file was left untouched", path, ErrDamaged)
 	}
-	if v != formatVersion {
-		return fmt.Errorf("store %s has format version %d, this program reads version %d; the file was left untouched", path, v, formatVersion)
+	if v != formatVersion && v != formatVersion1 {
+		return 0, fmt.Errorf("store %s has format version %d, this program reads version %d; the file was left untouched", path, v, formatVersion)
 	}
 	if len(meta.Get(countKey)) != 8 || tx.Bucket(namesBucket) == nil {
-		return fmt.Errorf("store %s is %w: the entry count or the names bucket is missing; the file was left untouched", path, ErrDamaged)
+		return 0, fmt.Errorf("store %s is %w: the entry count or the names bucket is missing; the file was left untouched", path, ErrDamaged)
 	}
-	return nil
+	return v, nil
 }
 
 // createStore makes a new, empty store at path. It builds the store under a
@@ -233,7 +269,8 @@ func createStore(path string, opts BoltOptions) (err error) {
 	}()
 	db, _, err := openDB(tmp, opts, false)
 	if err != nil {
-		return fmt.Errorf("create store %s: %w", path, err)
+		// The temporary name is ours, not the user's: the error names path.
+		return describeCreateError(path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucket(metaBucket)
@@ -241,6 +278,12 @@ func createStore(path string, opts BoltOptions) (err error) {
 			return err
 		}
 		if _, err := tx.CreateBucket(namesBucket); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(orderBucket); err != nil {
+			return err
+		}
+		if err := meta.Put(nextKey, seqKey(1)); err != nil {
 			return err
 		}
 		if err := meta.Put(formatKey, formatMarker); err != nil {
@@ -342,33 +385,88 @@ func (b *Bolt) Get(name string) (e Entry, ok bool, err error) {
 		if v == nil {
 			return nil
 		}
-		uri, md, err := decodeRecord(v)
+		r, err := decodeRecord(v)
 		if err != nil {
 			return b.damaged(name, err)
 		}
-		e, ok = Entry{Name: name, URI: uri, Metadata: md}, true
+		e, ok = Entry{Name: name, URI: r.uri, Metadata: r.md}, true
 		return nil
 	})
 	return e, ok, err
 }
 
-// Range implements Store.
+// Range implements Store. A prefix is found in the names bucket and its
+// entries sorted by their sequence numbers; the whole store is a walk of
+// the order bucket, which needs no sort but a look-up per entry.
 func (b *Bolt) Range(prefix string, fn func(e Entry) bool) error {
-	return b.view(namesBucket, func(names *bolt.Bucket) error {
-		start := nameKey(prefix)
-		c := names.Cursor()
-		for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, start); k, v = c.Next() {
-			name := string(k[1:])
-			uri, md, err := decodeRecord(v)
-			if err != nil {
-				return b.damaged(name, err)
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return ErrClosed
+	}
+	err := guard(func() error {
+		return b.db.View(func(tx *bolt.Tx) error {
+			if prefix == "" {
+				return b.rangeAll(tx, fn)
 			}
-			if !fn(Entry{Name: name, URI: uri, Metadata: md}) {
-				return nil
-			}
-		}
-		return nil
+			return b.rangePrefix(tx, prefix, fn)
+		})
 	})
+	if errors.As(err, new(faultError)) {
+		return fmt.Errorf("store %s is %w: %v", b.path, ErrDamaged, err)
+	}
+	return err
+}
+
+func (b *Bolt) rangeAll(tx *bolt.Tx, fn func(e Entry) bool) error {
+	names := tx.Bucket(namesBucket)
+	c := tx.Bucket(orderBucket).Cursor()
+	for k, key := c.First(); k != nil; k, key = c.Next() {
+		if len(key) == 0 {
+			return b.damaged("", fmt.Errorf("empty key in the order bucket"))
+		}
+		name := string(key[1:])
+		v := names.Get(key)
+		if v == nil {
+			continue // left by the removal of a damaged value
+		}
+		r, err := decodeRecord(v)
+		if err != nil {
+			return b.damaged(name, err)
+		}
+		if r.seq != binary.BigEndian.Uint64(k) {
+			continue // the name was re-made after damage and listed at its new place
+		}
+		if !fn(Entry{Name: name, URI: r.uri, Metadata: r.md}) {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (b *Bolt) rangePrefix(tx *bolt.Tx, prefix string, fn func(e Entry) bool) error {
+	type hit struct {
+		seq uint64
+		e   Entry
+	}
+	var hits []hit
+	start := nameKey(prefix)
+	c := tx.Bucket(namesBucket).Cursor()
+	for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, start); k, v = c.Next() {
+		name := string(k[1:])
+		r, err := decodeRecord(v)
+		if err != nil {
+			return b.damaged(name, err)
+		}
+		hits = append(hits, hit{r.seq, Entry{Name: name, URI: r.uri, Metadata: r.md}})
+	}
+	slices.SortFunc(hits, func(a, b hit) int { return cmp.Compare(a.seq, b.seq) })
+	for _, h := range hits {
+		if !fn(h.e) {
+			break
+		}
+	}
+	return nil
 }
 
 // Count implements Store. It reads a counter kept in step with the entries,

@@ -46,8 +46,10 @@ func pagesOf(t *testing.T, path string) (map[string][]int, int) {
 				return err
 			}
 			typ := p.Type
-			if typ == "leaf" && p.Count > 2 {
-				typ = "names leaf" // the root bucket's leaf holds two buckets
+			if typ == "leaf" && p.Count > 3 && firstKeyByte(t, path, id, db.Info().PageSize) == keyPrefix {
+				// not the root bucket's leaf (three buckets) nor one of the
+				// order bucket's (keys are sequence numbers)
+				typ = "names leaf"
 			}
 			pages[typ] = append(pages[typ], id)
 		}
@@ -56,6 +58,17 @@ func pagesOf(t *testing.T, path string) (map[string][]int, int) {
 		t.Fatal(err)
 	}
 	return pages, db.Info().PageSize
+}
+
+// firstKeyByte is the first byte of the first key on leaf page id.
+func firstKeyByte(t *testing.T, path string, id, ps int) byte {
+	t.Helper()
+	b := readAt(t, path, int64(id*ps), ps)
+	pos := int(binary.NativeEndian.Uint32(b[pageHeaderSize+4:]))
+	if pageHeaderSize+pos >= len(b) {
+		return 0
+	}
+	return b[pageHeaderSize+pos]
 }
 
 func patch(t *testing.T, path string, off int64, b []byte) {

@@ -230,11 +230,11 @@ func TestBoltRefuses(t *testing.T) {
 			}
 			defer db.Close()
 			if err := db.Update(func(tx *bolt.Tx) error {
-				return tx.Bucket(metaBucket).Put(versionKey, binary.AppendUvarint(nil, 2))
+				return tx.Bucket(metaBucket).Put(versionKey, binary.AppendUvarint(nil, 3))
 			}); err != nil {
 				t.Fatal(err)
 			}
-		}, nil, "has format version 2, this program reads version 1"},
+		}, nil, "has format version 3, this program reads version 2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,9 +286,12 @@ func writeFile(t *testing.T, path string, data []byte) {
 
 func TestBoltBadPaths(t *testing.T) {
 	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	writeFile(t, file, []byte("x"))
 	tests := []struct{ name, path, msg string }{
 		{"directory", dir, "not a regular file"},
-		{"missing parent", filepath.Join(dir, "no", "such", "ns.db"), "no such file or directory"},
+		{"parent is a file", filepath.Join(file, "ns.db"), file + " is not a directory"},
+		{"under a file", filepath.Join(file, "sub", "ns.db"), "directory " + filepath.Join(file, "sub") + ": not a directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -297,8 +300,8 @@ func TestBoltBadPaths(t *testing.T) {
 				s.Close()
 				t.Fatal("OpenBolt succeeded")
 			}
-			if !strings.Contains(err.Error(), tt.path) || !strings.Contains(err.Error(), tt.msg) {
-				t.Fatalf("error %q does not name %s or say %q", err, tt.path, tt.msg)
+			if !strings.Contains(err.Error(), tt.path) || !strings.Contains(err.Error(), tt.msg) || strings.Contains(err.Error(), ".new-") {
+				t.Fatalf("error %q does not name %s or say %q (or names a temporary file)", err, tt.path, tt.msg)
 			}
 		})
 	}

@@ -5,21 +5,35 @@
 // inside the store, so that the server needs no lock of its own around it.
 //
 // Open turns the name server's -s option into a store: "memory" (the
-// default) or "bolt:FILE". Pyro4's "sql:FILE" and "dbm:FILE" name Python
-// sqlite and dbm files, which are refused with an error that says so; such a
-// file is never opened.
+// default), "bolt:FILE" or "sql:FILE" (Pyro4's own sqlite store, in its
+// schema). Pyro4's "dbm:FILE" is refused with an error naming `pyro4
+// migrate`; Location reads it (through package bdbhash), and reads and
+// writes the other kinds and json: files, for that command.
+//
+// # SQL
+//
+// SQL reads and writes the file of Pyro4's SqlStorage, so pyro4-ns and this
+// server can serve it in turn. Each write is one transaction, as in Pyro4,
+// committed and synced before it returns; reads come from a Memory index
+// loaded at open whose order is sqlite's row id.
 //
 // # Memory
 //
-// Memory keeps everything in the process: a map answers Get, and a B-tree
-// ordered by name answers Range, so listing a prefix costs a seek plus the
-// entries listed, however many names the store holds. Reads share a lock
+// Every store lists in registration order, the order of Pyro4's store of
+// the same kind (for memory and bolt that of a Python dict), not in name
+// order.
+//
+// Memory keeps everything in the process: one B-tree ordered by name
+// answers Get and Range, each entry carrying its place in registration
+// order, so listing a prefix costs a seek plus sorting the entries listed,
+// however many names the store holds. Reads share a lock
 // and run in parallel. Durability: none; the registrations end with the
 // process, as with Pyro4's default storage.
 //
 // # Bolt
 //
-// Bolt keeps the registrations in a bbolt file, one key per name. A write
+// Bolt keeps the registrations in a bbolt file, one key per name, and a
+// second bucket in registration order, so the order survives a restart. A write
 // returns nil only after its transaction is committed and fsynced: a name
 // server killed, or a machine that loses power, right after an
 // acknowledgement still has that registration when it restarts (provided
@@ -31,7 +45,7 @@
 // single goroutine commits everything queued while the previous commit was
 // syncing, in one transaction, and N writers share one sync. This is the
 // idea of bbolt's DB.Batch without its fixed delay before every batch (see
-// bolt_batch.go). As with DB.Batch, a write may be run more than once if
+// bolt_commit.go). As with DB.Batch, a write may be run more than once if
 // another write in its batch fails, so each write decides its outcome (for
 // PutNew, whether the name exists) inside the transaction that commits it.
 //

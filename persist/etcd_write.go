@@ -2,11 +2,11 @@ package persist
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -287,14 +287,13 @@ func (s *Etcd) removals(rs []removal, kvs []*mvccpb.KeyValue, rev int64) []remov
 	return rs
 }
 
-// removedNames returns the names of rs in name order, as Store asks of
-// DeleteMatching (the create revisions are there for registration order),
-// nil when there are none.
+// removedNames returns the names of rs in registration order (by create
+// revision), as Store asks of DeleteMatching, nil when there are none.
 func removedNames(rs []removal) []string {
 	if len(rs) == 0 {
 		return nil
 	}
-	slices.SortFunc(rs, func(a, b removal) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(rs, func(a, b removal) int { return cmp.Compare(a.create, b.create) })
 	names := make([]string, len(rs))
 	for i, r := range rs {
 		names[i] = r.name

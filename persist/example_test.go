@@ -31,9 +31,10 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// Registration order, as Pyro4 lists them:
 	// Output:
-	// shop.cashier PYRO:cashier@localhost:51234 []
 	// shop.warehouse PYRO:warehouse@localhost:51234 [goods stock]
+	// shop.cashier PYRO:cashier@localhost:51234 []
 }
 
 func ExampleNormalizeMetadata() {

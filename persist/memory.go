@@ -1,6 +1,7 @@
 package persist
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"sync"
@@ -18,11 +19,18 @@ import (
 // modified once stored (an update installs a new one), so Range can hand it
 // out without copying.
 //
+// seq is the entry's place in registration order, as a Python dict keeps
+// it: a new name takes the next number, replacing an entry or its metadata
+// keeps the number it had. Eight bytes per entry rather than a second tree
+// in that order, which would cost more than the entry itself; a listing
+// sorts what it collected, which for a prefix is only the entries listed.
+//
 // A search key is a memEntry whose md is probeKey and whose kv is the bare
 // name, so that a lookup need not build the encoded form.
 type memEntry struct {
-	kv string
-	md *[]string
+	kv  string
+	md  *[]string
+	seq uint64 // registration order: Range and DeleteMatching sort by it
 }
 
 // probeKey marks a memEntry used only as a search key.
@@ -30,14 +38,14 @@ var probeKey = new([]string)
 
 func probe(name string) memEntry { return memEntry{kv: name, md: probeKey} }
 
-func newMemEntry(name, uri string, md []string) memEntry {
+func newMemEntry(name, uri string, md []string, seq uint64) memEntry {
 	var b strings.Builder
 	b.Grow(2 + len(name) + len(uri))
 	b.WriteByte(byte(len(name) >> 8))
 	b.WriteByte(byte(len(name)))
 	b.WriteString(name)
 	b.WriteString(uri)
-	e := memEntry{kv: b.String()}
+	e := memEntry{kv: b.String(), seq: seq}
 	e.setMetadata(md)
 	return e
 }
@@ -87,13 +95,15 @@ const btreeDegree = 32
 
 // Memory is the default, volatile Store: one B-tree ordered by name answers
 // both Get and Range, so a lookup costs a descent and a prefix listing a
-// seek plus the entries it returns, whatever the size of the store. A map
+// seek plus the entries it returns (sorted into registration order),
+// whatever the size of the store. A map
 // beside the tree would make Get a little faster but would double the heap
 // the collector has to mark. Reads run in parallel under a shared lock;
 // writes are exclusive.
 type Memory struct {
 	mu     sync.RWMutex
 	index  *btree.BTreeG[memEntry]
+	next   uint64 // seq of the next new name
 	closed bool
 }
 
@@ -132,16 +142,69 @@ func (m *Memory) put(e Entry, onlyNew bool) error {
 	if err := checkName(e.Name); err != nil {
 		return err
 	}
-	me := newMemEntry(e.Name, e.URI, NormalizeMetadata(e.Metadata))
+	md := NormalizeMetadata(e.Metadata)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return ErrClosed
 	}
-	if onlyNew && m.index.Has(probe(e.Name)) {
+	old, existed := m.index.Get(probe(e.Name))
+	if existed && onlyNew {
 		return ErrExists
 	}
-	m.index.ReplaceOrInsert(me)
+	seq := old.seq
+	if !existed {
+		m.next++
+		seq = m.next
+	}
+	m.index.ReplaceOrInsert(newMemEntry(e.Name, e.URI, md, seq))
+	return nil
+}
+
+// putAt stores e at place seq in the order, replacing any entry of that
+// name wherever it was: the index of a store whose own order decides
+// (sqlite's row ids) sets it so.
+func (m *Memory) putAt(e Entry, seq uint64) error {
+	if err := checkName(e.Name); err != nil {
+		return err
+	}
+	md := NormalizeMetadata(e.Metadata)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.next = max(m.next, seq)
+	m.index.ReplaceOrInsert(newMemEntry(e.Name, e.URI, md, seq))
+	return nil
+}
+
+// load fills an empty index with entries sorted by name, each with its
+// seq set.
+func (m *Memory) load(entries []memEntry) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	for _, e := range entries {
+		m.next = max(m.next, e.seq)
+		m.index.ReplaceOrInsert(e)
+	}
+	return nil
+}
+
+// deleteAll removes names in one step, so that no reader sees some gone
+// and others not.
+func (m *Memory) deleteAll(names []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	for _, n := range names {
+		m.index.Delete(probe(n))
+	}
 	return nil
 }
 
@@ -180,15 +243,21 @@ func (m *Memory) DeleteMatching(prefix string, match func(name string) bool) ([]
 	if m.closed {
 		return nil, ErrClosed
 	}
-	var names []string
+	var hits []memEntry
 	m.ascend(prefix, func(e memEntry) bool {
-		if name := e.name(); match == nil || match(name) {
-			names = append(names, name)
+		if match == nil || match(e.name()) {
+			hits = append(hits, e)
 		}
 		return true
 	})
-	for _, name := range names {
-		m.index.Delete(probe(name))
+	if len(hits) == 0 {
+		return nil, nil
+	}
+	sortBySeq(hits)
+	names := make([]string, len(hits))
+	for i, e := range hits {
+		names[i] = e.name()
+		m.index.Delete(probe(names[i]))
 	}
 	return names, nil
 }
@@ -200,8 +269,36 @@ func (m *Memory) Range(prefix string, fn func(e Entry) bool) error {
 	if m.closed {
 		return ErrClosed
 	}
+	var hits []memEntry
+	if prefix == "" {
+		hits = make([]memEntry, 0, m.index.Len())
+	}
+	m.ascend(prefix, func(e memEntry) bool {
+		hits = append(hits, e)
+		return true
+	})
+	sortBySeq(hits)
+	for _, e := range hits {
+		if !fn(e.entry()) {
+			break
+		}
+	}
+	return nil
+}
+
+// rangeByName is Range in bytewise name order, the B-tree's own.
+func (m *Memory) rangeByName(prefix string, fn func(e Entry) bool) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return ErrClosed
+	}
 	m.ascend(prefix, func(e memEntry) bool { return fn(e.entry()) })
 	return nil
+}
+
+func sortBySeq(es []memEntry) {
+	slices.SortFunc(es, func(a, b memEntry) int { return cmp.Compare(a.seq, b.seq) })
 }
 
 // ascend visits the entries whose names start with prefix, in order; the

@@ -15,23 +15,37 @@ func checkName(name string) error {
 
 // recordVersion is the first byte of every stored value. A reader refuses a
 // value with another version rather than guess at its layout.
-const recordVersion = 1
+const (
+	recordVersion  = 2
+	recordVersion1 = 1 // before registration order; read when upgrading a file
+)
 
-// The value layout (version 1), with every length an unsigned varint:
+// The value layout (version 2), with every number an unsigned varint:
 //
-//	version byte | len(uri) uri | count | count × (len(item) item)
+//	version byte | seq | len(uri) uri | count | count × (len(item) item)
+//
+// seq is the entry's place in registration order (the key under which the
+// order bucket holds its name). Version 1 is the same without seq.
 //
 // Items are sorted and distinct; the decoder checks it so that a damaged
 // value is reported instead of surfacing as a subtly wrong set.
 
-// encodeRecord returns the stored form of uri and md (already normalized).
-func encodeRecord(uri string, md []string) []byte {
-	n := 1 + binary.MaxVarintLen64*2 + len(uri)
+// record is a decoded value. seq is 0 in a version 1 value.
+type record struct {
+	seq uint64
+	uri string
+	md  []string
+}
+
+// encodeRecord returns the stored form of an entry (md already normalized).
+func encodeRecord(seq uint64, uri string, md []string) []byte {
+	n := 1 + binary.MaxVarintLen64*3 + len(uri)
 	for _, m := range md {
 		n += binary.MaxVarintLen64 + len(m)
 	}
 	b := make([]byte, 0, n)
 	b = append(b, recordVersion)
+	b = binary.AppendUvarint(b, seq)
 	b = binary.AppendUvarint(b, uint64(len(uri)))
 	b = append(b, uri...)
 	b = binary.AppendUvarint(b, uint64(len(md)))
@@ -46,14 +60,30 @@ var errRecord = errors.New("damaged record")
 
 // decodeRecord parses a stored value. The strings it returns are copies: b
 // may point into bbolt's memory map, which is only valid inside a transaction.
-func decodeRecord(b []byte) (uri string, md []string, err error) {
+func decodeRecord(b []byte) (record, error) {
 	if len(b) == 0 {
-		return "", nil, fmt.Errorf("%w: empty", errRecord)
+		return record{}, fmt.Errorf("%w: empty", errRecord)
 	}
-	if b[0] != recordVersion {
-		return "", nil, fmt.Errorf("%w: unknown record version %d", errRecord, b[0])
+	var r record
+	switch b[0] {
+	case recordVersion:
+		seq, n := binary.Uvarint(b[1:])
+		if n <= 0 {
+			return record{}, fmt.Errorf("%w: bad sequence number", errRecord)
+		}
+		r.seq, b = seq, b[1+n:]
+	case recordVersion1:
+		b = b[1:]
+	default:
+		return record{}, fmt.Errorf("%w: unknown record version %d", errRecord, b[0])
 	}
-	b = b[1:]
+	var err error
+	r.uri, r.md, err = decodeEntry(b)
+	return r, err
+}
+
+// decodeEntry parses the URI and metadata that end a value.
+func decodeEntry(b []byte) (uri string, md []string, err error) {
 	u, b, err := readString(b)
 	if err != nil {
 		return "", nil, err

@@ -17,9 +17,11 @@ func TestRecordRoundTrip(t *testing.T) {
 		{"PYRO:x@h:1", []string{"", "class:Pyro4.naming.NameServer", "日本", "\xff"}},
 	}
 	for _, tt := range tests {
-		uri, md, err := decodeRecord(encodeRecord(tt.uri, tt.md))
-		if err != nil || uri != tt.uri || !slices.Equal(md, tt.md) {
-			t.Errorf("round trip of %q %q = %q %q %v", tt.uri, tt.md, uri, md, err)
+		for _, seq := range []uint64{0, 1, 1 << 40} {
+			r, err := decodeRecord(encodeRecord(seq, tt.uri, tt.md))
+			if err != nil || r.seq != seq || r.uri != tt.uri || !slices.Equal(r.md, tt.md) {
+				t.Errorf("round trip of %d %q %q = %+v %v", seq, tt.uri, tt.md, r, err)
+			}
 		}
 	}
 }
@@ -30,8 +32,10 @@ func TestDecodeRecordRejects(t *testing.T) {
 		in   []byte
 	}{
 		{"empty", nil},
-		{"other version", []byte{2, 0, 0}},
+		{"other version", []byte{3, 0, 0}},
+		{"no seq", []byte{2}},
 		{"no uri length", []byte{1}},
+		{"v2 no uri length", []byte{2, 7}},
 		{"uri past end", []byte{1, 5, 'a'}},
 		{"no count", []byte{1, 1, 'a'}},
 		{"count past end", []byte{1, 0, 200, 1}},
@@ -43,7 +47,7 @@ func TestDecodeRecordRejects(t *testing.T) {
 		{"overlong varint", []byte{1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}},
 	}
 	for _, tt := range tests {
-		if _, _, err := decodeRecord(tt.in); !errors.Is(err, errRecord) {
+		if _, err := decodeRecord(tt.in); !errors.Is(err, errRecord) {
 			t.Errorf("%s: decodeRecord(%x) error = %v", tt.name, tt.in, err)
 		}
 	}
@@ -53,17 +57,17 @@ func TestDecodeRecordRejects(t *testing.T) {
 // the decoder: it must return an error or a record that encodes back to a
 // value decoding to the same record, and never panic.
 func FuzzDecodeRecord(f *testing.F) {
-	f.Add(encodeRecord("PYRO:obj@localhost:9090", nil))
-	f.Add(encodeRecord("PYRO:x@h:1", []string{"a", "b"}))
+	f.Add(encodeRecord(1, "PYRO:obj@localhost:9090", nil))
+	f.Add(encodeRecord(300, "PYRO:x@h:1", []string{"a", "b"}))
 	f.Add([]byte{1, 0, 2, 1, 'b', 1, 'a'})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		uri, md, err := decodeRecord(b)
+		r, err := decodeRecord(b)
 		if err != nil {
 			return
 		}
-		uri2, md2, err := decodeRecord(encodeRecord(uri, md))
-		if err != nil || uri2 != uri || !slices.Equal(md, md2) {
-			t.Fatalf("re-encoding %q %q gives %q %q %v", uri, md, uri2, md2, err)
+		r2, err := decodeRecord(encodeRecord(r.seq, r.uri, r.md))
+		if err != nil || r2.seq != r.seq || r2.uri != r.uri || !slices.Equal(r.md, r2.md) {
+			t.Fatalf("re-encoding %+v gives %+v %v", r, r2, err)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package persist
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,10 +10,10 @@ import (
 
 // Storage is a parsed storage specification, the name server's -s option.
 type Storage struct {
-	// Kind is "memory", "bolt" or "etcd".
+	// Kind is "memory", "bolt", "sql" or "etcd".
 	Kind string
-	// Path is the file of a bolt store, the comma-separated client URLs of
-	// an etcd store (see Endpoints); empty for memory.
+	// Path is the file of a bolt or sql store, the comma-separated client
+	// URLs of an etcd store (see Endpoints); empty for memory.
 	Path string
 }
 
@@ -26,20 +27,17 @@ func (s Storage) Endpoints() []string {
 
 // String returns the specification in the form ParseStorage reads.
 func (s Storage) String() string {
-	if s.Kind == "bolt" {
-		return "bolt:" + s.Path
-	}
-	if s.Kind == "etcd" {
-		return "etcd:" + s.Path
+	if s.Path != "" {
+		return s.Kind + ":" + s.Path
 	}
 	return s.Kind
 }
 
 // ParseStorage reads a storage specification: "memory" (or "", as Pyro4
-// defaults to it) or "bolt:FILE". Pyro4's "sql:FILE" and "dbm:FILE" name
-// Python sqlite and dbm files, which this server cannot read; they get an
-// error saying so rather than Pyro4's generic one, and the file is not
-// touched. Anything else is refused as Pyro4 refuses it.
+// defaults to it), "bolt:FILE", "sql:FILE" (Pyro4's sqlite store, in its
+// schema) or "etcd:ENDPOINTS". Pyro4's "dbm:FILE" gets an error naming
+// `pyro4 migrate`, which copies such a file, and the file is not touched.
+// Anything else is refused as Pyro4 refuses it.
 func ParseStorage(spec string) (Storage, error) {
 	kind, path, _ := strings.Cut(spec, ":")
 	switch {
@@ -50,16 +48,16 @@ func ParseStorage(spec string) (Storage, error) {
 	case kind == "etcd" && path != "":
 		return parseEtcdStorage(spec, path)
 	case kind == "sql" && path != "":
-		return Storage{}, foreignStorage(spec, "sqlite")
+		return Storage{Kind: "sql", Path: path}, nil
 	case kind == "dbm" && path != "":
-		return Storage{}, foreignStorage(spec, "dbm")
+		return Storage{}, fmt.Errorf("storage '%s' is Pyro4's dbm store, which this name server does not serve; copy its registrations into a store it serves with: pyro4 migrate %s bolt:FILE (or sql:FILE)", spec, spec)
 	}
-	return Storage{}, fmt.Errorf("invalid storage type '%s'", spec)
+	return Storage{}, fmt.Errorf("%w '%s'", ErrInvalidSpec, spec)
 }
 
-func foreignStorage(spec, kind string) error {
-	return fmt.Errorf("storage '%s' is Pyro4's Python %s store, which this name server does not read; use bolt:FILE with a new file instead", spec, kind)
-}
+// ErrInvalidSpec is wrapped by the error for a storage specification of no
+// known form (a usage error), as against a known one that is refused.
+var ErrInvalidSpec = errors.New("invalid storage type")
 
 // parseEtcdStorage reads the endpoint list of "etcd:ENDPOINT[,ENDPOINT...]".
 func parseEtcdStorage(spec, list string) (Storage, error) {
@@ -67,7 +65,7 @@ func parseEtcdStorage(spec, list string) (Storage, error) {
 	for i, ep := range eps {
 		eps[i] = strings.TrimSpace(ep)
 		if eps[i] == "" {
-			return Storage{}, fmt.Errorf("invalid storage type '%s': empty etcd endpoint", spec)
+			return Storage{}, fmt.Errorf("%w '%s': empty etcd endpoint", ErrInvalidSpec, spec)
 		}
 	}
 	return Storage{Kind: "etcd", Path: strings.Join(eps, ",")}, nil
@@ -88,6 +86,12 @@ func (s Storage) Open() (Store, error) {
 			return nil, err
 		}
 		return b, nil
+	case "sql":
+		q, err := OpenSQL(s.Path)
+		if err != nil {
+			return nil, err
+		}
+		return q, nil
 	case "etcd":
 		ctx, cancel := context.WithTimeout(context.Background(), defaultEtcdOpenTimeout)
 		defer cancel()

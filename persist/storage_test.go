@@ -2,8 +2,8 @@ package persist
 
 import (
 	"bytes"
+	"errors"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -18,8 +18,8 @@ func TestParseStorage(t *testing.T) {
 		{"bolt:ns.db", Storage{Kind: "bolt", Path: "ns.db"}, ""},
 		{"bolt:/var/lib/pyro4/ns.db", Storage{Kind: "bolt", Path: "/var/lib/pyro4/ns.db"}, ""},
 		{"bolt:c:/x:y", Storage{Kind: "bolt", Path: "c:/x:y"}, ""},
-		{"sql:ns.sqlite", Storage{}, "storage 'sql:ns.sqlite' is Pyro4's Python sqlite store, which this name server does not read; use bolt:FILE with a new file instead"},
-		{"dbm:ns.dbm", Storage{}, "storage 'dbm:ns.dbm' is Pyro4's Python dbm store, which this name server does not read; use bolt:FILE with a new file instead"},
+		{"sql:ns.sqlite", Storage{Kind: "sql", Path: "ns.sqlite"}, ""},
+		{"dbm:ns.dbm", Storage{}, "storage 'dbm:ns.dbm' is Pyro4's dbm store, which this name server does not serve; copy its registrations into a store it serves with: pyro4 migrate dbm:ns.dbm bolt:FILE (or sql:FILE)"},
 		// As in Pyro4, a kind without a file and unknown kinds are invalid.
 		{"bolt:", Storage{}, "invalid storage type 'bolt:'"},
 		{"sql:", Storage{}, "invalid storage type 'sql:'"},
@@ -64,14 +64,23 @@ func TestOpen(t *testing.T) {
 	}
 	b.Close()
 
-	// A Pyro4 sqlite file named with sql: is refused before it is opened.
-	sqlite := filepath.Join(t.TempDir(), "ns.sqlite")
-	data := append([]byte("SQLite format 3\x00"), make([]byte, 1024)...)
-	writeFile(t, sqlite, data)
-	if s, err := Open("sql:" + sqlite); err == nil || !strings.Contains(err.Error(), "use bolt:FILE") {
-		t.Fatalf("Open(sql:...) = %v, %v", s, err)
+	q, err := Open("sql:" + filepath.Join(t.TempDir(), "ns.sqlite"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if after := snapshot(t, sqlite); !bytes.Equal(after.data, data) {
-		t.Fatal("sqlite file changed")
+	if _, ok := q.(*SQL); !ok {
+		t.Fatalf("Open(sql:...) = %T", q)
+	}
+	q.Close()
+
+	// A file that is not a sqlite database is refused and left as it was.
+	other := filepath.Join(t.TempDir(), "ns.sqlite")
+	data := append([]byte("not sqlite at all"), make([]byte, 1024)...)
+	writeFile(t, other, data)
+	if s, err := Open("sql:" + other); !errors.Is(err, ErrNotStore) {
+		t.Fatalf("Open(sql:foreign) = %v, %v", s, err)
+	}
+	if after := snapshot(t, other); !bytes.Equal(after.data, data) {
+		t.Fatal("foreign file changed")
 	}
 }

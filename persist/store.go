@@ -47,7 +47,13 @@ const MaxNameLen = 32767
 //
 // Metadata passed in is copied, sorted and deduplicated; an empty set is
 // stored as nil. Any string, including the empty one, is a valid name up to
-// MaxNameLen bytes. Names are ordered bytewise (Go string order).
+// MaxNameLen bytes.
+//
+// Entries are listed in the store's registration order, the order Pyro4's
+// own storage of the same kind gives: for memory and bolt that of a Python
+// dict (a new name goes last, replacing an entry or its metadata keeps its
+// place, a name removed and registered again goes last); a store of another
+// kind documents its own.
 type Store interface {
 	// Get returns the entry for name. The entry is the caller's to keep.
 	Get(name string) (Entry, bool, error)
@@ -62,11 +68,11 @@ type Store interface {
 	// DeleteMatching removes, in one atomic step, every entry whose name
 	// starts with prefix (empty: every entry) and for which match returns
 	// true (a nil match selects them all), and returns the names removed in
-	// name order. match runs while the store is locked for writing: it must
+	// registration order (nil when none). match runs while the store is locked for writing: it must
 	// be quick and must not call back into the store.
 	DeleteMatching(prefix string, match func(name string) bool) ([]string, error)
-	// Range calls fn for each entry whose name starts with prefix, in name
-	// order, until fn returns false. The entry must not be retained beyond the
+	// Range calls fn for each entry whose name starts with prefix, in
+	// registration order, until fn returns false. The entry must not be retained beyond the
 	// call unless copied; fn must not call back into the store.
 	Range(prefix string, fn func(e Entry) bool) error
 	// Count returns the number of entries.
@@ -74,4 +80,11 @@ type Store interface {
 	// Close releases the store. Further calls fail with ErrClosed; a second
 	// Close returns nil.
 	Close() error
+}
+
+// RegexOrderer is a Store whose Pyro4 counterpart lists a regex search in
+// another order than Range's: Pyro4's SqlStorage gives list(regex=...) in
+// name order. RangeRegexOrder is Range in that order.
+type RegexOrderer interface {
+	RangeRegexOrder(prefix string, fn func(e Entry) bool) error
 }

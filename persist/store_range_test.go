@@ -11,7 +11,9 @@ import (
 // The suite's range and prefix-removal cases (see suite in store_test.go).
 
 func testRange(t *testing.T, s Store) {
-	// Put in reverse so that order cannot come from insertion.
+	// Put in reverse name order: registration order is then the reverse of
+	// each want list below (given in name order), so a store that lists by
+	// name fails.
 	for _, n := range slices.Backward(rangeNamesSet) {
 		mustPut(t, s, Entry{Name: n, URI: "PYRO:" + n + "@h:1", Metadata: []string{"m:" + n}})
 	}
@@ -36,8 +38,10 @@ func testRange(t *testing.T, s Store) {
 		{"a.b.c.d", nil},
 	}
 	for _, tt := range tests {
-		if got := rangeNames(t, s, tt.prefix); !slices.Equal(got, tt.want) {
-			t.Errorf("Range(%q) = %q, want %q", tt.prefix, got, tt.want)
+		want := slices.Clone(tt.want)
+		slices.Reverse(want)
+		if got := rangeNames(t, s, tt.prefix); !slices.Equal(got, want) {
+			t.Errorf("Range(%q) = %q, want %q", tt.prefix, got, want)
 		}
 	}
 	// Entries carry their URI and metadata.
@@ -177,21 +181,22 @@ func testDeleteMatchingAtomic(t *testing.T, s Store) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if !slices.IsSorted(removed) {
-		t.Fatalf("removed names not in order: %q", removed)
-	}
+	// The original group was registered first, in order, so it leads.
 	for i := range group {
-		if name := fmt.Sprintf("x.orig.%03d", i); !slices.Contains(removed, name) {
-			t.Fatalf("%s not removed", name)
+		if name := fmt.Sprintf("x.orig.%03d", i); i >= len(removed) || removed[i] != name {
+			t.Fatalf("removed %q: %s not removed in registration order", removed, name)
 		}
+	}
+	gone := map[string]bool{}
+	for _, name := range removed {
+		gone[name] = true
 	}
 	present := 0
 	for _, names := range written {
 		for _, name := range names {
 			_, ok := mustGet(t, s, name)
-			_, gone := slices.BinarySearch(removed, name)
-			if ok == gone {
-				t.Fatalf("%s: present=%v and reported removed=%v", name, ok, gone)
+			if ok == gone[name] {
+				t.Fatalf("%s: present=%v and reported removed=%v", name, ok, gone[name])
 			}
 			if ok {
 				present++
@@ -202,4 +207,72 @@ func testDeleteMatchingAtomic(t *testing.T, s Store) {
 		t.Fatalf("removed %d names, want %d", len(removed), group+writers*perWriter-present)
 	}
 	wantCount(t, s, present)
+}
+
+// testOrder replays a history of registrations and checks the order of
+// every listing against a model of the store's kind: a Python dict (memory,
+// bolt: a new name goes last, replacing it or its metadata keeps its place,
+// a name removed and registered again goes last) or SqlStorage's table
+// (sql: every write of a name is a DELETE and an INSERT, so it goes last).
+func testOrder(t *testing.T, s Store) {
+	_, rowOrder := s.(*SQL)
+	var model []string
+	moveLast := func(name string) {
+		if i := slices.Index(model, name); i >= 0 {
+			if !rowOrder {
+				return
+			}
+			model = slices.Delete(model, i, i+1)
+		}
+		model = append(model, name)
+	}
+	steps := []struct{ op, name string }{
+		{"put", "Pyro.NameServer"}, {"put", "z"}, {"put", "m.2"}, {"putnew", "a"},
+		{"put", "m.1"}, {"put", "z"}, {"meta", "m.2"}, {"put", "Pyro.NameServer"},
+		{"del", "z"}, {"put", "z"}, {"put", "m.0"}, {"meta", "m.1"}, {"delmatch", "m."},
+		{"put", "m.1"}, {"put", "a"},
+	}
+	for i, st := range steps {
+		var err error
+		switch st.op {
+		case "put":
+			err = s.Put(Entry{Name: st.name, URI: fmt.Sprint("PYRO:o", i, "@h:1")})
+			moveLast(st.name)
+		case "putnew":
+			err = s.PutNew(Entry{Name: st.name, URI: "PYRO:o@h:1"})
+			moveLast(st.name)
+		case "meta":
+			err = s.SetMetadata(st.name, []string{fmt.Sprint("tag", i)})
+			moveLast(st.name)
+		case "del":
+			_, err = s.Delete(st.name)
+			model = slices.DeleteFunc(model, func(n string) bool { return n == st.name })
+		case "delmatch":
+			var want []string
+			for _, n := range model {
+				if strings.HasPrefix(n, st.name) {
+					want = append(want, n)
+				}
+			}
+			var removed []string
+			removed, err = s.DeleteMatching(st.name, nil)
+			if err == nil && !slices.Equal(removed, want) {
+				t.Fatalf("step %d: DeleteMatching(%q) removed %q, want %q (registration order)", i, st.name, removed, want)
+			}
+			model = slices.DeleteFunc(model, func(n string) bool { return strings.HasPrefix(n, st.name) })
+		}
+		if err != nil {
+			t.Fatalf("step %d (%s %q): %v", i, st.op, st.name, err)
+		}
+		if got := rangeNames(t, s, ""); !slices.Equal(got, model) {
+			t.Fatalf("step %d (%s %q): Range(\"\") = %q, want %q", i, st.op, st.name, got, model)
+		}
+	}
+	want := []string{"Pyro.NameServer", "a", "z", "m.1"}
+	if rowOrder {
+		want = []string{"Pyro.NameServer", "z", "m.1", "a"}
+	}
+	if !slices.Equal(model, want) {
+		t.Fatalf("model ends as %q, want %q", model, want)
+	}
 }

@@ -25,6 +25,13 @@ var backends = []backend{
 		}
 		return s
 	}},
+	{"sql", func(t *testing.T) Store {
+		s, err := OpenSQL(filepath.Join(t.TempDir(), "ns.sqlite"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}},
 }
 
 // suite is run against every backend: a backend passes only if it behaves
@@ -41,6 +48,7 @@ var suite = []struct {
 	{"Delete", testDelete},
 	{"Names", testNames},
 	{"Range", testRange},
+	{"Order", testOrder},
 	{"RangeStops", testRangeStops},
 	{"DeleteMatching", testDeleteMatching},
 	{"DeleteMatchingAtomic", testDeleteMatchingAtomic},
@@ -292,8 +300,21 @@ func testConcurrent(t *testing.T, s Store) {
 		t.Fatal(err)
 	}
 	wantCount(t, s, workers*each)
-	if got := rangeNames(t, s, ""); len(got) != workers*each || !slices.IsSorted(got) {
-		t.Fatalf("Range found %d names (sorted: %v), want %d", len(got), slices.IsSorted(got), workers*each)
+	// Each writer's names come in the order it registered them.
+	got := rangeNames(t, s, "")
+	if len(got) != workers*each {
+		t.Fatalf("Range found %d names, want %d", len(got), workers*each)
+	}
+	for w := range workers {
+		var mine []string
+		for _, name := range got {
+			if strings.HasPrefix(name, fmt.Sprintf("w%02d.", w)) {
+				mine = append(mine, name)
+			}
+		}
+		if len(mine) != each || !slices.IsSorted(mine) {
+			t.Fatalf("writer %d's names listed as %q, want its %d in registration order", w, mine, each)
+		}
 	}
 }
 

@@ -111,6 +111,17 @@ func (m *Message) Pack(key []byte) ([]byte, error) {
 // m.Annotations already holds an "HMAC" entry, whose place it then takes, as
 // assigning to an existing dict key does in Python.
 func (m *Message) AppendPack(dst []byte, key []byte) ([]byte, error) {
+	dst, err := m.AppendHead(dst, key)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, m.Data...), nil
+}
+
+// AppendHead appends what AppendPack does but the data: the header and the
+// annotation chunks, HMAC included. A large body can then be written after
+// it from where it lies (net.Buffers) instead of being copied behind it.
+func (m *Message) AppendHead(dst []byte, key []byte) ([]byte, error) {
 	anns := m.Annotations
 	if hasDuplicateKeys(anns) {
 		anns = dedupe(anns)
@@ -155,7 +166,7 @@ func (m *Message) AppendPack(dst []byte, key []byte) ([]byte, error) {
 	if macPending {
 		dst = appendChunk(dst, "HMAC", mac)
 	}
-	return append(dst, m.Data...), nil
+	return dst, nil
 }
 
 // checkKey refuses what Pyro4 cannot encode: a key that is not four ASCII characters.

@@ -43,6 +43,9 @@ type Config struct {
 	AutoClean           *time.Duration
 	MaxMessageSize      *int
 	Compression         *bool
+	ReplyBudget         *int
+	ScanTimeout         *time.Duration
+	MaxConnections      *int
 
 	// HMACKey is the key read from hmac_key_file or hmac_key_env; nil when
 	// the file names neither.
@@ -108,6 +111,9 @@ type model struct {
 	AutoClean           *seconds         `toml:"autoclean"`
 	MaxMessageSize      *int64           `toml:"max_message_size"`
 	Compression         *bool            `toml:"compression"`
+	ReplyBudget         *int64           `toml:"reply_budget"`
+	ScanTimeout         *seconds         `toml:"scan_timeout"`
+	MaxConnections      *int64           `toml:"max_connections"`
 	HMACKeyFile         *string          `toml:"hmac_key_file"`
 	HMACKeyEnv          *string          `toml:"hmac_key_env"`
 	Broadcast           *broadcastModel  `toml:"broadcast"`
@@ -328,7 +334,7 @@ func (p *parser) server(m *model, c *Config, _ func(string) (string, bool)) erro
 		if err != nil {
 			return p.errorf(p.at(1, "storage"), "storage: %v", err)
 		}
-		if st.Kind == "bolt" {
+		if st.Kind == "bolt" || st.Kind == "sql" { // files; an etcd store's Path is its endpoints
 			st.Path = p.resolvePath(st.Path)
 		}
 		spec := st.String()
@@ -360,6 +366,29 @@ func (p *parser) server(m *model, c *Config, _ func(string) (string, bool)) erro
 		c.MaxMessageSize = &n
 	}
 	c.Compression = m.Compression
+	return p.bounds(m, c)
+}
+
+// bounds reads the limits on what clients may take of the server.
+func (p *parser) bounds(m *model, c *Config) error {
+	for _, n := range []struct {
+		key string
+		v   *int64
+		dst **int
+	}{{"reply_budget", m.ReplyBudget, &c.ReplyBudget}, {"max_connections", m.MaxConnections, &c.MaxConnections}} {
+		if n.v == nil {
+			continue
+		}
+		if *n.v < 0 || *n.v > math.MaxInt {
+			return p.errorf(p.at(1, n.key), "%s: %d is out of range (0 means unlimited)", n.key, *n.v)
+		}
+		v := int(*n.v)
+		*n.dst = &v
+	}
+	if m.ScanTimeout != nil {
+		d := time.Duration(*m.ScanTimeout)
+		c.ScanTimeout = &d
+	}
 	return nil
 }
 

@@ -141,6 +141,9 @@ autoclean = "1m30s"
 max_message_size = 1048576
 compression = true
 hmac_key_file = "ns.key"
+reply_budget = 1000000
+scan_timeout = "250ms"
+max_connections = 100
 [broadcast]
 enabled = false
 host = "127.0.0.2"
@@ -165,6 +168,7 @@ metadata = ["x", "y"]
 		SerializersAccepted: []string{"json", "msgpack"},
 		CommTimeout:         1500 * time.Millisecond, AutoClean: 90 * time.Second,
 		MaxMessageSize: 1 << 20, Compression: true, HMACKey: []byte("s3cret"),
+		ReplyBudget: 1000000, ScanTimeout: 250 * time.Millisecond, MaxConnections: 100,
 		Static: []persist.Entry{{Name: "a", URI: "PYRO:a@h:1", Metadata: []string{"x", "y"}}},
 		// What the file cannot set keeps its default.
 		NSHost: "localhost", BroadcastAddrs: []string{"<broadcast>", "0.0.0.0"}, Serializer: "serpent",
@@ -260,7 +264,7 @@ func TestParseErrors(t *testing.T) {
 		{"port range", "\nport = 70000\n", 2, "port 70000 is out of range"},
 		{"nat port range", "[nat]\nhost = \"h\"\nport = -1\n", 3, "nat.port: port -1 is out of range"},
 		{"bcport range", "[broadcast]\nport = 65536\n", 2, "broadcast.port: port 65536"},
-		{"storage sql", "storage = \"sql:ns.sqlite\"\n", 1, "sqlite"},
+		{"storage dbm", "storage = \"dbm:ns.dbm\"\n", 1, "pyro4 migrate dbm:ns.dbm"},
 		{"storage bogus", "\n\nstorage = \"foo\"\n", 3, "invalid storage type 'foo'"},
 		{"serializer", "serializers_accepted = [\"serpent\", \"dill\"]\n", 1, "serializer 'dill' is unknown or not available"},
 		{"no serializers", "serializers_accepted = []\n", 1, "serializer '' is unknown or not available"},
@@ -273,6 +277,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad duration later", "port = 1\n\nautoclean = \"later\"\n", 3, `autoclean: "later" is not a duration`},
 		{"duration type", "comm_timeout = true\n", 1, "want a number of seconds"},
 		{"max message size", "max_message_size = -5\n", 1, "max_message_size: -5 is out of range"},
+		{"reply budget", "\nreply_budget = -1\n", 2, "reply_budget: -1 is out of range (0 means unlimited)"},
+		{"max connections", "max_connections = -3\n", 1, "max_connections: -3 is out of range"},
+		{"scan timeout", "scan_timeout = \"never\"\n", 1, `scan_timeout: "never" is not a duration`},
 		{"both keys", "hmac_key_file = \"k\"\nhmac_key_env = \"K\"\n", 2, "either hmac_key_file or hmac_key_env"},
 		{"key env missing", "\nhmac_key_env = \"NO_SUCH_VAR\"\n", 2, "NO_SUCH_VAR is not set"},
 		{"key file missing", "hmac_key_file = \"/nonexistent/key\"\n", 1, "no such file"},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pyro4/pyro4/nameserver"
 	"github.com/pyro4/pyro4/persist"
 	"github.com/pyro4/pyro4/wire"
 )
@@ -33,6 +34,9 @@ func defaultLayer() Layer {
 		MaxMessageSize:      Given(0, d),
 		Compression:         Given(false, d),
 		HMACKey:             Given[Secret](nil, d),
+		ReplyBudget:         Given(nameserver.DefaultReplyBudget, d),
+		ScanTimeout:         Given(nameserver.DefaultScanTimeout, d),
+		MaxConnections:      Given(0, d),
 		LogLevel:            Given("", d),
 		LogFile:             Given("", d),
 		LogFormat:           Given("text", d),
@@ -97,6 +101,12 @@ func (r *Resolved) validate(scope Scope) error {
 	}
 	if l.MaxMessageSize.V < 0 {
 		return settingErr("max_message_size", &l.MaxMessageSize, "negative (0 means unlimited)")
+	}
+	if l.ReplyBudget.V < 0 {
+		return settingErr("reply_budget", &l.ReplyBudget, "negative (0 means unlimited)")
+	}
+	if l.MaxConnections.V < 0 {
+		return settingErr("max_connections", &l.MaxConnections, "negative (0 means unlimited)")
 	}
 	if scope&ForClient != 0 {
 		if _, ok := wire.CodecByName(l.Serializer.V); !ok {

@@ -100,6 +100,11 @@ func (c *Config) Layer() Layer {
 	}
 	num(&l.MaxMessageSize, c.MaxMessageSize, "max_message_size")
 	flag(&l.Compression, c.Compression, "compression")
+	num(&l.ReplyBudget, c.ReplyBudget, "reply_budget")
+	num(&l.MaxConnections, c.MaxConnections, "max_connections")
+	if c.ScanTimeout != nil {
+		l.ScanTimeout = Given(*c.ScanTimeout, c.source("scan_timeout"))
+	}
 	key(&l.HMACKey, c.HMACKey, "hmac_key")
 	t := &c.TLS
 	flag(&l.TLS.Enabled, t.Enabled, "tls.ssl")

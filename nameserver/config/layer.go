@@ -146,6 +146,11 @@ type Layer struct {
 	Compression         Value[bool]
 	HMACKey             Value[Secret]
 
+	// Bounds on what clients may take of a server (no PYRO_* item).
+	ReplyBudget    Value[int]           // bytes of unsent replies, 0 = unlimited
+	ScanTimeout    Value[time.Duration] // one list/remove scan, 0 = unbounded
+	MaxConnections Value[int]           // 0 = unlimited
+
 	LogLevel  Value[string]
 	LogFile   Value[string]
 	LogFormat Value[string] // "text" or "json"
@@ -201,6 +206,9 @@ var items = []item{
 	{"max_message_size", ForBoth, false, func(l *Layer) field { return &l.MaxMessageSize }},
 	{"compression", ForBoth, false, func(l *Layer) field { return &l.Compression }},
 	{"hmac_key", ForBoth, false, func(l *Layer) field { return &l.HMACKey }},
+	{"reply_budget", ForServer, false, func(l *Layer) field { return &l.ReplyBudget }},
+	{"scan_timeout", ForServer, false, func(l *Layer) field { return &l.ScanTimeout }},
+	{"max_connections", ForServer, false, func(l *Layer) field { return &l.MaxConnections }},
 	{"loglevel", ForServer, false, func(l *Layer) field { return &l.LogLevel }},
 	{"logfile", ForServer, false, func(l *Layer) field { return &l.LogFile }},
 	{"log_format", ForServer, false, func(l *Layer) field { return &l.LogFormat }},
@@ -291,6 +299,9 @@ func (r Resolved) Settings() Settings {
 		MaxMessageSize:      l.MaxMessageSize.V,
 		Compression:         l.Compression.V,
 		HMACKey:             clone([]byte(l.HMACKey.V)),
+		ReplyBudget:         l.ReplyBudget.V,
+		ScanTimeout:         l.ScanTimeout.V,
+		MaxConnections:      l.MaxConnections.V,
 		LogLevel:            l.LogLevel.V,
 		LogFile:             l.LogFile.V,
 		LogFormat:           l.LogFormat.V,

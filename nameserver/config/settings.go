@@ -38,6 +38,10 @@ type Settings struct {
 	Compression         bool
 	HMACKey             []byte
 
+	ReplyBudget    int           // bytes of replies waiting to be sent, over all clients; 0 = unlimited
+	ScanTimeout    time.Duration // the longest one list or remove may scan; 0 = unbounded
+	MaxConnections int           // 0 = unlimited
+
 	LogLevel string // PYRO_LOGLEVEL, "" for the command's own levels
 	LogFile  string // PYRO_LOGFILE, "" or "{stderr}" for standard error
 	// LogFormat is the server log's format: "text" (slog's key=value) or
@@ -82,7 +86,19 @@ func (s Settings) Options(store persist.Store, logger *slog.Logger) (nameserver.
 		Compression:    s.Compression,
 		AutoClean:      s.AutoClean,
 		Logger:         logger,
+		ReplyBudget:    unlimitedIfZero(int64(s.ReplyBudget)),
+		ScanTimeout:    time.Duration(unlimitedIfZero(int64(s.ScanTimeout))),
+		MaxConnections: s.MaxConnections,
 	}, nil
+}
+
+// unlimitedIfZero maps a setting's 0 (no limit) to the Options' negative
+// value for none; the Options' own 0 means their default.
+func unlimitedIfZero(v int64) int64 {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 // restart is a setting that changed where a running server cannot take it.

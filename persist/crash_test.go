@@ -14,28 +14,43 @@ import (
 	"time"
 )
 
-// crashChildEnv names the store a re-executed test binary writes to until
-// it is killed; see TestBoltCrashDurability.
+// crashChildEnv names the store (KIND:PATH) a re-executed test binary
+// writes to until it is killed; see TestCrashDurability.
 const crashChildEnv = "PERSIST_CRASH_CHILD_STORE"
 
-// TestBoltCrashDurability checks the promise that a write acknowledged by
-// the bolt store survives the process dying at once afterwards. A child
+// crashOpen opens a store of one of the file-backed kinds.
+func crashOpen(kind, path string) (Store, error) {
+	if kind == "sql" {
+		return OpenSQL(path)
+	}
+	return OpenBolt(path, BoltOptions{})
+}
+
+// TestCrashDurability checks the promise that a write acknowledged by a
+// bolt or sql store survives the process dying at once afterwards. A child
 // process (this test binary again) puts, sets metadata and deletes from
 // several goroutines and prints every operation that returned nil; the
 // parent kills it with SIGKILL in the middle of the burst, reopens the file
 // and checks that each name is in the state of its last acknowledged
 // operation (or of the one in flight, which may or may not have committed).
-func TestBoltCrashDurability(t *testing.T) {
-	if path := os.Getenv(crashChildEnv); path != "" {
-		crashChild(path)
+func TestCrashDurability(t *testing.T) {
+	if spec := os.Getenv(crashChildEnv); spec != "" {
+		kind, path, _ := strings.Cut(spec, ":")
+		crashChild(kind, path)
 		return
 	}
 	if testing.Short() {
 		t.Skip("starts a child process")
 	}
+	for _, kind := range []string{"bolt", "sql"} {
+		t.Run(kind, func(t *testing.T) { testCrashDurability(t, kind) })
+	}
+}
+
+func testCrashDurability(t *testing.T, kind string) {
 	path := filepath.Join(t.TempDir(), "ns.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBoltCrashDurability$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDurability$", "-test.count=1")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+kind+":"+path)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -56,7 +71,10 @@ func TestBoltCrashDurability(t *testing.T) {
 	watchdog := time.AfterFunc(60*time.Second, func() { _ = cmd.Process.Kill() })
 	defer watchdog.Stop()
 
-	const killAfter = 600
+	killAfter := 600
+	if kind == "sql" {
+		killAfter = 150 // one sync per write: fewer in the same time
+	}
 	acked := make(map[string]string) // name -> last acknowledged operation
 	ops := map[string]int{}
 	r := bufio.NewReader(out)
@@ -76,11 +94,11 @@ func TestBoltCrashDurability(t *testing.T) {
 		ops[op]++
 		if n++; n == killAfter {
 			// While the child runs, the file is locked against this process.
-			if s, err := OpenBolt(path, BoltOptions{}); !errors.Is(err, ErrInUse) {
+			if s, err := crashOpen(kind, path); !errors.Is(err, ErrInUse) {
 				if err == nil {
 					s.Close()
 				}
-				t.Errorf("OpenBolt while the child has the store: %v, want ErrInUse", err)
+				t.Errorf("opening the store while the child has it: %v, want ErrInUse", err)
 			}
 			if err := cmd.Process.Kill(); err != nil {
 				t.Fatal(err)
@@ -96,7 +114,10 @@ func TestBoltCrashDurability(t *testing.T) {
 		t.Fatal("child exited normally; it should have been killed mid-burst")
 	}
 
-	s := openBolt(t, path)
+	s, err := crashOpen(kind, path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer s.Close()
 	present := 0
 	for name, op := range acked {
@@ -149,8 +170,8 @@ const crashURI = "PYRO:obj@localhost:9999"
 // crashChild writes until killed, printing each acknowledged operation as
 // "put NAME", "meta NAME" or "del NAME". It is bounded so that an orphaned
 // child stops on its own.
-func crashChild(path string) {
-	s, err := OpenBolt(path, BoltOptions{})
+func crashChild(kind, path string) {
+	s, err := crashOpen(kind, path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
