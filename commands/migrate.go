@@ -11,9 +11,10 @@ import (
 
 // MigrateCmd copies every registration from one store to another.
 type MigrateCmd struct {
-	From  string `arg:"" name:"FROM" help:"Store to copy from: sql:FILE, dbm:FILE, bolt:FILE or json:FILE. It is only read."`
-	To    string `arg:"" name:"TO" help:"Store to copy to: sql:FILE, bolt:FILE or json:FILE; created when missing."`
-	Merge bool   `help:"Add to a destination that already holds registrations (a name in both takes the source's URI and metadata)."`
+	From   string `arg:"" name:"FROM" help:"Store to copy from: sql:FILE, dbm:FILE, bolt:FILE, json:FILE or etcd:ENDPOINT[,ENDPOINT...]. It is only read."`
+	To     string `arg:"" name:"TO" help:"Store to copy to: sql:FILE, bolt:FILE, json:FILE or etcd:ENDPOINT[,ENDPOINT...]; created when missing."`
+	Merge  bool   `help:"Add to a destination that already holds registrations (a name in both takes the source's URI and metadata)."`
+	Config string `name:"config" type:"path" placeholder:"FILE" help:"a name server's config file whose [etcd] table (prefix, timeouts, TLS, user) an etcd: store is reached with"`
 }
 
 // Help is the long help of migrate.
@@ -25,6 +26,9 @@ registrations already, unless --merge. json:FILE is the shape of
 'pyro4 nsc --json list', for backups people and tools can read; restore one
 with 'pyro4 migrate json:FILE bolt:FILE'. dbm:FILE is Pyro4's dbm store
 (Berkeley DB hash, FILE.db), which has no metadata; it can only be a source.
+etcd:ENDPOINT[,ENDPOINT...] is the name space of the name servers on an
+etcd cluster, under the [etcd] prefix of --config (default /pyro4/); it is
+written one registration at a time, so that the cluster keeps the order.
 
 The count printed includes Pyro.NameServer when the source holds it (every
 store a name server ran on does); a name server started on the destination
@@ -39,18 +43,18 @@ const progressEvery = 100000
 // Run executes the command.
 func (c *MigrateCmd) Run(stdio *IO) error {
 	fail := func(err error) error { return &ExitError{Code: 1, Msg: "pyro4 migrate: " + err.Error()} }
-	from, err := persist.ParseLocation(c.From)
+	from, err := parseMigrateStore(c.From, c.Config)
 	if err != nil {
 		return &ExitError{Code: 2, Msg: "pyro4 migrate: " + err.Error()}
 	}
-	to, err := persist.ParseLocation(c.To)
+	to, err := parseMigrateStore(c.To, c.Config)
 	if err != nil {
 		return &ExitError{Code: 2, Msg: "pyro4 migrate: " + err.Error()}
 	}
-	if to.Kind == "dbm" {
+	if l, ok := to.(persist.Location); ok && l.Kind == "dbm" {
 		return &ExitError{Code: 2, Msg: "pyro4 migrate: " + to.String() + ": Pyro4's dbm store can only be a source; copy into bolt:, sql: or json:"}
 	}
-	if from == to {
+	if from.String() == to.String() {
 		return &ExitError{Code: 2, Msg: "pyro4 migrate: source and destination are the same store"}
 	}
 	entries, err := from.Read()
