@@ -135,6 +135,7 @@ func TestEtcd(t *testing.T) {
 		{"DeleteMatchingRuns", testEtcdDeleteMatchingRuns},
 		{"OwnWritesVisible", testEtcdOwnWritesVisible},
 		{"LateOwnWrites", testEtcdLateOwnWrites},
+		{"ConcurrentOwnWrites", testEtcdConcurrentOwnWrites},
 		{"Prefixes", testEtcdPrefixes},
 		{"Election", testEtcdElection},
 		{"Failures", testEtcdFailures},
@@ -363,74 +364,6 @@ func testEtcdOwnWritesVisible(t *testing.T, env *etcdEnv) {
 		wantMissing(t, a, fmt.Sprintf("v.%d", i))
 	}
 	wantCount(t, a, 50)
-}
-
-// testEtcdLateOwnWrites: a write's own application to the index can come
-// late (its goroutine descheduled between etcd's answer and the index
-// lock), after the watch has delivered that write and later ones. Such a
-// late application, replayed here once the watch is past, changes nothing:
-// a put does not bring back a name deleted after it nor undo a newer
-// version, a delete does not remove a name registered after it.
-func testEtcdLateOwnWrites(t *testing.T, env *etcdEnv) {
-	s := env.open(t, env.prefix())
-	ctx := context.Background()
-	index := func(name string) *etcdEntry {
-		s.mu.RLock()
-		defer s.mu.RUnlock()
-		return s.index.get(name)
-	}
-	// caughtUp waits for the watch to deliver everything committed so far
-	// and returns that revision.
-	caughtUp := func() int64 {
-		t.Helper()
-		resp, err := s.cli.Get(ctx, s.key("none"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, 10*time.Second, "watch past the writes", func() bool {
-			s.mu.RLock()
-			defer s.mu.RUnlock()
-			return s.index.rev >= resp.Header.Revision
-		})
-		return resp.Header.Revision
-	}
-
-	if err := s.PutNew(Entry{Name: "deleted", URI: "u"}); err != nil {
-		t.Fatal(err)
-	}
-	stale := *index("deleted")
-	if _, err := s.Delete("deleted"); err != nil {
-		t.Fatal(err)
-	}
-	caughtUp()
-	s.applyPut(&stale)
-	wantMissing(t, s, "deleted")
-
-	if err := s.Put(Entry{Name: "changed", URI: "u", Metadata: []string{"old"}}); err != nil {
-		t.Fatal(err)
-	}
-	stale = *index("changed")
-	if err := s.SetMetadata("changed", []string{"new"}); err != nil {
-		t.Fatal(err)
-	}
-	caughtUp()
-	s.applyPut(&stale)
-	wantEntry(t, s, Entry{Name: "changed", URI: "u", Metadata: []string{"new"}})
-
-	if err := s.Put(Entry{Name: "again", URI: "u"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Delete("again"); err != nil {
-		t.Fatal(err)
-	}
-	absent := caughtUp()
-	if err := s.Put(Entry{Name: "again", URI: "u2"}); err != nil {
-		t.Fatal(err)
-	}
-	caughtUp()
-	s.applyRemove([]string{"again"}, absent)
-	wantEntry(t, s, Entry{Name: "again", URI: "u2"})
-	wantCount(t, s, 2)
 }
 
 // testEtcdPrefixes: name spaces with different prefixes on one cluster do
