@@ -57,8 +57,9 @@ func lessCreate(a, b *etcdEntry) bool {
 // passed its revision, so that a late put below it, from the watch or an
 // own write, cannot bring the name back; after that, rev itself turns such
 // own writes away. Watch events are not held to rev: they come in order
-// and above it, and an event arriving after a progress notification that
-// ran ahead of it (an etcd before 3.4.24 could send one) must still apply.
+// and above it anyway, and etcd before 3.4.24 did not order requested
+// progress notifications with events, so should one get ahead of an event,
+// the event must still apply.
 type etcdIndex struct {
 	byName *btree.BTreeG[nameItem]
 	byRev  *btree.BTreeG[*etcdEntry]
