@@ -46,11 +46,20 @@ func lessCreate(a, b *etcdEntry) bool {
 // Changes arrive from two sources: the watch, in revision order, and the
 // store's own writes, applied as soon as etcd has committed them so that a
 // write is visible to the node that made it when it returns. The two can
-// interleave out of order (a write at revision 12 applied before the watch
-// delivers an event at 11), so each change carries its revision and an
-// older one never overwrites a newer one. A local delete leaves a tombstone
-// (gone) until the watch has passed its revision, so that a late watch
-// event of an earlier put cannot bring the name back.
+// interleave out of order both ways: a write at revision 12 applied before
+// the watch delivers an event at 11, and a write's own application delayed
+// (its goroutine descheduled) until after the watch has delivered that
+// write and later ones, a delete of the name among them. So each change
+// carries its revision and applies only if it is newer than what the index
+// knows of its name: newer than the entry, newer than a tombstone, and
+// for an own write newer than rev, since the index already shows every key
+// as of rev. A local delete leaves a tombstone (gone) until the watch has
+// passed its revision, so that a late put below it, from the watch or an
+// own write, cannot bring the name back; after that, rev itself turns such
+// own writes away. Watch events are not held to rev: they come in order
+// and above it anyway, and etcd before 3.4.24 did not order requested
+// progress notifications with events, so should one get ahead of an event,
+// the event must still apply.
 type etcdIndex struct {
 	byName *btree.BTreeG[nameItem]
 	byRev  *btree.BTreeG[*etcdEntry]
@@ -75,8 +84,13 @@ func (x *etcdIndex) get(name string) *etcdEntry {
 	return it.e
 }
 
-// put installs e unless the index already knows a newer state of its name.
-func (x *etcdIndex) put(e *etcdEntry) {
+// put installs e unless the index already knows a newer state of its name;
+// local marks a store's own write, which the watch may have delivered
+// already.
+func (x *etcdIndex) put(e *etcdEntry, local bool) {
+	if local && e.mod <= x.rev {
+		return
+	}
 	if rev, ok := x.gone[e.name]; ok {
 		if e.mod <= rev {
 			return
@@ -94,8 +108,12 @@ func (x *etcdIndex) put(e *etcdEntry) {
 }
 
 // remove deletes name as of revision rev unless the index holds a newer
-// version; local marks a delete the watch has not delivered yet.
+// version; local marks a delete the watch may not have delivered yet. rev
+// may also be that of a read which found the name absent.
 func (x *etcdIndex) remove(name string, rev int64, local bool) {
+	if local && rev <= x.rev {
+		return
+	}
 	if old := x.get(name); old != nil {
 		if old.mod > rev {
 			return
@@ -103,7 +121,7 @@ func (x *etcdIndex) remove(name string, rev int64, local bool) {
 		x.byName.Delete(nameItem{name: name})
 		x.byRev.Delete(old)
 	}
-	if local && rev > x.rev && x.gone[name] < rev {
+	if local && x.gone[name] < rev {
 		x.gone[name] = rev
 	}
 }
@@ -127,7 +145,7 @@ func (x *etcdIndex) advance(rev int64) {
 func (x *etcdIndex) carry(old *etcdIndex) {
 	old.byName.Ascend(func(it nameItem) bool {
 		if it.e.mod > x.rev {
-			x.put(it.e)
+			x.put(it.e, true)
 		}
 		return true
 	})

@@ -183,7 +183,7 @@ func (s *Etcd) apply(resp *clientv3.WatchResponse) {
 		switch ev.Type {
 		case mvccpb.PUT:
 			if e := s.decode(kv.Key, kv.Value, kv.CreateRevision, kv.ModRevision); e != nil {
-				s.index.put(e)
+				s.index.put(e, false)
 			}
 		case mvccpb.DELETE:
 			s.index.remove(s.name(kv.Key), kv.ModRevision, false)

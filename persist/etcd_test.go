@@ -134,6 +134,8 @@ func TestEtcd(t *testing.T) {
 		{"PutNewAcrossStores", testEtcdPutNewAcrossStores},
 		{"DeleteMatchingRuns", testEtcdDeleteMatchingRuns},
 		{"OwnWritesVisible", testEtcdOwnWritesVisible},
+		{"LateOwnWrites", testEtcdLateOwnWrites},
+		{"ConcurrentOwnWrites", testEtcdConcurrentOwnWrites},
 		{"Prefixes", testEtcdPrefixes},
 		{"Election", testEtcdElection},
 		{"Failures", testEtcdFailures},

@@ -83,7 +83,7 @@ func (s *Etcd) do(op, name string, fn func(ctx context.Context) error) error {
 
 func (s *Etcd) applyPut(e *etcdEntry) {
 	s.mu.Lock()
-	s.index.put(e)
+	s.index.put(e, true)
 	s.mu.Unlock()
 }
 
