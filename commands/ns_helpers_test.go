@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/pyro4/pyro4/internal/pypeer"
+	"github.com/pyro4/pyro4/locator"
+	"github.com/pyro4/pyro4/wire"
 )
 
 // The name server tests run `pyro4 ns` in-process through MainContext, or
@@ -343,4 +345,51 @@ func nsURIFrom(out string) string {
 		}
 	}
 	return ""
+}
+
+// nsPingURI pings the name server at uri through our locator, with the
+// HMAC key it was started with, so a test knows it is serving.
+func nsPingURI(t *testing.T, who, uri string, key []byte) {
+	t.Helper()
+	u, err := wire.ParseURI(uri)
+	if err != nil {
+		t.Fatalf("%s: URI %q: %v", who, uri, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), nsWait)
+	defer cancel()
+	ns, err := locator.DialNameServer(ctx, u, locator.Options{HMACKey: key})
+	if err != nil {
+		t.Fatalf("%s: dial %s: %v", who, uri, err)
+	}
+	defer ns.Close()
+	if err := ns.Ping(); err != nil {
+		t.Fatalf("%s: ping %s: %v", who, uri, err)
+	}
+}
+
+// nsServingURI is the URI a server's startup lines say it answers on: the
+// internal one behind NAT, else the only one.
+func nsServingURI(out string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if u, ok := strings.CutPrefix(l, "internal URI = "); ok {
+			return u
+		}
+	}
+	return nsURIFrom(out)
+}
+
+// nsTestKey is the HMAC key a test started a server with: -k's value, else
+// PYRO_HMAC_KEY from env; nil for none.
+func nsTestKey(args, env []string) []byte {
+	for i, a := range args {
+		if a == "-k" && i+1 < len(args) {
+			return []byte(args[i+1])
+		}
+	}
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PYRO_HMAC_KEY="); ok {
+			return []byte(v)
+		}
+	}
+	return nil
 }

@@ -114,6 +114,10 @@ func testNsStartupMatchesPyro4(t *testing.T, bin string) {
 				t.Fatalf("pyro4 ns wrote to stderr:\n%s", ourErr)
 			}
 			for who, r := range map[string]run{"pyro4 ns": ours, "pyro4-ns": theirs} {
+				// pyro4-ns prints its URI before it enters the request loop
+				// that turns SIGINT into a clean shutdown: wait until it
+				// answers a ping, or the signal may find it outside the loop.
+				nsPingURI(t, who, nsServingURI(r.p.out.String()), nsTestKey(tc.args, tc.env))
 				if code := r.p.signal(t, syscall.SIGINT); code != 0 {
 					t.Errorf("%s exited with %d after SIGINT", who, code)
 				}
