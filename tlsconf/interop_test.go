@@ -151,8 +151,15 @@ func TestPythonServer(t *testing.T) {
 		}
 		p.WaitLine(t, "served ((('commonName', 'pyro4 test client'),),)", 10*time.Second)
 		_, err := dialEcho(t, addr, "localhost", mustClient(t, clientSettings(f, false)))
-		if reasonOf(err) != ReasonClientCertRequired || !strings.Contains(err.Error(), "requires a client certificate") {
-			t.Errorf("without client cert: err = %v, want 'requires a client certificate'", err)
+		// Under TLS 1.3 OpenSSL refuses the missing certificate after our
+		// Finished: its alert usually arrives, but it may close first, and
+		// then our last handshake write meets a reset. Either way the
+		// message must point at the client certificate.
+		switch r := reasonOf(err); {
+		case r == ReasonClientCertRequired && strings.Contains(err.Error(), "requires a client certificate"):
+		case r == ReasonClosed && strings.Contains(err.Error(), "certificate"):
+		default:
+			t.Errorf("without client cert: err = %v, want 'requires a client certificate' (or, when the server closes first, a close that names the certificate)", err)
 		}
 		p.WaitLine(t, "handshake-error", 10*time.Second)
 	})
