@@ -50,7 +50,7 @@ func TestRequestLabels(t *testing.T) {
 		{"get_metadata", "Pyro4.errors.DaemonError", "get_metadata", "DaemonError"},
 		{"Department.ArchiveServer", "ok", "other", "ok"}, // a client's arbitrary method name
 		{"list", "mymodule.CustomError", "list", "other"}, // an unknown class
-		{"list", "10.0.0.5:51851", "list", "other"},       // never a peer address
+		{"list", "192.0.2.5:51851", "list", "other"},      // never a peer address
 		{"", "", "other", "ok"},
 	}
 	for _, tc := range tests {

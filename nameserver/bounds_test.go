@@ -295,14 +295,14 @@ func TestPeerLimiter(t *testing.T) {
 	now := time.Unix(1000, 0)
 	allowed := 0
 	for range 10 {
-		if ok, _ := l.allow("10.0.0.1", now); ok {
+		if ok, _ := l.allow("192.0.2.1", now); ok {
 			allowed++
 		}
 	}
 	if allowed != 3 {
 		t.Errorf("10 events in a window: %d allowed, want 3", allowed)
 	}
-	ok, suppressed := l.allow("10.0.0.1", now.Add(11*time.Second))
+	ok, suppressed := l.allow("192.0.2.1", now.Add(11*time.Second))
 	if !ok || suppressed != 7 {
 		t.Errorf("first event of the next window: allowed %v, suppressed %d; want true, 7", ok, suppressed)
 	}
