@@ -127,7 +127,10 @@ func (c *NsCmd) Run(io *IO) error {
 		return nsFail(err)
 	}
 	defer logs.close() // last: the server logs its shutdown
-	store, err := openStore(ctx, settings, logs.store)
+	// The endpoint is made before the store, so that an etcd store can
+	// report other nodes' changes to its event stream.
+	ops := newOpsEndpoint(settings)
+	store, err := openStore(ctx, settings, logs.store, ops.remoteChangeFunc())
 	if errors.Is(err, persist.ErrInvalidSpec) {
 		return &ExitError{Code: 2, Msg: "pyro4 ns: storage: " + err.Error()}
 	}
@@ -144,7 +147,6 @@ func (c *NsCmd) Run(io *IO) error {
 	if certs != nil {
 		opts.TLS = certs.Config()
 	}
-	ops := newOpsEndpoint(settings)
 	ops.instrument(&opts)
 	if es, ok := store.(*etcdStore); ok && ops != nil {
 		ops.cluster = es.cluster

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -93,6 +94,25 @@ func TestCluster(t *testing.T) {
 			if rows := app.list(t, n.uri); len(rows) == 0 || !strings.HasPrefix(rows[0], "Pyro.NameServer "+n.uri+" ") {
 				t.Errorf("%s lists first %q, want its own entry", n.uri, rows)
 			}
+		}
+	})
+
+	step("a change on A reaches B's event stream", func(t *testing.T) {
+		next := clusterEvents(t, b.base)
+		if ev, _ := next(); ev != "ready" {
+			t.Fatalf("first event %q, want ready", ev)
+		}
+		if r := reg(t, a.uri, "svc.events", "PYRO:ev@10.0.0.9:5000", "x"); r.Err != "" {
+			t.Fatal(r)
+		}
+		if ev, data := next(); ev != "register" || !strings.Contains(data, `"name":"svc.events"`) || !strings.Contains(data, `"metadata":["x"]`) {
+			t.Fatalf("B's event %s %s, want the register made on A", ev, data)
+		}
+		if r := app.must(t, map[string]any{"op": "remove", "ns": a.uri, "name": "svc.events"}); string(r.OK) != "1" {
+			t.Fatalf("remove on A: %v", r)
+		}
+		if ev, data := next(); ev != "remove" || !strings.Contains(data, `"name":"svc.events"`) {
+			t.Fatalf("B's event %s %s, want the remove made on A", ev, data)
 		}
 	})
 
@@ -304,4 +324,42 @@ func etcdFollower(t *testing.T, ec *etcdtest.Cluster) int {
 	}
 	t.Fatal("no etcd member is a follower")
 	return 0
+}
+
+// clusterEvents opens a node's event stream and returns what reads its next
+// event (name and data), failing the test after nsWait without one.
+func clusterEvents(t *testing.T, base string) func() (string, string) {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	type event struct{ name, data string }
+	events := make(chan event, 16)
+	go func() {
+		defer close(events)
+		sc := bufio.NewScanner(resp.Body)
+		var name string
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+				name = v
+			} else if v, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				events <- event{name, v}
+			}
+		}
+	}()
+	return func() (string, string) {
+		t.Helper()
+		select {
+		case e, ok := <-events:
+			if !ok {
+				t.Fatal("event stream ended")
+			}
+			return e.name, e.data
+		case <-time.After(nsWait):
+			t.Fatal("no event")
+		}
+		return "", ""
+	}
 }

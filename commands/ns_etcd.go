@@ -14,12 +14,17 @@ import (
 // openStore opens the storage the settings name. An etcd store is waited
 // for while etcd is unreachable (persist logs each retry) until ctx ends,
 // so that a node started before its cluster comes up once the cluster does.
-func openStore(ctx context.Context, s config.Settings, log *slog.Logger) (persist.Store, error) {
+//
+// onRemote, when not nil, receives the changes other nodes make to a shared
+// (etcd) store; this node's own changes reach the change feed through the
+// registry.
+func openStore(ctx context.Context, s config.Settings, log *slog.Logger, onRemote func(persist.RemoteChange)) (persist.Store, error) {
 	o, ok := s.EtcdOptions()
 	if !ok {
 		return persist.Open(s.Storage)
 	}
 	o.Logger = log
+	o.OnRemoteChange = onRemote
 	st, err := persist.OpenEtcd(ctx, o)
 	if err != nil {
 		return nil, err

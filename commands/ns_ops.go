@@ -67,6 +67,30 @@ func (e *opsEndpoint) instrument(opts *nameserver.Options) {
 	}
 }
 
+// remoteChangeFunc returns what publishes a change another node made to the
+// shared store in the change feed's terms: a new name or URI is a register,
+// the same URI with other metadata a change. Nil when there is no endpoint, so the store
+// reports nothing. Each node's own Pyro.NameServer entry is its own: a
+// stored one of that name is hidden, and so is its change.
+func (e *opsEndpoint) remoteChangeFunc() func(persist.RemoteChange) {
+	if e == nil {
+		return nil
+	}
+	return func(c persist.RemoteChange) {
+		if c.Entry.Name == nameserver.NameServerName {
+			return
+		}
+		op := opsweb.OpRegister
+		switch {
+		case c.Removed:
+			op = opsweb.OpRemove
+		case c.Existed && c.PrevURI == c.Entry.URI:
+			op = opsweb.OpChange
+		}
+		e.feed.Publish(opsweb.Event{Op: op, Name: c.Entry.Name, URI: c.Entry.URI, Metadata: c.Entry.Metadata})
+	}
+}
+
 func (e *opsEndpoint) registrations() int {
 	srv := e.server.Load()
 	if srv == nil {

@@ -95,6 +95,19 @@ type EtcdOptions struct {
 	// (with each retry), the index going stale and fresh again, watch
 	// restarts and resyncs. Nil discards them.
 	Logger *slog.Logger
+	// OnRemoteChange, when set, is called for each change the watch brings
+	// into the index that this store did not make itself (another node's
+	// register, metadata change or removal), in revision order, outside
+	// the store's lock. It must not block for long: the watch waits.
+	OnRemoteChange func(RemoteChange)
+}
+
+// RemoteChange is a change another node made, as the watch delivered it.
+type RemoteChange struct {
+	Entry   Entry  // the entry as it now is; for a removal, as it was
+	Removed bool   // the name was removed
+	Existed bool   // the name was in the index before (a replacement, not a new name)
+	PrevURI string // the URI it had before, when it existed
 }
 
 // Etcd is a Store whose registrations live in an etcd cluster, shared by

@@ -86,44 +86,48 @@ func (x *etcdIndex) get(name string) *etcdEntry {
 
 // put installs e unless the index already knows a newer state of its name;
 // local marks a store's own write, which the watch may have delivered
-// already.
-func (x *etcdIndex) put(e *etcdEntry, local bool) {
+// already. It reports whether e was installed, and the entry it replaced.
+func (x *etcdIndex) put(e *etcdEntry, local bool) (installed bool, old *etcdEntry) {
 	if local && e.mod <= x.rev {
-		return
+		return false, nil
 	}
 	if rev, ok := x.gone[e.name]; ok {
 		if e.mod <= rev {
-			return
+			return false, nil
 		}
 		delete(x.gone, e.name)
 	}
-	if old := x.get(e.name); old != nil {
+	if old = x.get(e.name); old != nil {
 		if old.mod >= e.mod {
-			return
+			return false, nil
 		}
 		x.byRev.Delete(old)
 	}
 	x.byName.ReplaceOrInsert(nameItem{name: e.name, e: e})
 	x.byRev.ReplaceOrInsert(e)
+	return true, old
 }
 
 // remove deletes name as of revision rev unless the index holds a newer
 // version; local marks a delete the watch may not have delivered yet. rev
-// may also be that of a read which found the name absent.
-func (x *etcdIndex) remove(name string, rev int64, local bool) {
+// may also be that of a read which found the name absent. It returns the
+// entry it removed, if any.
+func (x *etcdIndex) remove(name string, rev int64, local bool) (removed *etcdEntry) {
 	if local && rev <= x.rev {
-		return
+		return nil
 	}
 	if old := x.get(name); old != nil {
 		if old.mod > rev {
-			return
+			return nil
 		}
 		x.byName.Delete(nameItem{name: name})
 		x.byRev.Delete(old)
+		removed = old
 	}
 	if local && x.gone[name] < rev {
 		x.gone[name] = rev
 	}
+	return removed
 }
 
 // advance records that the watch has delivered everything up to rev and

@@ -177,16 +177,25 @@ func (s *Etcd) apply(resp *clientv3.WatchResponse) {
 		// Sent only to a watcher that has been sent everything up to it.
 		rev = resp.Header.Revision
 	}
+	var changes []RemoteChange
+	report := s.o.OnRemoteChange != nil
 	s.mu.Lock()
 	for _, ev := range resp.Events {
 		kv := ev.Kv
 		switch ev.Type {
 		case mvccpb.PUT:
 			if e := s.decode(kv.Key, kv.Value, kv.CreateRevision, kv.ModRevision); e != nil {
-				s.index.put(e, false)
+				// An own write is in the index before its event comes,
+				// so what the watch installs is (nearly always) another
+				// node's: its writer reported its own.
+				if ok, old := s.index.put(e, false); ok && report {
+					changes = append(changes, RemoteChange{Entry: e.entry(), Existed: old != nil, PrevURI: uriOf(old)})
+				}
 			}
 		case mvccpb.DELETE:
-			s.index.remove(s.name(kv.Key), kv.ModRevision, false)
+			if old := s.index.remove(s.name(kv.Key), kv.ModRevision, false); old != nil && report {
+				changes = append(changes, RemoteChange{Entry: old.entry(), Removed: true, Existed: true, PrevURI: old.uri})
+			}
 		}
 	}
 	var caught chan struct{}
@@ -198,6 +207,16 @@ func (s *Etcd) apply(resp *clientv3.WatchResponse) {
 	if caught != nil {
 		close(caught)
 	}
+	for _, c := range changes {
+		s.o.OnRemoteChange(c)
+	}
+}
+
+func uriOf(e *etcdEntry) string {
+	if e == nil {
+		return ""
+	}
+	return e.uri
 }
 
 // resync replaces the index by a fresh load, keeping what the old one knew

@@ -131,6 +131,7 @@ func TestEtcd(t *testing.T) {
 	}{
 		{"Order", testEtcdOrder},
 		{"TwoStores", testEtcdTwoStores},
+		{"RemoteChanges", testEtcdRemoteChanges},
 		{"PutNewAcrossStores", testEtcdPutNewAcrossStores},
 		{"DeleteMatchingRuns", testEtcdDeleteMatchingRuns},
 		{"OwnWritesVisible", testEtcdOwnWritesVisible},
