@@ -291,7 +291,7 @@ func TestSecurityEventsWarnRateLimited(t *testing.T) {
 }
 
 func TestPeerLimiter(t *testing.T) {
-	l := newPeerLimiter(3, 10*time.Second, 4)
+	l := newLogLimiter[string](3, securityGlobal, 10*time.Second, 4)
 	now := time.Unix(1000, 0)
 	allowed := 0
 	for range 10 {
@@ -310,11 +310,11 @@ func TestPeerLimiter(t *testing.T) {
 	for i := range 1000 {
 		l.allow(fmt.Sprintf("10.1.%d.%d", i/256, i%256), now.Add(12*time.Second))
 	}
-	if len(l.peers) > 4 {
-		t.Errorf("limiter tracks %d peers, want at most 4", len(l.peers))
+	if len(l.keys) > 4 {
+		t.Errorf("limiter tracks %d peers, want at most 4", len(l.keys))
 	}
 	// The global limit holds over all peers together.
-	g := newPeerLimiter(securityGlobal, time.Minute, 1000)
+	g := newLogLimiter[string](securityGlobal, securityGlobal, time.Minute, 1000)
 	allowed = 0
 	for i := range 10 * securityGlobal {
 		if ok, _ := g.allow(fmt.Sprintf("10.2.%d.%d", i/256, i%256), now); ok {

@@ -37,9 +37,9 @@ type bounds struct {
 	scanTimeout time.Duration // <= 0: none
 	maxConns    int           // 0: unlimited
 	replies     replyBudget
-	sec         *peerLimiter // security warnings, per peer
-	storeLog    *peerLimiter // store errors, one count for all
-	refusing    atomic.Int32 // connections being refused (connlimit.go)
+	sec         *logLimiter[string] // security warnings, per peer
+	storeLog    *logLimiter[string] // store errors, one count for all
+	refusing    atomic.Int32        // connections being refused (connlimit.go)
 }
 
 func (b *bounds) init(o *Options) {
@@ -62,8 +62,8 @@ func (b *bounds) init(o *Options) {
 		b.replies.limit = math.MaxInt64
 	}
 	b.maxConns = o.MaxConnections
-	b.sec = newPeerLimiter(securityBurst, securityWindow, securityPeers)
-	b.storeLog = newPeerLimiter(securityBurst, securityWindow, 1)
+	b.sec = newLogLimiter[string](securityBurst, securityGlobal, securityWindow, securityPeers)
+	b.storeLog = newLogLimiter[string](securityBurst, 0, securityWindow, 1)
 }
 
 // callLimits is what a name server call needs of the bounds.

@@ -2,6 +2,7 @@ package nameserver
 
 import (
 	"errors"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -21,46 +22,48 @@ const (
 	securityPeers  = 256
 )
 
-// peerLimiter counts events per peer in fixed windows. Its memory is
-// bounded: when it knows max peers, a new peer evicts one whose window has
-// passed, or else shares the one overflow count with the other peers it
+// logLimiter counts log lines by key (a peer, a kind of failure) in fixed
+// windows, so that one source of events cannot flood the log. Its memory is
+// bounded: when it knows max keys, a new key evicts one whose window has
+// passed, or else shares the one overflow count with the other keys it
 // could not place.
-type peerLimiter struct {
-	burst  int
+type logLimiter[K comparable] struct {
+	burst  int // lines per key per window
+	global int // lines per window over all keys; 0: no such limit
 	window time.Duration
 	max    int
 
-	mu     sync.Mutex
-	peers  map[string]*peerCount
-	global peerCount
-	over   peerCount // peers beyond max
+	mu   sync.Mutex
+	keys map[K]*logCount
+	all  logCount
+	over logCount // keys beyond max
 }
 
-type peerCount struct {
+type logCount struct {
 	start      time.Time
 	n          int // events in the window that began at start
 	suppressed int // events not logged since the last one that was
 }
 
-func newPeerLimiter(burst int, window time.Duration, max int) *peerLimiter {
-	return &peerLimiter{burst: burst, window: window, max: max, peers: make(map[string]*peerCount, 16)}
+func newLogLimiter[K comparable](burst, global int, window time.Duration, max int) *logLimiter[K] {
+	return &logLimiter[K]{burst: burst, global: global, window: window, max: max, keys: make(map[K]*logCount, min(max, 16))}
 }
 
-// allow reports whether an event from peer may be logged now, and how many
+// allow reports whether an event under key may be logged now, and how many
 // of its events were suppressed since the last one logged.
-func (l *peerLimiter) allow(peer string, now time.Time) (bool, int) {
+func (l *logLimiter[K]) allow(key K, now time.Time) (bool, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c := l.peers[peer]
+	c := l.keys[key]
 	if c == nil {
-		c = l.place(peer, now)
+		c = l.place(key, now)
 	}
 	if !c.take(now, l.window, l.burst) {
 		return false, 0
 	}
-	if !l.global.take(now, l.window, securityGlobal) {
-		// counted as the peer's: it is told with the peer's next line
-		l.global.suppressed--
+	if l.global > 0 && !l.all.take(now, l.window, l.global) {
+		// counted as the key's: it is told with the key's next line
+		l.all.suppressed--
 		c.suppressed++
 		return false, 0
 	}
@@ -69,25 +72,39 @@ func (l *peerLimiter) allow(peer string, now time.Time) (bool, int) {
 	return true, n
 }
 
-// place finds room for a new peer's count.
-func (l *peerLimiter) place(peer string, now time.Time) *peerCount {
-	if len(l.peers) >= l.max {
-		for k, c := range l.peers {
+// warn logs msg at WARNING if key is within its rate; a line that goes out
+// carries "suppressed", the number held back since the previous one, when
+// there were any.
+func (l *logLimiter[K]) warn(log *slog.Logger, key K, msg string, args ...any) {
+	ok, suppressed := l.allow(key, time.Now())
+	if !ok {
+		return
+	}
+	if suppressed > 0 {
+		args = append(args, "suppressed", suppressed)
+	}
+	log.Warn(msg, args...)
+}
+
+// place finds room for a new key's count.
+func (l *logLimiter[K]) place(key K, now time.Time) *logCount {
+	if len(l.keys) >= l.max {
+		for k, c := range l.keys {
 			if now.Sub(c.start) >= l.window && c.suppressed == 0 {
-				delete(l.peers, k)
+				delete(l.keys, k)
 			}
 		}
 	}
-	if len(l.peers) >= l.max {
+	if len(l.keys) >= l.max {
 		return &l.over
 	}
-	c := &peerCount{start: now}
-	l.peers[peer] = c
+	c := &logCount{start: now}
+	l.keys[key] = c
 	return c
 }
 
 // take counts an event in c's window and reports whether it is within limit.
-func (c *peerCount) take(now time.Time, window time.Duration, limit int) bool {
+func (c *logCount) take(now time.Time, window time.Duration, limit int) bool {
 	if now.Sub(c.start) >= window {
 		c.start, c.n = now, 0
 	}
@@ -115,15 +132,7 @@ func peerKey(a net.Addr) string {
 // securityEvent logs a refused or dangerous message from this connection's
 // peer at WARNING, within the peer's rate.
 func (cn *conn) securityEvent(what string, err error) {
-	ok, suppressed := cn.s.bounds.sec.allow(peerKey(cn.c.RemoteAddr()), time.Now())
-	if !ok {
-		return
-	}
-	if suppressed > 0 {
-		cn.log.Warn(what, "err", err, "suppressed", suppressed)
-		return
-	}
-	cn.log.Warn(what, "err", err)
+	cn.s.bounds.sec.warn(cn.log, peerKey(cn.c.RemoteAddr()), what, "err", err)
 }
 
 // logCallError logs a failed call that is the server's concern rather than

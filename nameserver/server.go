@@ -126,8 +126,8 @@ type Server struct {
 	// It only gets keys of known objects, so it stays small. The payload,
 	// not the packed message, is kept: the correlation id, HMAC and
 	// compression differ per connection.
-	handshakeReplies sync.Map // handshakeKey -> []byte
-	tlsLog           tlsLogLimiter
+	handshakeReplies sync.Map               // handshakeKey -> []byte
+	tlsLog           *logLimiter[tlsLogKey] // TLS failures, by kind (tls.go)
 
 	memRelease memoryRelease // gives large messages' memory back (release.go)
 
@@ -175,6 +175,7 @@ func New(opts Options) (*Server, error) {
 	s.objects = newObjectTable()
 	s.objects.register(DaemonName, (&daemonObject{state: s, objects: s.objects}).object())
 	s.bounds.init(&opts)
+	s.tlsLog = newTLSLogLimiter(tlsLogInterval)
 	s.ns = newNameServer(s.reg, s.log)
 	s.ns.lim = s.bounds.callLimits()
 	s.objects.register(NameServerName, s.ns.object())

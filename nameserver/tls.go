@@ -4,9 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/pyro4/pyro4/metrics"
@@ -143,52 +141,16 @@ func (cn *conn) closeNow() error {
 	return cn.c.Close()
 }
 
-// tlsLogKey is what the log limiter counts by: a handshake failure's reason,
-// or logKeyTLSOnPlain.
+// tlsLogKey is what the TLS log limiter counts by: a handshake failure's
+// reason, or logKeyTLSOnPlain.
 type tlsLogKey int
 
 const logKeyTLSOnPlain tlsLogKey = -1
 
-// tlsLogLimiter lets one line per key through every tlsLogInterval.
-type tlsLogLimiter struct {
-	interval time.Duration // 0 -> tlsLogInterval; tests shorten it
-	mu       sync.Mutex
-	keys     map[tlsLogKey]*tlsLogState
-}
+// tlsLogKinds bounds the TLS log limiter's memory: more than the kinds there are.
+const tlsLogKinds = 32
 
-type tlsLogState struct {
-	next       time.Time // no line for this key before then
-	suppressed int       // lines dropped since the last one logged
-}
-
-// warn logs msg unless a line with the same key went out less than the
-// interval ago; a line that goes out carries "suppressed", the number held
-// back since the previous one, when there were any.
-func (l *tlsLogLimiter) warn(log *slog.Logger, key tlsLogKey, msg string, args ...any) {
-	now := time.Now()
-	l.mu.Lock()
-	if l.keys == nil {
-		l.keys = map[tlsLogKey]*tlsLogState{}
-	}
-	st := l.keys[key]
-	if st == nil {
-		st = &tlsLogState{}
-		l.keys[key] = st
-	}
-	if now.Before(st.next) {
-		st.suppressed++
-		l.mu.Unlock()
-		return
-	}
-	dropped := st.suppressed
-	interval := l.interval
-	if interval <= 0 {
-		interval = tlsLogInterval
-	}
-	st.next, st.suppressed = now.Add(interval), 0
-	l.mu.Unlock()
-	if dropped > 0 {
-		args = append(args, "suppressed", dropped)
-	}
-	log.Warn(msg, args...)
+// newTLSLogLimiter lets one line of each kind through every interval.
+func newTLSLogLimiter(interval time.Duration) *logLimiter[tlsLogKey] {
+	return newLogLimiter[tlsLogKey](1, 0, interval, tlsLogKinds)
 }

@@ -292,7 +292,7 @@ func writeAtomically(t testing.TB, path string, data []byte) {
 func TestTLSLogLimit(t *testing.T) {
 	rec := &logRecorder{}
 	log := slog.New(rec)
-	l := &tlsLogLimiter{interval: 500 * time.Millisecond}
+	l := newTLSLogLimiter(500 * time.Millisecond)
 	for range 5 {
 		l.warn(log, tlsLogKey(tlsconf.ReasonTimeout), "timeout", "remote", "a")
 		l.warn(log, logKeyTLSOnPlain, "plain", "remote", "b")
