@@ -117,6 +117,12 @@ func dialHandshake(s *Server) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	return handshake(c)
+}
+
+// handshake completes a serpent Pyro handshake with the name server object
+// on c, or closes c.
+func handshake(c net.Conn) (net.Conn, error) {
 	serpent, _ := wire.CodecByName("serpent")
 	d := wire.NewDict(2)
 	d.Append("handshake", "hello")

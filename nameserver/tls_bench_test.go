@@ -5,21 +5,15 @@ import (
 	"net"
 	"testing"
 
-	"github.com/pyro4/pyro4/persist"
 	"github.com/pyro4/pyro4/tlsconf/tlstest"
-	"github.com/pyro4/pyro4/wire"
 )
 
 // tlsLookupServer is lookupServer's name space behind 1-way TLS, with the
 // client configuration that trusts it.
 func tlsLookupServer(b *testing.B) (*Server, *tls.Config, []byte) {
 	f := tlstest.WriteFiles(b)
-	s := startServer(b, Options{NoBroadcast: true, TLS: tlsServerConfig(b, f, false)})
-	for i := range 1000 {
-		s.Registry().Register(persist.Entry{Name: "bench.name." + string(rune('a'+i%26)) + itoaBench(i),
-			URI: "PYRO:obj@localhost:4711", Metadata: []string{"m"}}, false)
-	}
-	return s, tlsClientConfig(f), lookupRequest(b, "bench.name.a0")
+	s, req := lookupServerWith(b, Options{NoBroadcast: true, TLS: tlsServerConfig(b, f, false)})
+	return s, tlsClientConfig(f), req
 }
 
 // dialHandshakeTLS is dialHandshake over TLS: connect, the TLS handshake,
@@ -29,22 +23,7 @@ func dialHandshakeTLS(s *Server, cfg *tls.Config) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := tls.Client(raw, cfg)
-	serpent, _ := wire.CodecByName("serpent")
-	d := wire.NewDict(2)
-	d.Append("handshake", "hello")
-	d.Append("object", NameServerName)
-	data, _ := serpent.Marshal(d)
-	hs, _ := (&wire.Message{Type: wire.MsgConnect, SerializerID: wire.SerpentID, Data: data}).Pack(nil)
-	if _, err := c.Write(hs); err != nil {
-		c.Close()
-		return nil, err
-	}
-	if _, err := wire.ReadMessage(c, wire.Limits{}); err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
+	return handshake(tls.Client(raw, cfg))
 }
 
 // BenchmarkLookup64TLS is BenchmarkLookup64 on persistent TLS connections:
