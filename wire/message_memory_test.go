@@ -28,11 +28,23 @@ func TestReadBodyFollowsBytesReceived(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := io.MultiReader(bytes.NewReader(rawHeader(MsgInvoke, 0, 1, claim, 1, 0)), io.LimitReader(zeros{}, int64(tt.sent)))
-			var err error
-			n := allocated(func() { _, err = ReadMessage(in, Limits{}) })
-			if !errors.Is(err, io.ErrUnexpectedEOF) {
-				t.Fatalf("error %v, want unexpected EOF", err)
+			// The count is the whole process's, so another test's goroutine
+			// can add to one read's: the least of three reads is the read's
+			// own cost.
+			var n uint64
+			for attempt := range 3 {
+				in := io.MultiReader(bytes.NewReader(rawHeader(MsgInvoke, 0, 1, claim, 1, 0)), io.LimitReader(zeros{}, int64(tt.sent)))
+				var err error
+				got := allocated(func() { _, err = ReadMessage(in, Limits{}) })
+				if !errors.Is(err, io.ErrUnexpectedEOF) {
+					t.Fatalf("error %v, want unexpected EOF", err)
+				}
+				if attempt == 0 || got < n {
+					n = got
+				}
+				if int64(n) <= tt.maxAlloc {
+					break
+				}
 			}
 			if int64(n) > tt.maxAlloc {
 				t.Errorf("a 1 GiB claim with %d bytes sent allocated %d bytes, want at most %d", tt.sent, n, tt.maxAlloc)
