@@ -310,6 +310,15 @@ func (p *parser) port(v *int64, key ...string) (*int, error) {
 	return &n, nil
 }
 
+// optPath is resolvePath for an optional key: nil stays nil.
+func (p *parser) optPath(v *string) *string {
+	if v == nil {
+		return nil
+	}
+	s := p.resolvePath(*v)
+	return &s
+}
+
 // resolvePath anchors a relative path at the configuration file's directory,
 // so the file means the same whatever the server's working directory.
 func (p *parser) resolvePath(name string) string {
@@ -487,21 +496,14 @@ func (p *parser) tls(m *model, c *Config, lookup func(string) (string, bool)) er
 	if t == nil {
 		return nil
 	}
-	path := func(v *string) *string {
-		if v == nil {
-			return nil
-		}
-		s := p.resolvePath(*v)
-		return &s
-	}
 	c.TLS = TLSConfig{
 		Enabled:           t.SSL,
-		ServerCert:        path(t.ServerCert),
-		ServerKey:         path(t.ServerKey),
+		ServerCert:        p.optPath(t.ServerCert),
+		ServerKey:         p.optPath(t.ServerKey),
 		RequireClientCert: t.RequireClientCert,
-		ClientCert:        path(t.ClientCert),
-		ClientKey:         path(t.ClientKey),
-		CACerts:           path(t.CACerts),
+		ClientCert:        p.optPath(t.ClientCert),
+		ClientKey:         p.optPath(t.ClientKey),
+		CACerts:           p.optPath(t.CACerts),
 	}
 	var err error
 	if c.TLS.ServerKeyPassword, err = p.Secret(t.ServerKeyPasswordFile, t.ServerKeyPasswordEnv, lookup,

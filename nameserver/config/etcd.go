@@ -152,13 +152,6 @@ func (p *parser) etcd(m *model, c *Config, lookup func(string) (string, bool)) e
 		}
 		t.PasswordFile = &name
 	}
-	path := func(v *string) *string {
-		if v == nil {
-			return nil
-		}
-		s := p.resolvePath(*v)
-		return &s
-	}
 	dur := func(v *seconds) *time.Duration {
 		if v == nil {
 			return nil
@@ -170,11 +163,11 @@ func (p *parser) etcd(m *model, c *Config, lookup func(string) (string, bool)) e
 		Prefix:         t.Prefix,
 		DialTimeout:    dur(t.DialTimeout),
 		RequestTimeout: dur(t.RequestTimeout),
-		CA:             path(t.CA),
-		Cert:           path(t.Cert),
-		Key:            path(t.Key),
+		CA:             p.optPath(t.CA),
+		Cert:           p.optPath(t.Cert),
+		Key:            p.optPath(t.Key),
 		Username:       t.Username,
-		PasswordFile:   path(t.PasswordFile),
+		PasswordFile:   p.optPath(t.PasswordFile),
 	}
 	return nil
 }
