@@ -88,8 +88,8 @@ func TestServersKeepTheirOwnCaches(t *testing.T) {
 	if !ok {
 		t.Fatal("no serpent codec")
 	}
-	a := startServer(t, Options{NoBroadcast: true, NATHost: "10.0.0.1", NATPort: 1111})
-	b := startServer(t, Options{NoBroadcast: true, NATHost: "10.0.0.2", NATPort: 2222})
+	a := startServer(t, Options{NoBroadcast: true, NATHost: "192.0.2.1", NATPort: 1111})
+	b := startServer(t, Options{NoBroadcast: true, NATHost: "192.0.2.2", NATPort: 2222})
 	if a.objects == b.objects || a.ns == b.ns || a.ns.uris == b.ns.uris {
 		t.Fatal("two servers share their object table or URI cache")
 	}
